@@ -1,0 +1,43 @@
+"""Architecture: the layer table and its charts for the chosen configuration and input size."""
+
+import streamlit as st
+
+import ui
+from vggviz import charts, tables
+from vggviz.layers import totals
+
+config = ui.config_selector()
+size = ui.input_size_selector()
+rows = ui.cached_layer_table(config.name, size)
+t = totals(rows)
+
+st.title(f"Architecture of {config.label}")
+st.caption(f"Input {size[0]}×{size[1]} RGB. Convs 3×3 (or 1×1), stride 1, padding 1; maxpool 2×2, stride 2.")
+cols = st.columns(4)
+cols[0].metric("Parameters", f"{t.params:,}")
+cols[1].metric("Multiply-accumulates", f"{t.macs / 1e9:.3f} G")
+cols[2].metric("Weight layers", t.weight_layers)
+cols[3].metric("Final receptive field", f"{t.final_rf} px" if t.final_rf else "uneven")
+
+all_rows = st.toggle("Show ReLU, BN, LRN and dropout rows", value=False)
+shown = [r for r in tables.display_rows(rows) if all_rows or r["type"] not in ("relu", "bn", "lrn", "dropout")]
+st.dataframe(
+    shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 720),
+    column_config={
+        "params": st.column_config.NumberColumn(format="localized"),
+        "MACs": st.column_config.NumberColumn(format="localized"),
+        "r": st.column_config.NumberColumn(help="receptive field: input pixels one unit sees, per side"),
+        "jump": st.column_config.NumberColumn(help="effective stride: input pixels between neighbouring units"),
+        "start": st.column_config.NumberColumn(help="centre of unit 0's receptive field (pixel i centred at i)"),
+    },
+)
+st.download_button(
+    "Download the table as CSV", tables.to_csv(rows),
+    file_name=f"{config.name}_{size[0]}x{size[1]}.csv", mime="text/csv", on_click="ignore",
+)
+
+fmap, rf, cost = st.tabs(["Feature-map size", "Receptive field", "Parameters and MACs"])
+fmap.plotly_chart(charts.feature_map_chart(rows), key="fmap")
+rf.plotly_chart(charts.receptive_field_chart(rows), key="rf")
+log = cost.toggle("Log scale", value=True)
+cost.plotly_chart(charts.cost_chart(rows, log=log), key="cost")

@@ -1,0 +1,66 @@
+"""Streamlit glue shared by the pages: the current selections and the cached calls into the engine.
+
+The engine (``vggviz/``) knows nothing of Streamlit; pages call it through here so that every page
+shares one cache.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from PIL import Image
+
+from vggviz import configs, images
+from vggviz.layers import Layer, layer_table
+
+
+def _keep(key: str, default: str) -> None:
+    # A widget's state is dropped on a run that does not draw it (another page); re-assigning it
+    # first makes the choice survive page switches.
+    st.session_state[key] = st.session_state.get(key, default)
+
+
+def config_selector() -> configs.Config:
+    """The configuration selector in the sidebar; every page shares its value."""
+    _keep("config", "D")
+    name = st.sidebar.selectbox(
+        "Configuration", configs.NAMES, key="config", format_func=lambda n: configs.resolve(n).label,
+        help="Table 1 of Simonyan & Zisserman; -BN adds batch norm after every conv (torchvision's *_bn).",
+    )
+    return configs.resolve(name)
+
+
+def input_size_selector() -> tuple[int, int]:
+    """The input-size box in the sidebar; a bad value stops the page with a clear message."""
+    _keep("input_size", str(configs.DEFAULT_INPUT))
+    text = st.sidebar.text_input(
+        "Input size", key="input_size", help="N for a square N×N input, or H×W such as 320x240; at least 32.",
+    )
+    try:
+        return configs.parse_input_size(text)
+    except ValueError as exc:
+        st.error(f"Input size: {exc}.")
+        st.stop()
+
+
+@st.cache_data(max_entries=64)
+def cached_layer_table(name: str, input_size: tuple[int, int]) -> list[Layer]:
+    return layer_table(name, input_size)
+
+
+@st.cache_data(max_entries=8)
+def sample_photo(name: str):
+    return images.sample(name)
+
+
+def decode_upload(upload) -> Image.Image | None:
+    """Decode an uploaded file, showing a clear message (and returning None) when it is not usable."""
+    try:
+        return _decode(upload.getvalue(), upload.name)
+    except images.ImageError as exc:
+        st.error(str(exc))
+        return None
+
+
+@st.cache_data(max_entries=16, ttl=3600)
+def _decode(data: bytes, name: str) -> Image.Image:
+    return images.decode_image(data, name)

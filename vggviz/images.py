@@ -1,0 +1,132 @@
+"""Images in and out: defensive decoding of uploads, the built-in sample photos, and drawing a
+receptive-field box. Torch-free (Pillow and NumPy only)."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+
+from .lecture import Box
+
+SAMPLES_DIR = Path(__file__).with_name("samples")
+SAMPLES = {"chelsea the cat": "chelsea.jpg", "coffee": "coffee.jpg", "astronaut": "astronaut.jpg", "rocket": "rocket.jpg"}
+UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
+# Pillow's decoders for those types. Restricting Image.open to them keeps exotic (and less
+# hardened) decoders out of reach of uploads.
+FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "DIB", "GIF", "TIFF")
+MAX_BYTES = 20 * 1024 * 1024
+MAX_PIXELS = 50_000_000  # a 30000x30000 "bomb" is refused before it is decoded
+MIN_SIDE = 8
+MAX_ASPECT = 20
+
+
+class ImageError(ValueError):
+    """An image that cannot be used; the message says why in one sentence."""
+
+
+def decode_image(data: bytes, name: str = "image") -> Image.Image:
+    """Decode untrusted bytes to an RGB image: first frame / page, EXIF orientation applied,
+    16-bit, grayscale, palette, alpha and CMYK converted. Raises ImageError with a clear message."""
+    if not data:
+        raise ImageError(f"{name} is empty (0 bytes)")
+    if len(data) > MAX_BYTES:
+        raise ImageError(f"{name} is {len(data) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=FORMATS)
+            w, h = im.size
+            if w * h > MAX_PIXELS:
+                raise ImageError(
+                    f"{name} is {w}×{h} pixels; images above {MAX_PIXELS // 1_000_000} megapixels are refused"
+                )
+            im.seek(0)  # first frame of a GIF, first page of a TIFF
+            im.load()
+            im = ImageOps.exif_transpose(im)
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError(
+            f"{name} is not an image this app reads (JPEG, PNG, WebP, BMP, GIF or TIFF)"
+        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{name} decompresses to too many pixels and was refused") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError(f"{name} could not be decoded ({exc.__class__.__name__}: truncated or corrupt)") from None
+    w, h = im.size
+    if min(w, h) < MIN_SIDE:
+        raise ImageError(f"{name} is {w}×{h} pixels; each side must be at least {MIN_SIDE}")
+    if max(w, h) > MAX_ASPECT * min(w, h):
+        raise ImageError(f"{name} is {w}×{h} pixels; sides more than {MAX_ASPECT}:1 apart are refused")
+    return to_rgb(im)
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    """RGB, 8 bits per channel; transparent areas composited on white."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        a = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if im.mode != "F" else max(float(a.max()), 1e-12)
+        im = Image.fromarray(np.clip(a / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if im.mode == "P" or im.mode == "PA":
+        im = im.convert("RGBA")
+    if im.mode in ("LA", "RGBA", "La", "RGBa"):
+        rgba = im.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(background, rgba)
+    return im.convert("RGB")
+
+
+def load_image(path: str | Path) -> Image.Image:
+    """Read and decode a file with the same checks as an upload."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ImageError(f"{path.name} is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    return decode_image(data, path.name)
+
+
+def sample(name: str) -> Image.Image:
+    """One of the built-in sample photos (see samples/CREDITS.md)."""
+    return load_image(SAMPLES_DIR / SAMPLES[name])
+
+
+def draw_receptive_field(image: Image.Image, full: Box, clipped: Box) -> Image.Image:
+    """The image on a grey margin wide enough to show the whole box: the full receptive field outlined
+    (dashed where it runs past the border), the part inside the image shaded."""
+    w, h = image.size
+    margin = max(0, -full.top, -full.left, full.bottom - (h - 1), full.right - (w - 1))
+    canvas = Image.new("RGBA", (w + 2 * margin, h + 2 * margin), (200, 200, 200, 255))
+    canvas.paste(image.convert("RGBA"), (margin, margin))
+    overlay = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    line = max(1, min(w, h) // 150)
+    draw.rectangle(
+        (clipped.left + margin, clipped.top + margin, clipped.right + margin + 1, clipped.bottom + margin + 1),
+        fill=(255, 64, 64, 70), outline=(255, 0, 0, 255), width=line,
+    )
+    _dashed_rectangle(draw, (full.left + margin, full.top + margin, full.right + margin + 1, full.bottom + margin + 1),
+                      (255, 200, 0, 255), line)
+    cy, cx = (full.top + full.bottom) / 2 + margin, (full.left + full.right) / 2 + margin
+    r = 2 * line + 1
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(255, 255, 0, 255))
+    return Image.alpha_composite(canvas, overlay).convert("RGB")
+
+
+def _dashed_rectangle(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], colour, width: int) -> None:
+    # Pillow draws no dashed lines; short segments along each side do.
+    x0, y0, x1, y1 = box
+    dash = max(4, 3 * width)
+    for a, b, fixed, horizontal in ((x0, x1, y0, True), (x0, x1, y1, True), (y0, y1, x0, False), (y0, y1, x1, False)):
+        pos = a
+        while pos < b:
+            end = min(pos + dash, b)
+            draw.line((pos, fixed, end, fixed) if horizontal else (fixed, pos, fixed, end), fill=colour, width=width)
+            pos += 2 * dash
