@@ -27,10 +27,10 @@ cols[2].metric("Multiply-accumulates (224×224)", f"{row['GMACs']} G")
 cols[3].metric("Receptive field of pool5", f"{row['final r']} px")
 
 st.subheader("Pages")
-st.page_link("pages/architecture.py", label="Architecture: the layer table, feature-map sizes, receptive-field growth", icon="🧱")
-st.page_link("pages/compare.py", label="Compare configurations: Table 1 regenerated, parameters, MACs", icon="📊")
-st.page_link("pages/arithmetic.py", label="The lecture's arithmetic: 3×3 stacks, the receptive-field recursion", icon="🧮")
-st.page_link("pages/receptive_field.py", label="See a receptive field on a photo", icon="🎯")
+st.page_link("pages/architecture.py", label="Architecture: the layer table, feature-map sizes, receptive-field growth", icon=":material/view_column:")
+st.page_link("pages/compare.py", label="Compare configurations: Table 1 regenerated, parameters, MACs", icon=":material/table_chart:")
+st.page_link("pages/arithmetic.py", label="The lecture's arithmetic: 3×3 stacks, the receptive-field recursion", icon=":material/calculate:")
+st.page_link("pages/receptive_field.py", label="See a receptive field on a photo", icon=":material/center_focus_strong:")
 st.caption(
     f"Configurations: {', '.join(configs.NAMES)}; torchvision names ({', '.join(configs.ALIASES)}) are "
     "accepted by the command line too: `python -m vggviz summary vgg16`."

@@ -76,11 +76,15 @@ def build_model(
 ) -> VGG:
     """Build ``config`` in eval mode with torchvision's initialisation, seeded for reproducible untrained weights.
 
-    ``seed=None`` skips initialisation work beyond torch's defaults (for models about to load weights).
+    Modules are made on the meta device, so construction neither draws from the global RNG nor
+    spends time on an initialisation that is thrown away. ``seed=None`` leaves the memory
+    uninitialised: only for a model about to load a state_dict.
     """
     config = configs.resolve(config)
     specs = layer_specs(config, head=head, hidden=hidden, num_classes=num_classes)
-    model = VGG(config, specs, head)
+    with torch.device("meta"):
+        model = VGG(config, specs, head)
+    model.to_empty(device="cpu")
     if seed is not None:
         init_weights(model, seed)
     return model.eval()
@@ -95,6 +99,7 @@ def init_weights(model: nn.Module, seed: int) -> None:
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu", generator=gen)
                 nn.init.zeros_(m.bias)
             elif isinstance(m, nn.BatchNorm2d):
+                m.reset_running_stats()
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
             elif isinstance(m, nn.Linear):

@@ -1,0 +1,17 @@
+"""Shared fixtures. The repository root is on sys.path (pyproject's pythonpath) so tests import
+``vggviz`` and the pages' ``ui`` module the way Streamlit does."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+
+
+@pytest.fixture(scope="session")
+def torch():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    return torch
