@@ -1,8 +1,13 @@
 """vggviz: an interactive version of the VGG lecture. Run with ``streamlit run app.py``."""
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="vggviz: inside VGG", page_icon=":material/visibility:", layout="wide")
+# A local icon: a Material-symbol page icon would be fetched from a font CDN, which a classroom
+# network may block.
+ICON = str(Path(__file__).with_name("vggviz") / "assets" / "icon.png")
+st.set_page_config(page_title="vggviz: inside VGG", page_icon=ICON, layout="wide")
 
 LECTURE = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -11,4 +16,8 @@ LECTURE = [
     st.Page("pages/arithmetic.py", title="The lecture's arithmetic", icon=":material/calculate:"),
     st.Page("pages/receptive_field.py", title="See a receptive field", icon=":material/center_focus_strong:"),
 ]
-st.navigation({"The lecture": LECTURE}).run()
+PHOTO = [
+    st.Page("pages/predict.py", title="Predict", icon=":material/image_search:"),
+    st.Page("pages/feature_maps.py", title="Feature maps", icon=":material/grid_view:"),
+]
+st.navigation({"The lecture": LECTURE, "A photo through VGG": PHOTO}).run()

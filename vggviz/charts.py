@@ -103,3 +103,23 @@ def table1_figure() -> go.Figure:
     lines = sum(max(r[n].count("<br>") + 1 for n in names) for r in rows)
     fig.update_layout(height=60 + 24 * lines, margin=dict(l=0, r=0, t=10, b=0))
     return fig
+
+
+def topk_chart(top: list[dict], title: str = "Top predictions") -> go.Figure:
+    """Horizontal bars of the top-k probabilities, best on top."""
+    top = list(reversed(top))
+    fig = go.Figure(go.Bar(
+        x=[t["prob"] for t in top], y=[f"{t['label']} ({t['index']})" for t in top], orientation="h",
+        text=[f"{t['prob']:.1%}" for t in top], textposition="auto",
+        hovertemplate="%{y}: %{x:.2%}<extra></extra>",
+    ))
+    fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text="probability")
+    fig.update_layout(title=title, height=120 + 36 * len(top), margin=dict(l=10, r=10, t=50, b=40))
+    return fig
+
+
+def weight_histogram(values, name: str) -> go.Figure:
+    """Histogram of a layer's weights (``values`` already flattened, and subsampled if huge)."""
+    fig = go.Figure(go.Histogram(x=values, nbinsx=120, hovertemplate="%{x}: %{y}<extra></extra>"))
+    fig.update_layout(title=f"Weights of {name}", height=340, bargap=0.02, xaxis_title="weight", yaxis_title="count")
+    return fig

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import configs
 
@@ -40,6 +42,33 @@ def build_parser() -> argparse.ArgumentParser:
                    metavar="N|HxW", help="input size, N (square) or HxW, at least 32 (default 224)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.set_defaults(func=_summary)
+
+    model_args = _Parser(add_help=False)
+    model_args.add_argument("--config", type=_config, default=configs.resolve("vgg16"), metavar="CONFIG",
+                            help="configuration (default vgg16); ignored for a checkpoint, read from its keys")
+    model_args.add_argument("--weights", default="imagenet", metavar="imagenet|random|PATH",
+                            help="ImageNet weights from torch hub's cache, untrained, or a checkpoint file")
+    model_args.add_argument("--classes", metavar="JSON", help="class_indices.json for a checkpoint")
+    model_args.add_argument("--preprocess", choices=("imagenet", "lecture"),
+                            help="default: what the weights expect (lecture for lecture checkpoints)")
+    model_args.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    model_args.add_argument("--half", action="store_true", help="half precision (GPU only)")
+
+    p = sub.add_parser("predict", parents=[model_args], help="top-k predictions for photos")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--topk", type=int, default=5)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_predict)
+
+    p = sub.add_parser("features", parents=[model_args], help="one PNG grid per conv layer")
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--relu", action="store_true", help="maps after ReLU (default: before)")
+    p.set_defaults(func=_features)
+
+    p = sub.add_parser("download", help="fetch ImageNet weights into torch hub's cache")
+    p.add_argument("configs", nargs="+", type=_config, metavar="CONFIG")
+    p.set_defaults(func=_download)
     return parser
 
 
@@ -57,6 +86,115 @@ def _summary(args: argparse.Namespace) -> int:
         print(f"{args.config.label}, input {h}×{w}")
         print(tables.to_text(rows))
     return 0
+
+
+def _error(message: str) -> None:
+    print(f"vggviz: {message}", file=sys.stderr)
+
+
+def _load(args: argparse.Namespace):
+    """The model the arguments ask for, or None after printing one line."""
+    from .checkpoints import CheckpointError
+    from .inference import load_model
+    from .weights import WeightsError
+
+    try:
+        if args.weights in ("imagenet", "random"):
+            lm = load_model(args.config, args.weights, device=args.device, half=args.half)
+        else:
+            lm = load_model(args.config, "checkpoint", checkpoint=Path(args.weights), classes=args.classes,
+                            device=args.device, half=args.half)
+    except (WeightsError, CheckpointError, OSError) as exc:
+        hint = " (python -m vggviz download CONFIG fetches it)" if args.weights == "imagenet" else ""
+        _error(f"{exc}{hint}")
+        return None
+    for notice in lm.notices:
+        _error(notice)
+    return lm
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from .images import ImageError, load_image
+    from .inference import run
+
+    lm = _load(args)
+    if lm is None:
+        return 2
+    if not lm.trained:
+        _error("untrained weights: these predictions mean nothing")
+    results, status = [], 0
+    for path in args.images:
+        try:
+            result = run(lm, load_image(path), args.preprocess, features=False)
+        except ImageError as exc:
+            _error(str(exc))
+            status = 2
+            continue
+        top = result.top(lm.classes, args.topk)
+        results.append({"image": path, "config": lm.config.name, "weights": lm.weights,
+                        "device": str(lm.device), "top": top})
+        if args.format == "text":
+            print(f"{path}: {lm.describe()}")
+            for t in top:
+                print(f"  {t['prob']:7.2%}  {t['label']} ({t['index']})")
+    if args.format == "json":
+        print(json.dumps(results, indent=2))
+    return status
+
+
+def _features(args: argparse.Namespace) -> int:
+    from PIL import Image
+
+    from .images import ImageError, load_image
+    from .inference import run
+    from .render import tile
+
+    lm = _load(args)
+    if lm is None:
+        return 2
+    try:
+        result = run(lm, load_image(args.image), args.preprocess)
+    except ImageError as exc:
+        _error(str(exc))
+        return 2
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, maps in result.features.items():
+            Image.fromarray(tile(maps.clip(0) if args.relu else maps)).save(out / f"{name}.png")
+    except OSError as exc:
+        _error(f"cannot write to {out} ({exc.strerror or exc})")
+        return 2
+    print(f"{len(result.features)} grids written to {out}")
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    from . import weights as wts
+
+    status = 0
+    for config in args.configs:
+        try:
+            w = wts.imagenet_weights(config)
+            dest = wts.cached_path(w)
+            if dest.is_file():
+                print(f"{config.name}: {dest} is already there")
+                continue
+            print(f"{config.name}: {wts.url_for(w)} -> {dest} ({wts.size_mb(w):.0f} MB)")
+            wts.download(w, progress=_progress_bar)
+            print()
+        except wts.WeightsError as exc:
+            print(file=sys.stderr)
+            _error(str(exc))
+            status = 2
+    return status
+
+
+def _progress_bar(p) -> None:
+    width = 30
+    filled = int(width * (p.fraction or 0))
+    sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {p.text()}   ")
+    sys.stderr.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,8 @@ SAMPLES = {"chelsea the cat": "chelsea.jpg", "coffee": "coffee.jpg", "astronaut"
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 # Pillow's decoders for those types. Restricting Image.open to them keeps exotic (and less
 # hardened) decoders out of reach of uploads.
-FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "DIB", "GIF", "TIFF")
+Image.init()
+FORMATS = tuple(f for f in ("JPEG", "MPO", "PNG", "WEBP", "BMP", "DIB", "GIF", "TIFF") if f in Image.OPEN)
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a 30000x30000 "bomb" is refused before it is decoded
 MIN_SIDE = 8
@@ -55,7 +56,7 @@ def decode_image(data: bytes, name: str = "image") -> Image.Image:
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"{name} decompresses to too many pixels and was refused") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except Exception as exc:  # decoders raise many types on hostile input: all mean "unusable"
         raise ImageError(f"{name} could not be decoded ({exc.__class__.__name__}: truncated or corrupt)") from None
     w, h = im.size
     if min(w, h) < MIN_SIDE:

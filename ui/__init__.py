@@ -1,16 +1,21 @@
-"""Streamlit glue shared by the pages: the current selections and the cached calls into the engine.
+"""Streamlit glue shared by the pages: the sidebar selections, photos, and cached calls into the engine.
 
 The engine (``vggviz/``) knows nothing of Streamlit; pages call it through here so that every page
-shares one cache.
+shares one cache. This module imports no torch (the architecture pages must not); ``ui.models``
+holds the model-side glue.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import streamlit as st
 from PIL import Image
 
 from vggviz import configs, images
 from vggviz.layers import Layer, layer_table
+
+
 
 
 def _keep(key: str, default: str) -> None:
@@ -64,3 +69,32 @@ def decode_upload(upload) -> Image.Image | None:
 @st.cache_data(max_entries=16, ttl=3600)
 def _decode(data: bytes, name: str) -> Image.Image:
     return images.decode_image(data, name)
+
+
+# --- photos -------------------------------------------------------------------------------------
+
+def photo_picker() -> tuple[Image.Image, str] | None:
+    """A sample photo or an upload, kept across pages; returns (image, a key that identifies it)."""
+    _keep("photo_source", "Sample")
+    _keep("sample", next(iter(images.SAMPLES)))
+    source = st.radio("Photo", ["Sample", "Upload"], horizontal=True, key="photo_source")
+    if source == "Sample":
+        name = st.selectbox("Sample photo", list(images.SAMPLES), key="sample")
+        return sample_photo(name), f"sample:{name}"
+    upload = st.file_uploader(
+        f"Your photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to {images.MAX_BYTES // 2**20} MB)",
+        type=images.UPLOAD_TYPES, key="photo_upload",
+    )
+    if upload is not None:  # the uploader forgets its file on another page; the session keeps it
+        st.session_state.photo = (upload.name, upload.getvalue())
+    if "photo" not in st.session_state:
+        return None
+    name, data = st.session_state.photo
+    try:
+        image = _decode(data, name)
+    except images.ImageError as exc:
+        st.error(str(exc))
+        return None
+    if upload is None:
+        st.caption(f"Using {name}, uploaded earlier.")
+    return image, f"upload:{hashlib.sha1(data).hexdigest()}"

@@ -1,0 +1,53 @@
+"""Feature maps: every conv layer's channels, one enlarged over the photo, and the filters."""
+
+import streamlit as st
+
+import ui
+from ui import models
+from vggviz import charts, render
+
+st.title("Feature maps")
+config = ui.config_selector()
+lm = models.model_picker(config)
+with st.sidebar:
+    picked = ui.photo_picker()
+if lm is None or picked is None:
+    st.stop()
+photo, photo_key = picked
+result_key = (models.model_key(lm), photo_key, lm.preprocess)
+result = models.forward(lm, *result_key[:2], photo, lm.preprocess)
+models.model_banner(lm)
+
+blocks: dict[int, list[str]] = {}
+for name in result.features:
+    blocks.setdefault(int(name[4]), []).append(name)  # "conv3_2" -> block 3
+c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
+block = c1.segmented_control("Block", list(blocks), default=1, key="fm_block") or 1
+layer = c2.selectbox("Layer", blocks[block], key=f"fm_layer_{block}")
+relu = c3.toggle("After ReLU", value=True, key="fm_relu")
+scale = c3.radio("Colour scale", render.SCALES, key="fm_scale", horizontal=False)
+maps = result.features[layer]
+top = c4.select_slider("Channels shown", ["all", 8, 16, 32, 64, 128], value="all", key="fm_top",
+                       help="all, or the channels with the highest mean activation")
+maps = maps.clip(min=0) if relu else maps
+channels = render.select_channels(maps, None if top == "all" else top)
+grid = models.layer_grid(result, result_key, layer, relu, scale == render.SCALES[1], tuple(int(c) for c in channels))
+st.image(grid, caption=f"{layer}: {len(channels)} of {len(maps)} channels, {maps.shape[1]}×{maps.shape[2]} each"
+         f"{', ordered by mean activation' if top != 'all' else ''}", width="stretch")
+
+st.subheader("One channel, enlarged")
+left, right = st.columns([1, 2])
+channel = left.number_input("Channel", 0, len(maps) - 1, int(channels[0]), key="fm_channel")
+alpha = left.slider("Overlay opacity", 0.0, 1.0, 0.6, key="fm_alpha")
+s = render.stats(maps[channel])
+left.metric("max", f"{s['max']:.3g}")
+left.markdown(f"min {s['min']:.3g} · mean {s['mean']:.3g} · zeros {s['zeros']:.0%}")
+right.image(render.overlay(models.model_view(result), maps[channel], alpha),
+            caption=f"{layer}, channel {channel}, upsampled over the input the model saw")
+
+with st.expander("Filters: conv1_1's kernels and any layer's weights"):
+    f1, f2 = st.columns([1, 2])
+    f1.image(render.filters_rgb(models.first_filters(lm)), caption="conv1_1's kernels as RGB patches")
+    weighted = [s.name for s in lm.model.specs if s.type in ("conv", "fc")]
+    name = f2.selectbox("Layer", weighted, key="hist_layer")
+    f2.plotly_chart(charts.weight_histogram(models.layer_weights(lm, name), name), key="hist")

@@ -1,0 +1,143 @@
+"""Streamlit glue for the model pages: weights, device and precision in the sidebar, the shared model
+cache, the ImageNet download with a progress bar, and the cached forward pass."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+from PIL import Image
+
+from ui import _keep
+from vggviz import configs, device as devices, render, weights
+from vggviz.checkpoints import CheckpointError
+from vggviz.inference import LoadedModel, Result, first_filters, layer_weights, load_model, model_view, run
+
+WEIGHT_LABELS = {"imagenet": "ImageNet (torchvision)", "checkpoint": "Checkpoint file", "random": "Untrained (random)"}
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the model…")
+def _load_model(config: str, weights: str, device: str, half: bool, check_hash: bool,
+                checkpoint_key: str | None = None, _checkpoint: bytes | None = None,
+                checkpoint_name: str | None = None, _classes: bytes | None = None) -> LoadedModel:
+    # One model per (configuration, weights, device) for every session; checkpoints are keyed by digest.
+    return load_model(config, weights, checkpoint=_checkpoint, checkpoint_name=checkpoint_name,
+                      classes=_classes, device=device, half=half, check_hash=check_hash)
+
+
+def model_picker(config: configs.Config) -> LoadedModel | None:
+    """Sidebar choice of weights, device and precision; returns the shared model, or None with a message."""
+    has_imagenet = config.torchvision_name is not None
+    options = ["imagenet", "checkpoint", "random"] if has_imagenet else ["random", "checkpoint"]
+    _keep("weights", options[0])
+    if st.session_state.weights not in options:
+        st.session_state.weights = options[0]
+    source = st.sidebar.radio("Weights", options, key="weights", format_func=WEIGHT_LABELS.get)
+    if not has_imagenet:
+        st.sidebar.caption(f"{config.name} has no public pretrained weights: untrained, or your checkpoint.")
+    dev_choices = devices.available()
+    device = st.sidebar.selectbox("Device", dev_choices, key="device",
+                                  help="auto: CUDA, then Apple MPS, then the CPU")
+    half = False
+    if "cuda" in dev_choices and device in ("auto", "cuda"):
+        half = st.sidebar.toggle("Half precision", key="half", help="float16 on the GPU: faster, slightly different numbers")
+
+    if source == "checkpoint":
+        return _checkpoint_model(device, half)
+    if source == "random":
+        return _load_model(config.name, "random", device, half, True)
+    return _imagenet_model(config, device, half)
+
+
+def _imagenet_model(config: configs.Config, device: str, half: bool) -> LoadedModel:
+    w = weights.imagenet_weights(config)
+    path = weights.cached_path(w)
+    trusted = st.session_state.get("trusted_files", set())
+    if path.is_file():
+        try:
+            return _load_model(config.name, "imagenet", device, half, path.name not in trusted)
+        except weights.CorruptWeights as exc:
+            st.error(str(exc))
+            left, right = st.columns(2)
+            if left.button("Download it again", key="redownload"):
+                path.unlink(missing_ok=True)
+                _download(w)
+            if right.button("Use this file anyway", key="trust"):
+                st.session_state.trusted_files = trusted | {path.name}
+                st.rerun()
+    else:
+        failure = st.session_state.get("download_failure", {}).get(path.name)
+        if failure:
+            st.warning(failure)
+        st.info(f"The ImageNet weights of {config.name} ({path.name}, {weights.size_mb(w):.0f} MB) are not in "
+                f"{path.parent} yet.")
+        if st.button(f"Download {path.name}", key="download", type="primary"):
+            _download(w)
+    return _untrained(config, device, half)
+
+
+def _download(w) -> None:
+    name = weights.file_name(w)
+    bar = st.progress(0.0, text=f"Downloading {name}…")
+    try:
+        weights.download(w, progress=lambda p: bar.progress(p.fraction or 0.0, text=f"{name}: {p.text()}"))
+    except weights.WeightsError as exc:
+        bar.empty()
+        failures = st.session_state.setdefault("download_failure", {})
+        failures[name] = f"The download failed: {exc}. Carrying on with untrained weights."
+        return
+    st.session_state.get("download_failure", {}).pop(name, None)
+    st.rerun()
+
+
+def _untrained(config: configs.Config, device: str, half: bool) -> LoadedModel:
+    return _load_model(config.name, "random", device, half, True)
+
+
+def _checkpoint_model(device: str, half: bool) -> LoadedModel | None:
+    ckpt = st.sidebar.file_uploader("Checkpoint (.pth, .pt)", type=["pth", "pt", "bin", "ckpt"], key="ckpt")
+    classes = st.sidebar.file_uploader("class_indices.json (optional)", type=["json"], key="classes")
+    if ckpt is None:
+        st.info("Upload a checkpoint in the sidebar: a state_dict, e.g. vgg16Net.pth from the lecture's train.py, "
+                "optionally with its class_indices.json.")
+        return None
+    data = ckpt.getvalue()
+    digests = st.session_state.setdefault("digests", {})
+    if ckpt.file_id not in digests:
+        digests[ckpt.file_id] = hashlib.sha256(data).hexdigest()
+    class_bytes = classes.getvalue() if classes is not None else None
+    key = digests[ckpt.file_id] + (":" + hashlib.sha256(class_bytes).hexdigest() if class_bytes else "")
+    try:
+        return _load_model("checkpoint", "checkpoint", device, half, True, key, data, ckpt.name, class_bytes)
+    except CheckpointError as exc:
+        st.error(str(exc))
+        return None
+
+
+def model_banner(lm: LoadedModel) -> None:
+    """What every result must say about the model: untrained weights, device fallbacks."""
+    if not lm.trained:
+        st.warning("**Untrained weights**: random initialisation, so these results show the architecture, "
+                   "not what a trained VGG has learned.", icon=":material/warning:")
+    for notice in lm.notices:
+        st.info(notice[0].upper() + notice[1:] + ".")
+
+
+@st.cache_resource(max_entries=8, ttl=1800)
+def forward(_lm: LoadedModel, model_key: tuple, photo_key: str, _photo: Image.Image, preprocess: str) -> Result:
+    """One forward pass per (model, photo, preprocessing), shared and never copied: display-only
+    widgets re-render from it without recomputing. Treat the result as read-only."""
+    return run(_lm, _photo, preprocess)
+
+
+def model_key(lm: LoadedModel) -> tuple:
+    return (lm.config.name, lm.weights, str(lm.device), str(lm.dtype), id(lm))
+
+
+@st.cache_data(max_entries=64, ttl=1800, show_spinner=False)
+def layer_grid(_result: Result, result_key: tuple, layer: str, relu: bool, shared: bool,
+               channels: tuple[int, ...]):
+    """One layer's tiled grid, cached per display choice: switching back and forth recomputes nothing.
+    ``result_key`` identifies ``_result``: the key of ``forward``'s cache entry."""
+    maps = _result.features[layer][list(channels)]
+    return render.tile(maps.clip(min=0) if relu else maps, shared=shared)

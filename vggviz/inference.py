@@ -1,0 +1,227 @@
+"""Loading a model from one of three weight sources, preprocessing a photo, and one forward pass that
+yields the class probabilities and every conv layer's feature maps."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torchvision import models, transforms
+from torchvision.models.feature_extraction import create_feature_extractor
+
+from . import configs, device as devices, weights as wts
+from .checkpoints import infer_architecture, read_checkpoint, read_class_names
+from .model import VGG, build_model
+
+WEIGHT_SOURCES = ("imagenet", "random", "checkpoint")
+PREPROCESSING = {
+    "imagenet": "torchvision's: resize 256, centre crop 224, ImageNet mean/std",
+    "lecture": "the lecture's: squash to 224×224, mean/std 0.5",
+}
+UNTRAINED_SEED = 0
+# Every VGG's IMAGENET1K_V1 entry carries the same transforms and the same 1000 class names.
+_IMAGENET = models.VGG16_Weights.IMAGENET1K_V1
+
+
+def imagenet_classes() -> list[str]:
+    return list(_IMAGENET.meta["categories"])
+
+
+def transform(kind: str):
+    """PIL image -> normalised float tensor (3, 224, 224)."""
+    if kind == "imagenet":
+        return _IMAGENET.transforms()
+    if kind == "lecture":  # REFERENCE.md §4: the lecture's predict.py
+        return transforms.Compose([
+            transforms.Resize((224, 224)), transforms.ToTensor(), transforms.Normalize((0.5,) * 3, (0.5,) * 3)])
+    raise ValueError(f"unknown preprocessing {kind!r}; choose one of {', '.join(PREPROCESSING)}")
+
+
+def mean_std(kind: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    if kind == "imagenet":
+        t = _IMAGENET.transforms()
+        return tuple(t.mean), tuple(t.std)
+    return (0.5,) * 3, (0.5,) * 3
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for inference, with what a user must know about it."""
+
+    model: VGG
+    config: configs.Config
+    weights: str  # "imagenet", "random" or "checkpoint:<file name>"
+    classes: list[str]
+    preprocess: str  # the preprocessing its weights expect
+    device: torch.device
+    dtype: torch.dtype = torch.float32
+    trained: bool = True
+    notices: list[str] = field(default_factory=list)
+    # Methods that add hooks (captum) must not overlap on this shared object.
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    @cached_property
+    def conv_nodes(self) -> dict[str, str]:
+        """Paper conv name -> path of the module whose output is that conv's map before ReLU
+        (the conv itself, or its batch norm)."""
+        nodes, last = {}, None
+        for spec in self.model.specs:
+            if spec.type == "conv":
+                last = spec.name
+                nodes[last] = spec.module
+            elif spec.type == "bn" and last:
+                nodes[last] = spec.module
+        return nodes
+
+    @cached_property
+    def extractor(self) -> torch.nn.Module:
+        """One graph that returns every conv layer's map and the logits in a single forward pass.
+        It shares the model's parameters and adds no hooks to it."""
+        nodes = {path: name for name, path in self.conv_nodes.items()}
+        nodes[self.model.specs[-1].module] = "logits"
+        return create_feature_extractor(self.model, return_nodes=nodes).eval()
+
+    def describe(self) -> str:
+        source = {"imagenet": "ImageNet weights", "random": "untrained weights"}.get(
+            self.weights, self.weights.replace("checkpoint:", "checkpoint "))
+        half = ", half precision" if self.dtype == torch.float16 else ""
+        return f"{self.config.name} with {source} on {devices.describe(self.device)}{half}"
+
+
+def load_model(
+    config: str | configs.Config,
+    weights: str = "imagenet",
+    *,
+    checkpoint: str | Path | bytes | None = None,
+    checkpoint_name: str | None = None,
+    classes: str | Path | bytes | None = None,
+    device: str = "auto",
+    half: bool = False,
+    check_hash: bool = True,
+) -> LoadedModel:
+    """Build and load a model. ``weights``: "imagenet" (torchvision's cached file, never downloaded
+    here), "random" (seeded untrained), or "checkpoint" (``checkpoint`` bytes or path; the
+    configuration is inferred from it, ``config`` is ignored). Raises WeightsError / CheckpointError."""
+    dev, notice = devices.resolve(device)
+    notices = [notice] if notice else []
+    if weights == "imagenet":
+        config = configs.resolve(config)
+        state = wts.imagenet_state_dict(config, check_hash=check_hash)
+        model = build_model(config, seed=None)
+        model.load_state_dict(state, strict=True)
+        lm = LoadedModel(model, config, "imagenet", imagenet_classes(), "imagenet", dev)
+    elif weights == "random":
+        config = configs.resolve(config)
+        lm = LoadedModel(build_model(config, seed=UNTRAINED_SEED), config, "random", imagenet_classes(),
+                         "imagenet", dev, trained=False)
+    elif weights == "checkpoint":
+        if checkpoint is None:
+            raise ValueError("weights='checkpoint' needs a checkpoint file")
+        name = checkpoint_name or (Path(checkpoint).name if not isinstance(checkpoint, bytes) else "checkpoint")
+        state = read_checkpoint(checkpoint, name)
+        arch = infer_architecture(state, name)
+        model = build_model(arch.config, head=arch.head, hidden=arch.hidden, num_classes=arch.num_classes, seed=None)
+        model.load_state_dict(state, strict=True)
+        names = (read_class_names(classes, arch.num_classes) if classes is not None
+                 else [f"class {i}" for i in range(arch.num_classes)])
+        lm = LoadedModel(model, arch.config, f"checkpoint:{name}", names,
+                         "lecture" if arch.lecture else "imagenet", dev)
+    else:
+        raise ValueError(f"unknown weights {weights!r}; choose one of {', '.join(WEIGHT_SOURCES)}")
+    lm.notices.extend(notices)
+    return to_device(lm, dev, half)
+
+
+def to_device(lm: LoadedModel, dev: torch.device, half: bool) -> LoadedModel:
+    """Move to ``dev``: channels_last on a GPU, half precision only where asked and not on the CPU.
+    A CUDA out-of-memory error leaves the model on the CPU with a notice."""
+    if half and dev.type == "cpu":
+        lm.notices.append("half precision runs on a GPU only; using full precision on the CPU")
+        half = False
+    try:
+        fmt = torch.channels_last if dev.type == "cuda" else torch.contiguous_format
+        lm.model.to(device=dev, dtype=torch.float16 if half else torch.float32, memory_format=fmt)
+        lm.device, lm.dtype = dev, (torch.float16 if half else torch.float32)
+    except torch.cuda.OutOfMemoryError:
+        lm.model.to(device="cpu", dtype=torch.float32, memory_format=torch.contiguous_format)
+        torch.cuda.empty_cache()
+        lm.device, lm.dtype = torch.device("cpu"), torch.float32
+        lm.notices.append("the GPU ran out of memory; running on the CPU instead")
+    return lm
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one forward pass yields; arrays are float32 on the CPU."""
+
+    probs: np.ndarray  # (num_classes,)
+    features: dict[str, np.ndarray]  # conv name -> (C, H, W), before ReLU
+    input: np.ndarray  # (3, H, W), the normalised tensor the model saw
+    preprocess: str
+    seconds: float  # preprocessing + forward + copies
+    device: str
+
+    def top(self, classes: list[str], k: int = 5) -> list[dict]:
+        k = max(1, min(k, len(self.probs)))
+        order = np.argsort(-self.probs, kind="stable")[:k]
+        return [{"index": int(i), "label": classes[i], "prob": float(self.probs[i])} for i in order]
+
+
+def prepare(image: Image.Image, preprocess: str) -> torch.Tensor:
+    return transform(preprocess)(image)
+
+
+def run(lm: LoadedModel, image: Image.Image, preprocess: str | None = None, features: bool = True) -> Result:
+    """Preprocess, forward once, return probabilities and (optionally) every conv layer's maps."""
+    preprocess = preprocess or lm.preprocess
+    start = time.perf_counter()
+    x = prepare(image, preprocess).unsqueeze(0)
+    try:
+        out = _forward(lm, x, features)
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        with lm.lock:
+            to_device(lm, torch.device("cpu"), False)
+            lm.notices.append("the GPU ran out of memory; running on the CPU instead")
+        out = _forward(lm, x, features)
+    logits = out.pop("logits")
+    probs = torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
+    maps = {name: t[0].float().cpu().numpy() for name, t in out.items()}
+    return Result(probs, maps, x[0].numpy(), preprocess, time.perf_counter() - start, devices.describe(lm.device))
+
+
+def _forward(lm: LoadedModel, x: torch.Tensor, features: bool) -> dict[str, torch.Tensor]:
+    fmt = torch.channels_last if lm.device.type == "cuda" else torch.contiguous_format
+    x = x.to(device=lm.device, dtype=lm.dtype, memory_format=fmt)
+    with torch.inference_mode():
+        if features:
+            return dict(lm.extractor(x))
+        return {"logits": lm.model(x)}
+
+
+def model_view(result: Result) -> np.ndarray:
+    """The preprocessed input as an RGB uint8 image: what the model sees."""
+    mean, std = mean_std(result.preprocess)
+    rgb = result.input * np.asarray(std, np.float32)[:, None, None] + np.asarray(mean, np.float32)[:, None, None]
+    return (np.clip(rgb.transpose(1, 2, 0), 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def layer_weights(lm: LoadedModel, name: str, limit: int = 200_000) -> np.ndarray:
+    """The weights of layer ``name`` (conv or fc), flattened; an even subsample when there are more than ``limit``."""
+    spec = next((s for s in lm.model.specs if s.name == name and s.type in ("conv", "fc")), None)
+    if spec is None:
+        raise ValueError(f"{name} is not a conv or fc layer of {lm.config.name}")
+    weight = lm.model.get_submodule(spec.module).weight.detach().float().flatten()
+    step = max(1, weight.numel() // limit)
+    return weight[::step].cpu().numpy()
+
+
+def first_filters(lm: LoadedModel) -> np.ndarray:
+    """conv1_1's kernels, (64, 3, k, k) float32."""
+    return lm.model.features[0].weight.detach().float().cpu().numpy()

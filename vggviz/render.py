@@ -1,0 +1,88 @@
+"""Feature maps and filters rendered to arrays: one NumPy-tiled image per layer (not one chart per
+channel), channel overlays on the photo, statistics. Torch-free."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+from plotly.colors import hex_to_rgb, sequential
+
+SCALES = ("per channel", "shared across the layer")
+
+
+@lru_cache(maxsize=8)
+def lut(name: str = "Viridis") -> np.ndarray:
+    """A 256-entry uint8 colour table interpolated from one of Plotly's sequential scales (no matplotlib)."""
+    stops = np.array([hex_to_rgb(c) if c.startswith("#") else _rgb(c) for c in getattr(sequential, name)], float)
+    x = np.linspace(0, 1, len(stops))
+    t = np.linspace(0, 1, 256)
+    return np.stack([np.interp(t, x, stops[:, i]) for i in range(3)], axis=1).round().astype(np.uint8)
+
+
+def _rgb(text: str) -> tuple[int, int, int]:
+    return tuple(int(float(v)) for v in text[text.index("(") + 1:text.index(")")].split(",")[:3])
+
+
+def normalise(maps: np.ndarray, shared: bool) -> np.ndarray:
+    """Scale (C, H, W) maps to [0, 1], per channel or with one range for the whole layer."""
+    axes = None if shared else (1, 2)
+    lo = maps.min(axis=axes, keepdims=True)
+    hi = maps.max(axis=axes, keepdims=True)
+    return (maps - lo) / np.where(hi > lo, hi - lo, 1.0)
+
+
+def select_channels(maps: np.ndarray, top: int | None) -> np.ndarray:
+    """Indices of all channels, or of the ``top`` channels by mean activation (highest first)."""
+    if top is None or top >= len(maps):
+        return np.arange(len(maps))
+    return np.argsort(-maps.mean(axis=(1, 2)), kind="stable")[:top]
+
+
+def tile(maps: np.ndarray, shared: bool = False, cols: int | None = None, pad: int = 1,
+         colormap: str = "Viridis") -> np.ndarray:
+    """(C, H, W) float maps -> one RGB uint8 grid image, channels in reading order, ``pad`` white pixels apart."""
+    c, h, w = maps.shape
+    cols = cols or math.ceil(math.sqrt(c))
+    rows = math.ceil(c / cols)
+    cells = np.full((rows * cols, h + pad, w + pad), 256, np.uint16)  # 256: the white background entry
+    cells[:c, :h, :w] = (normalise(maps.astype(np.float32, copy=False), shared) * 255).astype(np.uint8)
+    grid = cells.reshape(rows, cols, h + pad, w + pad).transpose(0, 2, 1, 3).reshape(rows * (h + pad), -1)
+    colours = np.vstack([lut(colormap), np.full((1, 3), 255, np.uint8)])
+    return colours[grid[: rows * (h + pad) - pad, : cols * (w + pad) - pad]]
+
+
+def overlay(photo: Image.Image | np.ndarray, channel: np.ndarray, alpha: float = 0.55,
+            colormap: str = "Viridis") -> Image.Image:
+    """One channel upsampled (bilinear) to the photo's size and blended over it."""
+    if isinstance(photo, np.ndarray):
+        photo = Image.fromarray(photo)
+    norm = normalise(channel[None].astype(np.float32), shared=False)[0]
+    heat = Image.fromarray(lut(colormap)[(norm * 255).astype(np.uint8)]).resize(photo.size, Image.BILINEAR)
+    return Image.blend(photo.convert("RGB"), heat, alpha)
+
+
+def stats(channel: np.ndarray) -> dict[str, float]:
+    return {
+        "min": float(channel.min()), "max": float(channel.max()), "mean": float(channel.mean()),
+        "zeros": float((channel <= 0).mean()),
+    }
+
+
+def filters_rgb(weight: np.ndarray, scale: int = 8, pad: int = 2) -> np.ndarray:
+    """conv1_1's (64, 3, k, k) kernels as small RGB patches, each scaled to [0, 255], enlarged ``scale`` times."""
+    n, _, k, _ = weight.shape
+    lo = weight.min(axis=(1, 2, 3), keepdims=True)
+    hi = weight.max(axis=(1, 2, 3), keepdims=True)
+    patches = ((weight - lo) / np.where(hi > lo, hi - lo, 1) * 255).astype(np.uint8).transpose(0, 2, 3, 1)
+    patches = patches.repeat(scale, axis=1).repeat(scale, axis=2)
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    size = k * scale
+    out = np.full((rows * (size + pad) - pad, cols * (size + pad) - pad, 3), 255, np.uint8)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        out[r * (size + pad):r * (size + pad) + size, c * (size + pad):c * (size + pad) + size] = patches[i]
+    return out
