@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -47,3 +48,43 @@ def test_bad_arguments_exit_2_with_one_line(args, named):
     out = vggviz(*args)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and named in out.stderr and "Traceback" not in out.stderr
+
+
+def test_predict_json_and_bad_images(tmp_path):
+    from PIL import Image
+
+    good = tmp_path / "good.png"
+    Image.new("RGB", (64, 64), "orange").save(good)
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not a photo")
+    out = vggviz("predict", str(good), str(bad), str(good), "--config", "A", "--weights", "random",
+                 "--topk", "3", "--format", "json")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    data = json.loads(out.stdout)
+    assert [d["image"] for d in data] == [str(good), str(good)]
+    assert data[0]["config"] == "A" and data[0]["weights"] == "random" and len(data[0]["top"]) == 3
+    assert set(data[0]["top"][0]) == {"index", "label", "prob"}
+    assert "bad.jpg" in out.stderr and "untrained" in out.stderr
+
+
+def test_features_writes_one_grid_per_conv_layer(tmp_path):
+    from PIL import Image
+
+    img = tmp_path / "p.png"
+    Image.new("RGB", (80, 60), "teal").save(img)
+    out = vggviz("features", str(img), "--config", "A", "--weights", "random", "--out", str(tmp_path / "maps"))
+    assert out.returncode == 0, out.stderr
+    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == sorted(
+        f"{n}.png" for n in ["conv1_1", "conv2_1", "conv3_1", "conv3_2", "conv4_1", "conv4_2", "conv5_1", "conv5_2"])
+
+
+@pytest.mark.parametrize("weights, words", [("missing.pth", "no such file"), ("imagenet", "download")])
+def test_unusable_weights_exit_2_with_one_line(tmp_path, weights, words):
+    from PIL import Image
+
+    img = tmp_path / "p.png"
+    Image.new("RGB", (64, 64)).save(img)
+    env = dict(os.environ, TORCH_HOME=str(tmp_path / "home"))
+    out = subprocess.run([sys.executable, "-m", "vggviz", "predict", str(img), "--weights", weights],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and words in out.stderr

@@ -1,0 +1,100 @@
+"""Test helpers: generated weights (nothing is downloaded), a local HTTP server, synthetic photos."""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import io
+import socket
+import threading
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def photo(seed: int = 0, size: tuple[int, int] = (300, 240)) -> Image.Image:
+    """A smooth random RGB photo (gradients plus noise), different for each seed."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w] / max(w, h)
+    base = np.stack([np.sin(6 * x + seed), np.cos(5 * y - seed), np.sin(4 * (x + y))], -1)
+    arr = ((base * 0.4 + 0.5 + rng.normal(0, 0.08, (h, w, 3))).clip(0, 1) * 255).astype(np.uint8)
+    return Image.fromarray(arr)
+
+
+def encode(image: Image.Image, fmt: str = "PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def torchvision_state_dict(name: str, seed: int = 0) -> dict:
+    """A torchvision model's state_dict with seeded random weights (stand-in for the real ImageNet file)."""
+    import torch
+    from torchvision import models
+
+    torch.manual_seed(seed)
+    model = getattr(models, name)()
+    # Larger-than-default classifier weights, so that probabilities are not all ~1/1000.
+    with torch.no_grad():
+        for m in model.classifier:
+            if isinstance(m, torch.nn.Linear):
+                m.weight.normal_(0, 0.05)
+    return model.state_dict()
+
+
+def install_imagenet_file(torch_home: Path, name: str, seed: int = 0) -> Path:
+    """Save a generated state_dict under torchvision's own file name in ``torch_home``'s hub cache."""
+    import torch
+    from torchvision import models
+
+    weights = models.get_model_weights(name).IMAGENET1K_V1
+    path = torch_home / "hub" / "checkpoints" / weights.url.rsplit("/", 1)[-1]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(torchvision_state_dict(name, seed), path)
+    return path
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def do_GET(self):
+        server = self.server
+        server.requests.append(self.path)
+        body = server.files.get(self.path.rsplit("/", 1)[-1])
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if server.drop_after is not None:  # announce the whole file, send part of it, hang up
+            self.wfile.write(body[: server.drop_after])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        for i in range(0, len(body), 64 * 1024):
+            self.wfile.write(body[i:i + 64 * 1024])
+
+
+@contextlib.contextmanager
+def file_server(files: dict[str, bytes], drop_after: int | None = None):
+    """Serve ``files`` (name -> bytes) on 127.0.0.1 at a free port; yields the server (``.url``, ``.requests``)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.files, server.drop_after, server.requests = files, drop_after, []
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

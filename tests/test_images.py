@@ -1,0 +1,78 @@
+"""Decoding photos: every supported format and mode to RGB, EXIF orientation, and clear refusals."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import encode, photo
+from vggviz import images
+
+
+def test_modes_and_formats_become_rgb():
+    base = photo(0, (64, 48))
+    cases = {
+        "jpeg": encode(base, "JPEG"),
+        "png-16bit": encode(Image.fromarray((np.asarray(base.convert("L")).astype(np.uint16) * 257)), "PNG"),
+        "cmyk": encode(base.convert("CMYK"), "JPEG"),
+        "palette-transparent": encode(base.convert("P"), "PNG", transparency=0),
+        "la": encode(base.convert("LA"), "PNG"),
+        "rgba": encode(base.convert("RGBA"), "PNG"),
+        "webp": encode(base, "WEBP"),
+        "bmp": encode(base, "BMP"),
+        "gray": encode(base.convert("L"), "PNG"),
+    }
+    for name, data in cases.items():
+        im = images.decode_image(data, name)
+        assert im.mode == "RGB" and im.size == (64, 48), name
+    grey = images.decode_image(cases["png-16bit"])
+    np.testing.assert_allclose(np.asarray(grey)[..., 0], np.asarray(base.convert("L")), atol=1)
+
+
+def test_first_frame_and_first_page():
+    frames = [Image.new("RGB", (32, 32), c) for c in ("red", "lime", "blue")]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
+    assert images.decode_image(buf.getvalue()).getpixel((5, 5))[0] > 200
+    buf = io.BytesIO()
+    frames[1].save(buf, "TIFF", save_all=True, append_images=[frames[2]])
+    assert images.decode_image(buf.getvalue()).getpixel((5, 5))[1] > 200
+
+
+def test_exif_orientation_is_applied():
+    im = Image.new("RGB", (40, 20), "white")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    out = images.decode_image(encode(im, "JPEG", exif=exif.tobytes()))
+    assert out.size == (20, 40)
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"", "empty"),
+    (b"hello, I am text", "not an image"),
+    (encode(photo(1), "JPEG")[:600], "could not be decoded"),
+    (encode(photo(1), "PNG")[:300], "could not be decoded"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not an image"),
+])
+def test_unusable_bytes_get_one_clear_sentence(data, words):
+    with pytest.raises(images.ImageError, match=words):
+        images.decode_image(data, "upload.jpg")
+
+
+def test_sizes_are_capped():
+    bomb = encode(Image.new("1", (30000, 30000)), "PNG")
+    assert len(bomb) < 200_000
+    with pytest.raises(images.ImageError, match="megapixels|too many pixels"):
+        images.decode_image(bomb)
+    with pytest.raises(images.ImageError, match="at least 8"):
+        images.decode_image(encode(Image.new("RGB", (1, 1)), "PNG"))
+    with pytest.raises(images.ImageError, match="20:1"):
+        images.decode_image(encode(Image.new("RGB", (10, 10000)), "PNG"))
+    with pytest.raises(images.ImageError, match="limit"):
+        images.decode_image(b"\0" * (images.MAX_BYTES + 1))
+
+
+def test_samples_load():
+    for name in images.SAMPLES:
+        assert images.sample(name).mode == "RGB"

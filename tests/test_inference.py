@@ -1,0 +1,165 @@
+"""Predictions and feature maps against independent references: torchvision's own VGG and
+transforms, a lecture-style model written here from the lecture's code, and a plain forward pass."""
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers import install_imagenet_file, photo, torchvision_state_dict
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+from torchvision import models, transforms  # noqa: E402
+
+from vggviz import inference  # noqa: E402
+from vggviz.checkpoints import CheckpointError, infer_architecture, read_checkpoint, read_class_names  # noqa: E402
+
+
+@pytest.fixture
+def torch_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_imagenet_predictions_equal_torchvision(torch_home):
+    install_imagenet_file(torch_home, "vgg11", seed=5)
+    lm = inference.load_model("vgg11", "imagenet", check_hash=False)
+    weights = models.VGG11_Weights.IMAGENET1K_V1
+    reference = models.vgg11()
+    reference.load_state_dict(torchvision_state_dict("vgg11", seed=5))
+    reference.eval()
+    for seed in (1, 2):
+        image = photo(seed)
+        with torch.inference_mode():
+            expected = torch.softmax(reference(weights.transforms()(image).unsqueeze(0)), 1)[0].numpy()
+        result = inference.run(lm, image)
+        np.testing.assert_allclose(result.probs, expected, rtol=1e-4, atol=1e-6)
+        top = result.top(lm.classes, 5)
+        assert [t["index"] for t in top] == list(np.argsort(-expected)[:5])
+        assert top[0]["label"] == weights.meta["categories"][top[0]["index"]]
+
+
+# The lecture's model.py (WZMIAOMIAO/deep-learning-for-image-processing, Test3_vggnet), rewritten
+# here from REFERENCE.md §4 as the independent reference for lecture checkpoints.
+LECTURE_CFGS = {"vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]}
+
+
+class LectureVGG(nn.Module):
+    def __init__(self, cfg, num_classes, old_head):
+        super().__init__()
+        layers, c = [], 3
+        for v in cfg:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [nn.Conv2d(c, v, 3, padding=1), nn.ReLU(True)]
+                c = v
+        self.features = nn.Sequential(*layers)
+        if old_head:  # before 2021-03-27: Dropout, Linear(25088, 2048), ReLU, Dropout, Linear, ReLU, Linear
+            self.classifier = nn.Sequential(nn.Dropout(0.5), nn.Linear(25088, 2048), nn.ReLU(True), nn.Dropout(0.5),
+                                            nn.Linear(2048, 2048), nn.ReLU(True), nn.Linear(2048, num_classes))
+        else:
+            self.classifier = nn.Sequential(nn.Linear(25088, 4096), nn.ReLU(True), nn.Dropout(0.5),
+                                            nn.Linear(4096, 4096), nn.ReLU(True), nn.Dropout(0.5),
+                                            nn.Linear(4096, num_classes))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+LECTURE_PREPROCESS = transforms.Compose([
+    transforms.Resize((224, 224)), transforms.ToTensor(), transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
+FLOWERS = {"0": "daisy", "1": "dandelion", "2": "roses", "3": "sunflowers", "4": "tulips"}
+
+
+@pytest.mark.parametrize("old_head", [False, True])
+def test_lecture_checkpoints_load_and_predict_like_their_own_model(tmp_path, old_head):
+    torch.manual_seed(11)
+    reference = LectureVGG(LECTURE_CFGS["vgg11"], 5, old_head).eval()
+    with torch.no_grad():
+        for m in reference.classifier:
+            if isinstance(m, nn.Linear):
+                m.weight.normal_(0, 0.05)
+    ckpt = tmp_path / "vgg16Net.pth"
+    torch.save(reference.state_dict(), ckpt)
+    classes = tmp_path / "class_indices.json"
+    classes.write_text(json.dumps(FLOWERS))
+
+    lm = inference.load_model("D", "checkpoint", checkpoint=ckpt, classes=classes)
+    assert lm.config.name == "A" and lm.preprocess == "lecture" and lm.classes == list(FLOWERS.values())
+    assert lm.model.head == ("lecture_v1" if old_head else "torchvision")
+    image = photo(3)
+    with torch.inference_mode():
+        expected = torch.softmax(reference(LECTURE_PREPROCESS(image).unsqueeze(0)), 1)[0].numpy()
+    result = inference.run(lm, image)
+    np.testing.assert_allclose(result.probs, expected, rtol=1e-4, atol=1e-6)
+    assert result.top(lm.classes, 1)[0]["label"] == FLOWERS[str(int(expected.argmax()))]
+
+
+@pytest.mark.parametrize("wrap", ["plain", "state_dict", "model", "module"])
+def test_wrapped_and_dataparallel_checkpoints(tmp_path, wrap):
+    sd = torchvision_state_dict("vgg11_bn")
+    obj = {"plain": sd, "state_dict": {"state_dict": sd, "epoch": 3}, "model": {"model": sd},
+           "module": {f"module.{k}": v for k, v in sd.items()}}[wrap]
+    torch.save(obj, tmp_path / "c.pth")
+    arch = infer_architecture(read_checkpoint(tmp_path / "c.pth"))
+    assert (arch.config.name, arch.head, arch.num_classes) == ("A-BN", "torchvision", 1000)
+    assert not arch.lecture
+
+
+def test_mismatched_checkpoint_lists_what_differs(tmp_path):
+    sd = torchvision_state_dict("vgg11")
+    sd["features.3.weight"] = torch.zeros(128, 64, 5, 5)
+    del sd["features.0.bias"]
+    sd["extra.weight"] = torch.zeros(1)
+    with pytest.raises(CheckpointError) as err:
+        infer_architecture(sd, "bad.pth")
+    text = str(err.value)
+    assert "closest is A" in text and "missing features.0.bias" in text and "unexpected extra.weight" in text
+    assert "features.3.weight is [128, 64, 5, 5], expected [128, 64, 3, 3]" in text
+
+
+def test_class_names_must_fit_the_checkpoint():
+    assert read_class_names(json.dumps(FLOWERS).encode(), 5)[2] == "roses"
+    assert read_class_names(json.dumps(["a", "b"]).encode(), 2) == ["a", "b"]
+    for bad in (b"{", json.dumps({"0": "a"}).encode(), json.dumps({"x": "a"}).encode(), b"[1, 2]"):
+        with pytest.raises(CheckpointError):
+            read_class_names(bad, 2)
+
+
+@pytest.mark.parametrize("name", ["A", "B-BN"])
+def test_feature_maps_equal_a_plain_forward(name):
+    lm = inference.load_model(name, "random")
+    image = photo(4)
+    result = inference.run(lm, image)
+    x = inference.prepare(image, "imagenet").unsqueeze(0)
+    expected, last_conv = {}, None
+    with torch.inference_mode():
+        for spec, module in zip(lm.model.specs, lm.model.features):
+            x = module(x)
+            if spec.type == "conv":
+                last_conv = spec.name
+                expected[last_conv] = x[0].numpy().copy()
+            elif spec.type == "bn":
+                expected[last_conv] = x[0].numpy().copy()
+        logits = lm.model.classifier(torch.flatten(lm.model.avgpool(x), 1))
+    assert list(result.features) == list(expected)
+    for layer, maps in expected.items():
+        np.testing.assert_allclose(result.features[layer], maps, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(result.probs, torch.softmax(logits, 1)[0].numpy(), rtol=1e-5, atol=1e-7)
+    assert not lm.model._forward_hooks and not any(m._forward_hooks for m in lm.model.modules())
+
+
+def test_model_view_undoes_the_normalisation():
+    lm = inference.load_model("A", "random")
+    image = photo(5, (224, 224))
+    result = inference.run(lm, image, "lecture", features=False)
+    assert not result.features
+    np.testing.assert_allclose(inference.model_view(result).astype(int), np.asarray(image).astype(int), atol=1)
+
+
+def test_untrained_weights_are_labelled_and_cpu_half_falls_back():
+    lm = inference.load_model("C", "random", device="cuda" if not torch.cuda.is_available() else "cpu", half=True)
+    assert not lm.trained and lm.dtype == torch.float32 and lm.device.type == "cpu"
+    assert any("CPU" in n for n in lm.notices)

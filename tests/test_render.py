@@ -1,0 +1,39 @@
+import numpy as np
+
+from vggviz import render
+
+
+def test_tile_places_each_channel_in_reading_order():
+    maps = np.zeros((5, 2, 3), np.float32)
+    for c in range(5):
+        maps[c, 0, 0] = 1.0  # each channel: one bright pixel top-left, the rest dark
+    grid = render.tile(maps, cols=3, pad=1)
+    assert grid.shape == (2 * 2 + 1, 3 * 3 + 2, 3)
+    bright, dark = render.lut()[255], render.lut()[0]
+    for c in range(5):
+        r, k = divmod(c, 3)
+        assert (grid[r * 3, k * 4] == bright).all() and (grid[r * 3 + 1, k * 4 + 1] == dark).all()
+    assert (grid[3:, 8:] == 255).all()  # the sixth cell is empty: white
+    assert (grid[2] == 255).all()  # padding row
+
+
+def test_shared_scale_keeps_relative_brightness():
+    maps = np.stack([np.full((2, 2), 1.0), np.full((2, 2), 3.0)]).astype(np.float32)
+    maps[:, 0, 0] = 0
+    per = render.normalise(maps, shared=False)
+    shared = render.normalise(maps, shared=True)
+    assert per[0].max() == per[1].max() == 1
+    assert shared[0].max() == 1 / 3 and shared[1].max() == 1
+
+
+def test_top_channels_by_mean_activation():
+    maps = np.stack([np.full((2, 2), v) for v in (0.1, 3.0, 2.0, 5.0)])
+    assert list(render.select_channels(maps, 2)) == [3, 1]
+    assert list(render.select_channels(maps, None)) == [0, 1, 2, 3]
+
+
+def test_stats_and_filters():
+    s = render.stats(np.array([[0.0, 2.0], [0.0, 4.0]]))
+    assert s == {"min": 0.0, "max": 4.0, "mean": 1.5, "zeros": 0.5}
+    patches = render.filters_rgb(np.random.default_rng(0).normal(size=(64, 3, 3, 3)), scale=4, pad=2)
+    assert patches.shape == (8 * 12 + 7 * 2, 8 * 12 + 7 * 2, 3)
