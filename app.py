@@ -19,5 +19,6 @@ LECTURE = [
 PHOTO = [
     st.Page("pages/predict.py", title="Predict", icon=":material/image_search:"),
     st.Page("pages/feature_maps.py", title="Feature maps", icon=":material/grid_view:"),
+    st.Page("pages/attributions.py", title="Attributions", icon=":material/local_fire_department:"),
 ]
 st.navigation({"The lecture": LECTURE, "A photo through VGG": PHOTO}).run()

@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 
 import streamlit as st
+import torch
 from PIL import Image
 
 from ui import _keep
 from vggviz import configs, device as devices, render, weights
+from vggviz.attributions import METHODS, Params, attributor, cascading_randomisation
 from vggviz.checkpoints import CheckpointError
 from vggviz.inference import LoadedModel, Result, first_filters, layer_weights, load_model, model_view, run
 
@@ -141,3 +143,39 @@ def layer_grid(_result: Result, result_key: tuple, layer: str, relu: bool, share
     ``result_key`` identifies ``_result``: the key of ``forward``'s cache entry."""
     maps = _result.features[layer][list(channels)]
     return render.tile(maps.clip(min=0) if relu else maps, shared=shared)
+
+
+# --- attributions -------------------------------------------------------------------------------
+
+def _input(lm: LoadedModel, result: Result) -> torch.Tensor:
+    return torch.from_numpy(result.input).unsqueeze(0).to(device=lm.device, dtype=lm.dtype)
+
+
+def _bar(text: str):
+    bar = st.progress(0.0, text=text)
+    return bar, (lambda f: bar.progress(f, text=f"{text} {f:.0%}"))
+
+
+@st.cache_resource(max_entries=32, ttl=1800, show_spinner=False)
+def attribution(_lm: LoadedModel, _result: Result, result_key: tuple, params: Params):
+    """One attribution per (model, photo, preprocessing, method parameters, target): changing only the
+    display recomputes nothing. Shows a progress bar while it computes. Treat the array as read-only."""
+    bar, report = _bar(f"{METHODS[params.method]} on {devices.describe(_lm.device)}…")
+    try:
+        return attributor(_lm).attribute(_input(_lm, _result), params, report)
+    finally:
+        bar.empty()
+
+
+@st.cache_resource(max_entries=16, ttl=1800, show_spinner="Computing the strip…")
+def strip(_lm: LoadedModel, _result: Result, result_key: tuple, target: int, layers: tuple[str, ...], method: str):
+    return attributor(_lm).strip(_input(_lm, _result), target, list(layers), method)
+
+
+@st.cache_resource(max_entries=4, ttl=1800, show_spinner=False)
+def cascade(_lm: LoadedModel, _result: Result, result_key: tuple, params: Params):
+    bar, report = _bar("Randomising the weights from fc8 down to conv1_1…")
+    try:
+        return cascading_randomisation(_lm, _input(_lm, _result), params, progress=report)
+    finally:
+        bar.empty()

@@ -1,0 +1,99 @@
+"""Attributions: which pixels made VGG say what it said, and what each block looks at (captum)."""
+
+import numpy as np
+import streamlit as st
+
+import ui
+from ui import models
+from vggviz import attribution_view as view
+from vggviz.attributions import BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER, Params, block_ends
+
+st.title("Attributions")
+config = ui.config_selector()
+lm = models.model_picker(config)
+with st.sidebar:
+    picked = ui.photo_picker()
+if lm is None or picked is None:
+    st.stop()
+photo, photo_key = picked
+result_key = (models.model_key(lm), photo_key, lm.preprocess)
+result = models.forward(lm, *result_key[:2], photo, lm.preprocess)
+models.model_banner(lm)
+seen = models.model_view(result)
+convs = list(result.features)
+
+# --- what to explain ---
+predicted = int(np.argmax(result.probs))
+c1, c2 = st.columns([3, 2])
+target = c1.selectbox(
+    "Explain the class", range(len(lm.classes)), index=predicted, key="target",
+    format_func=lambda i: f"{lm.classes[i]} ({i}, {result.probs[i]:.1%})" + (" · predicted" if i == predicted else ""),
+    help="Type to search. Default: the predicted class.",
+)
+method = c2.selectbox("Method", list(METHODS), format_func=METHODS.get, key="method")
+kw = {}
+with st.expander("Method settings", expanded=method in NEEDS_LAYER or method in ("integrated_gradients", "occlusion")):
+    if method in NEEDS_LAYER:
+        kw["layer"] = st.selectbox("Conv layer", convs, index=len(convs) - 1, key="attr_layer")
+    if method in ("integrated_gradients", "deeplift"):
+        kw["baseline"] = st.radio("Baseline", BASELINES, horizontal=True, key="baseline")
+    if method == "integrated_gradients":
+        kw["steps"] = st.slider("Steps", 4, 128, 32, key="steps")
+    if method == "smoothgrad":
+        kw["samples"] = st.slider("Samples", 2, 64, 16, key="samples")
+        kw["stdev"] = st.slider("Noise σ (normalised units)", 0.01, 1.0, 0.15, key="stdev")
+    if method == "occlusion":
+        kw["window"] = st.slider("Window (px)", 8, 112, 56, key="window")
+        kw["stride"] = st.slider("Stride (px)", 4, 112, 28, key="stride")
+    if method not in ("integrated_gradients", "deeplift", "smoothgrad", "occlusion") and method not in NEEDS_LAYER:
+        st.caption("This method has no settings.")
+params = Params(method, int(target), **kw)
+attr = models.attribution(lm, result, result_key, params)
+
+# --- how to show it ---
+d1, d2, d3 = st.columns(3)
+shown = d1.selectbox("Show as", view.VIEWS, key="view", format_func=lambda v: v.replace("_", " "))
+sign = d2.selectbox("Sign", view.SIGNS, key="sign", format_func=lambda v: v.replace("_", " "))
+outlier = d3.slider("Clip the top % (outliers)", 0.0, 10.0, 2.0, 0.5, key="outlier")
+left, right = st.columns([3, 2])
+try:
+    picture = view.render(view.normalise(attr, sign, outlier), seen, shown, sign)
+except ValueError as exc:  # masked image / alpha scaling with both signs
+    picture = None
+    left.warning(str(exc))
+else:
+    left.image(picture, caption=f"{METHODS[method]} for {lm.classes[target]}", width="stretch")
+with right:
+    st.image(view.colour_bar(sign), width="stretch")
+    st.caption(f"{'−1 … 0 … +1' if sign == 'all' else '0 … 1'} (scaled so that the top {outlier:g} % is clipped)")
+    if picture is not None:
+        st.download_button("Download picture (PNG)", view.png_bytes(picture), f"{method}_{target}.png",
+                           "image/png", on_click="ignore", key="dl_png")
+    st.download_button("Download raw attribution (.npy)", view.npy_bytes(attr), f"{method}_{target}.npy",
+                       "application/octet-stream", on_click="ignore", key="dl_npy")
+    st.caption(f"Raw attribution: shape {tuple(attr.shape)}, at the model's {attr.shape[-2]}×{attr.shape[-1]} input.")
+
+# --- per block ---
+st.subheader("What each block looks at")
+s1, s2 = st.columns([1, 3])
+layer_method = s1.radio("Layer method", list(LAYER_METHODS), format_func=LAYER_METHODS.get, key="strip_method")
+layers = s2.multiselect("Conv layers", convs, default=block_ends(lm.model), key="strip_layers")
+if layers:
+    maps = models.strip(lm, result, result_key, int(target), tuple(layers), layer_method)
+    strip_sign = "positive" if layer_method == "gradcam" else "absolute_value"
+    for col, name in zip(st.columns(len(layers)), layers):
+        col.image(view.render(view.normalise(maps[name], strip_sign, outlier), seen, "blended_heat_map", strip_sign),
+                  caption=name, width="stretch")
+
+# --- sanity check ---
+st.subheader("Sanity check")
+if st.toggle("Randomise the weights layer by layer, from fc8 down to conv1_1", key="sanity",
+             help="Adebayo et al., 'Sanity Checks for Saliency Maps', NeurIPS 2018: a map that barely changes "
+                  "when the learned weights are destroyed does not explain what the network learned."):
+    steps = models.cascade(lm, result, result_key, params)
+    cols = st.columns(min(len(steps), 6))
+    for i, step in enumerate(steps):
+        img = view.render(view.normalise(step.attribution, "absolute_value", outlier), seen, "heat_map", "absolute_value")
+        cols[i % len(cols)].image(img, caption=f"{step.stage}: ρ = {step.rank_correlation:.2f}", width="stretch")
+    st.caption("ρ: Spearman rank correlation of |attribution| with the original map. It should fall as more "
+               "layers are randomised; a method whose ρ stays high is mostly showing the input, not the model.")
