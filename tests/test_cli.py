@@ -88,3 +88,37 @@ def test_unusable_weights_exit_2_with_one_line(tmp_path, weights, words):
     out = subprocess.run([sys.executable, "-m", "vggviz", "predict", str(img), "--weights", weights],
                          capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and words in out.stderr
+
+
+@pytest.mark.parametrize("out_name, shape", [("cam.npy", (224, 224)), ("map.png", None)])
+def test_attribute_writes_npy_or_png(tmp_path, out_name, shape):
+    import numpy as np
+    from PIL import Image
+
+    img = tmp_path / "p.png"
+    Image.new("RGB", (90, 70), "purple").save(img)
+    out = vggviz("attribute", str(img), "--method", "gradcam", "--layer", "conv4_2", "--config", "A",
+                 "--weights", "random", "--out", str(tmp_path / out_name))
+    assert out.returncode == 0, out.stderr
+    if shape:
+        assert np.load(tmp_path / out_name).shape == shape
+    else:
+        assert Image.open(tmp_path / out_name).size == (224, 224)
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--method", "gradcam", "--layer", "conv9_9"], "conv5_2"),
+    (["--method", "saliency", "--target", "cat"], "class index"),
+    (["--method", "magic"], "invalid choice"),
+    (["--method", "saliency", "--out", "x.jpg"], ".png or .npy"),
+])
+def test_attribute_bad_arguments(tmp_path, extra, words):
+    from PIL import Image
+
+    img = tmp_path / "p.png"
+    Image.new("RGB", (64, 64)).save(img)
+    args = ["attribute", str(img), "--config", "A", "--weights", "random", *extra]
+    if "--out" not in extra:
+        args += ["--out", str(tmp_path / "o.npy")]
+    out = vggviz(*args)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and words in out.stderr, out.stderr

@@ -106,3 +106,18 @@ def test_feature_maps_page_and_display_widgets(monkeypatch):
     at.selectbox(key="hist_layer").set_value("fc8").run()
     ok(at)
     assert len(calls) == 1  # display-only widgets re-render from the cached forward pass
+
+
+def test_attribution_page_methods_views_strip_and_sanity_check():
+    at = ok(page("attributions.py", config="A", weights="random"))
+    target = at.selectbox(key="target")
+    assert target.options[target.index].endswith("· predicted")  # the predicted class by default
+    for method in ("gradcam", "guided_backprop"):
+        at.selectbox(key="method").set_value(method).run()
+        ok(at)
+    at.selectbox(key="sign").set_value("all").run()
+    at.selectbox(key="view").set_value("masked_image").run()
+    assert any("one sign" in w.value for w in ok(at).warning)  # explained, and the page goes on
+    at.radio(key="strip_method").set_value("activation").run()
+    at.toggle(key="sanity").set_value(True).run()
+    assert any("ρ" in c.value for c in ok(at).caption)

@@ -6,14 +6,15 @@ from __future__ import annotations
 import hashlib
 
 import streamlit as st
-import torch
 from PIL import Image
 
 from ui import _keep
 from vggviz import configs, device as devices, render, weights
 from vggviz.attributions import METHODS, Params, attributor, cascading_randomisation
 from vggviz.checkpoints import CheckpointError
-from vggviz.inference import LoadedModel, Result, first_filters, layer_weights, load_model, model_view, run
+from vggviz.inference import (
+    LoadedModel, Result, first_filters, input_tensor, layer_weights, load_model, model_view, run,
+)
 
 WEIGHT_LABELS = {"imagenet": "ImageNet (torchvision)", "checkpoint": "Checkpoint file", "random": "Untrained (random)"}
 
@@ -147,10 +148,6 @@ def layer_grid(_result: Result, result_key: tuple, layer: str, relu: bool, share
 
 # --- attributions -------------------------------------------------------------------------------
 
-def _input(lm: LoadedModel, result: Result) -> torch.Tensor:
-    return torch.from_numpy(result.input).unsqueeze(0).to(device=lm.device, dtype=lm.dtype)
-
-
 def _bar(text: str):
     bar = st.progress(0.0, text=text)
     return bar, (lambda f: bar.progress(f, text=f"{text} {f:.0%}"))
@@ -162,20 +159,20 @@ def attribution(_lm: LoadedModel, _result: Result, result_key: tuple, params: Pa
     display recomputes nothing. Shows a progress bar while it computes. Treat the array as read-only."""
     bar, report = _bar(f"{METHODS[params.method]} on {devices.describe(_lm.device)}…")
     try:
-        return attributor(_lm).attribute(_input(_lm, _result), params, report)
+        return attributor(_lm).attribute(input_tensor(_lm, _result), params, report)
     finally:
         bar.empty()
 
 
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner="Computing the strip…")
 def strip(_lm: LoadedModel, _result: Result, result_key: tuple, target: int, layers: tuple[str, ...], method: str):
-    return attributor(_lm).strip(_input(_lm, _result), target, list(layers), method)
+    return attributor(_lm).strip(input_tensor(_lm, _result), target, list(layers), method)
 
 
 @st.cache_resource(max_entries=4, ttl=1800, show_spinner=False)
 def cascade(_lm: LoadedModel, _result: Result, result_key: tuple, params: Params):
     bar, report = _bar("Randomising the weights from fc8 down to conv1_1…")
     try:
-        return cascading_randomisation(_lm, _input(_lm, _result), params, progress=report)
+        return cascading_randomisation(_lm, input_tensor(_lm, _result), params, progress=report)
     finally:
         bar.empty()

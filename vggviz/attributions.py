@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -26,22 +28,7 @@ from torchvision.transforms.functional import gaussian_blur
 from .inference import LoadedModel, mean_std
 from .model import VGG, build_model, init_weights
 
-METHODS = {
-    "saliency": "Saliency",
-    "integrated_gradients": "Integrated gradients",
-    "smoothgrad": "SmoothGrad (noise tunnel)",
-    "input_x_gradient": "Input × gradient",
-    "guided_backprop": "Guided backprop",
-    "deconvolution": "Deconvolution",
-    "deeplift": "DeepLift",
-    "occlusion": "Occlusion",
-    "gradcam": "Grad-CAM",
-    "guided_gradcam": "Guided Grad-CAM",
-}
-LAYER_METHODS = {"gradcam": "LayerGradCam", "activation": "LayerActivation", "conductance": "LayerConductance"}
-SLOW = ("integrated_gradients", "smoothgrad", "occlusion")  # these report progress
-NEEDS_LAYER = ("gradcam", "guided_gradcam")
-BASELINES = ("black", "blurred", "noise")
+from .methods import BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)
@@ -77,14 +64,15 @@ class Attributor:
     layers: dict[str, nn.Module]
     mean: tuple[float, ...] = (0.485, 0.456, 0.406)
     std: tuple[float, ...] = (0.229, 0.224, 0.225)
-    lock: object = field(default_factory=lambda: __import__("threading").RLock())
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
     # --- pixel methods ---------------------------------------------------------------------------
     def attribute(self, x: torch.Tensor, params: Params,
                   progress: Callable[[float], None] | None = None) -> np.ndarray:
         """The attribution of ``params.method`` for one normalised input (1, 3, H, W): (3, H, W) for pixel
         methods, (H, W) for Grad-CAM (upsampled to the input)."""
-        with self.lock:
+        with self.lock, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Setting (forward, )?backward hooks", UserWarning)
             try:
                 return self._attribute(x, params, progress).detach().float().cpu().numpy()[0]
             finally:

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import configs
+from .methods import METHODS as _METHODS
+
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--relu", action="store_true", help="maps after ReLU (default: before)")
     p.set_defaults(func=_features)
+
+    p = sub.add_parser("attribute", parents=[model_args], help="a captum attribution map for a photo")
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--method", required=True, choices=list(_METHODS))
+    p.add_argument("--layer", default=None, help="conv layer for gradcam / guided_gradcam (default: the last)")
+    p.add_argument("--target", default="predicted", help="'predicted' or a class index")
+    p.add_argument("--steps", type=int, default=32, help="integrated gradients steps")
+    p.add_argument("--out", required=True, metavar="FILE.png|FILE.npy")
+    p.set_defaults(func=_attribute)
 
     p = sub.add_parser("download", help="fetch ImageNet weights into torch hub's cache")
     p.add_argument("configs", nargs="+", type=_config, metavar="CONFIG")
@@ -167,6 +178,62 @@ def _features(args: argparse.Namespace) -> int:
         return 2
     print(f"{len(result.features)} grids written to {out}")
     return 0
+
+
+def _attribute(args: argparse.Namespace) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from . import attribution_view as view
+    from .attributions import Params, attributor
+    from .images import ImageError, load_image
+    from .inference import input_tensor, model_view, run
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".npy"):
+        _error(f"--out must end in .png or .npy, not {out.name!r}")
+        return 2
+    lm = _load(args)
+    if lm is None:
+        return 2
+    try:
+        result = run(lm, load_image(args.image), args.preprocess)
+    except ImageError as exc:
+        _error(str(exc))
+        return 2
+    layers = list(result.features)
+    target = int(np.argmax(result.probs)) if args.target == "predicted" else _int(args.target)
+    if target is None or not 0 <= target < len(lm.classes):
+        _error(f"--target must be 'predicted' or a class index 0…{len(lm.classes) - 1}, not {args.target!r}")
+        return 2
+    if args.layer is not None and args.layer not in layers:
+        _error(f"--layer must be a conv layer of {lm.config.name}: {', '.join(layers)}")
+        return 2
+    try:
+        params = Params(args.method, target, layer=args.layer or layers[-1], steps=args.steps)
+    except ValueError as exc:
+        _error(str(exc))
+        return 2
+    attr = attributor(lm).attribute(input_tensor(lm, result), params)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".npy":
+            np.save(out, attr)
+        else:
+            sign = "positive" if args.method == "gradcam" else "absolute_value"
+            Image.fromarray(view.render(view.normalise(attr, sign), model_view(result), "blended_heat_map", sign)).save(out)
+    except OSError as exc:
+        _error(f"cannot write {out} ({exc.strerror or exc})")
+        return 2
+    print(f"{_METHODS[args.method]} for {lm.classes[target]} ({target}): {out}")
+    return 0
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 def _download(args: argparse.Namespace) -> int:

@@ -196,6 +196,11 @@ def run(lm: LoadedModel, image: Image.Image, preprocess: str | None = None, feat
     return Result(probs, maps, x[0].numpy(), preprocess, time.perf_counter() - start, devices.describe(lm.device))
 
 
+def input_tensor(lm: LoadedModel, result: Result) -> torch.Tensor:
+    """The (1, 3, H, W) input a result was computed from, on the model's device and dtype."""
+    return torch.from_numpy(result.input).unsqueeze(0).to(device=lm.device, dtype=lm.dtype)
+
+
 def _forward(lm: LoadedModel, x: torch.Tensor, features: bool) -> dict[str, torch.Tensor]:
     fmt = torch.channels_last if lm.device.type == "cuda" else torch.contiguous_format
     x = x.to(device=lm.device, dtype=lm.dtype, memory_format=fmt)
