@@ -18,6 +18,21 @@ from vggviz.layers import Layer, layer_table
 
 
 
+def _use_app_navigation() -> None:
+    # Streamlit decides once per server whether to run app.py (st.navigation) or its legacy
+    # multipage mode (pages/ scripts on their own, with a file-name menu): it stays legacy until
+    # some session runs app.py. A session that opens on a sub-page URL first would get the legacy
+    # menu; flipping the flag and rerunning sends it through app.py's navigation instead.
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_use_app_navigation()
+
+
 def _keep(key: str, default: str) -> None:
     # A widget's state is dropped on a run that does not draw it (another page); re-assigning it
     # first makes the choice survive page switches.
