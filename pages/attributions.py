@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 from ui import models
 from vggviz import attribution_view as view
+from vggviz import text
 from vggviz.attributions import BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER, Params, block_ends
 
 st.title("Attributions")
@@ -62,7 +63,7 @@ except ValueError as exc:  # masked image / alpha scaling with both signs
     picture = None
     left.warning(str(exc))
 else:
-    left.image(picture, caption=f"{METHODS[method]} for {lm.classes[target]}", width="stretch")
+    left.image(picture, caption=f"{METHODS[method]} for {text.markdown(lm.classes[target])}", width="stretch")
 with right:
     st.image(view.colour_bar(sign), width="stretch")
     st.caption(f"{'−1 … 0 … +1' if sign == 'all' else '0 … 1'} (scaled so that the top {outlier:g} % is clipped)")

@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from ui import models
-from vggviz import charts
+from vggviz import charts, text
 from vggviz.inference import PREPROCESSING
 
 st.title("What does VGG see?")
@@ -26,6 +26,6 @@ result = models.forward(lm, models.model_key(lm), photo_key, photo, preprocess)
 with right:
     models.model_banner(lm)
     st.plotly_chart(charts.topk_chart(result.top(lm.classes, k)), key="topk_chart")
-    st.caption(f"{lm.describe()} · forward pass with every conv layer's maps: {result.seconds * 1000:.0f} ms")
+    st.caption(f"{text.markdown(lm.describe())} · forward pass with every conv layer's maps: {result.seconds * 1000:.0f} ms")
 with left:
     st.image(models.model_view(result), caption="The photo as the model sees it (after preprocessing)")

@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from helpers import encode, install_imagenet_file, photo
+from helpers import encode, install_imagenet_file, photo, plain
 
 torch = pytest.importorskip("torch")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -37,26 +37,26 @@ def ok(at: AppTest) -> AppTest:
 
 def test_predict_with_a_sample_and_missing_weights_offers_the_download():
     at = ok(page("predict.py", config="A"))
-    assert any("vgg11-8a719046.pth" in i.value and "507 MB" in i.value for i in at.info)
+    assert any("vgg11-8a719046.pth" in plain(i.value) and "507 MB" in plain(i.value) for i in at.info)
     assert at.button(key="download").label == "Download vgg11-8a719046.pth"
     assert any("Untrained weights" in w.value for w in at.warning)  # the fallback is labelled
-    assert "A with untrained weights on CPU" in at.caption[0].value
+    assert "A with untrained weights on CPU" in plain(at.caption[0].value)
 
 
 def test_predict_with_cached_imagenet_weights(tmp_path):
     install_imagenet_file(tmp_path / "torch", "vgg11")
     at = ok(page("predict.py", config="A", trusted_files={"vgg11-8a719046.pth"}))
-    assert not at.warning and "A with ImageNet weights" in at.caption[0].value
+    assert not at.warning and "A with ImageNet weights" in plain(at.caption[0].value)
 
 
 def test_corrupt_cached_weights_are_explained(tmp_path):
     install_imagenet_file(tmp_path / "torch", "vgg11")  # generated: its hash cannot match the name
     at = ok(page("predict.py", config="A"))
-    assert any("does not match its SHA-256 prefix 8a719046" in e.value for e in at.error)
+    assert any("does not match its SHA-256 prefix 8a719046" in plain(e.value) for e in at.error)
     assert at.button(key="redownload") and at.button(key="trust")
     at.button(key="trust").click().run()
     ok(at)
-    assert "A with ImageNet weights" in at.caption[0].value
+    assert "A with ImageNet weights" in plain(at.caption[0].value)
 
 
 def test_predict_with_an_uploaded_photo():
@@ -64,9 +64,9 @@ def test_predict_with_an_uploaded_photo():
     at.radio(key="photo_source").set_value("Upload").run()
     at.file_uploader(key="photo_upload").set_value(("me.png", encode(photo(2)), "image/png")).run()
     ok(at)
-    assert "A with untrained weights" in at.caption[0].value
+    assert "A with untrained weights" in plain(at.caption[0].value)
     at.file_uploader(key="photo_upload").set_value(("bad.png", b"GIF89a broken", "image/png")).run()
-    assert any("bad.png" in e.value for e in ok(at).error)
+    assert any("bad.png" in plain(e.value) for e in ok(at).error)
 
 
 def test_predict_with_an_uploaded_lecture_checkpoint(tmp_path):
@@ -83,9 +83,9 @@ def test_predict_with_an_uploaded_lecture_checkpoint(tmp_path):
                                            "4": "tulips"}).encode(), "application/json"))
     ok(at.run())
     assert at.radio(key="preprocess").value == "lecture"
-    assert "A with checkpoint vgg16Net.pth" in at.caption[0].value
+    assert "A with checkpoint vgg16Net.pth" in plain(at.caption[0].value)
     at.sidebar.file_uploader(key="ckpt").set_value(("junk.pth", b"junk", "application/octet-stream")).run()
-    assert any("junk.pth is not a readable PyTorch checkpoint" in e.value for e in ok(at).error)
+    assert any("junk.pth is not a readable PyTorch checkpoint" in plain(e.value) for e in ok(at).error)
 
 
 def test_feature_maps_page_and_display_widgets(monkeypatch):

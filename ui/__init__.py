@@ -12,7 +12,7 @@ import hashlib
 import streamlit as st
 from PIL import Image
 
-from vggviz import configs, images
+from vggviz import configs, images, text
 from vggviz.layers import Layer, layer_table
 
 
@@ -52,13 +52,13 @@ def config_selector() -> configs.Config:
 def input_size_selector() -> tuple[int, int]:
     """The input-size box in the sidebar; a bad value stops the page with a clear message."""
     _keep("input_size", str(configs.DEFAULT_INPUT))
-    text = st.sidebar.text_input(
+    typed = st.sidebar.text_input(
         "Input size", key="input_size", help="N for a square N×N input, or H×W such as 320x240; at least 32.",
     )
     try:
-        return configs.parse_input_size(text)
+        return configs.parse_input_size(typed)
     except ValueError as exc:
-        st.error(f"Input size: {exc}.")
+        st.error(text.markdown(f"Input size: {exc}."))
         st.stop()
 
 
@@ -77,7 +77,7 @@ def decode_upload(upload) -> Image.Image | None:
     try:
         return _decode(upload.getvalue(), upload.name)
     except images.ImageError as exc:
-        st.error(str(exc))
+        st.error(text.markdown(str(exc)))
         return None
 
 
@@ -108,8 +108,8 @@ def photo_picker() -> tuple[Image.Image, str] | None:
     try:
         image = _decode(data, name)
     except images.ImageError as exc:
-        st.error(str(exc))
+        st.error(text.markdown(str(exc)))
         return None
     if upload is None:
-        st.caption(f"Using {name}, uploaded earlier.")
+        st.caption(f"Using {text.markdown(name)}, uploaded earlier.")
     return image, f"upload:{hashlib.sha1(data).hexdigest()}"

@@ -9,7 +9,7 @@ import streamlit as st
 from PIL import Image
 
 from ui import _keep
-from vggviz import configs, device as devices, render, weights
+from vggviz import configs, device as devices, render, text, weights
 from vggviz.attributions import METHODS, Params, attributor, cascading_randomisation
 from vggviz.checkpoints import CheckpointError
 from vggviz.inference import (
@@ -60,7 +60,7 @@ def _imagenet_model(config: configs.Config, device: str, half: bool) -> LoadedMo
         try:
             return _load_model(config.name, "imagenet", device, half, path.name not in trusted)
         except weights.CorruptWeights as exc:
-            st.error(str(exc))
+            st.error(text.markdown(str(exc)))
             left, right = st.columns(2)
             if left.button("Download it again", key="redownload"):
                 path.unlink(missing_ok=True)
@@ -71,9 +71,9 @@ def _imagenet_model(config: configs.Config, device: str, half: bool) -> LoadedMo
     else:
         failure = st.session_state.get("download_failure", {}).get(path.name)
         if failure:
-            st.warning(failure)
-        st.info(f"The ImageNet weights of {config.name} ({path.name}, {weights.size_mb(w):.0f} MB) are not in "
-                f"{path.parent} yet.")
+            st.warning(text.markdown(failure))
+        st.info(text.markdown(f"The ImageNet weights of {config.name} ({path.name}, {weights.size_mb(w):.0f} MB) "
+                              f"are not in {path.parent} yet."))
         if st.button(f"Download {path.name}", key="download", type="primary"):
             _download(w)
     return _untrained(config, device, half)
@@ -113,7 +113,7 @@ def _checkpoint_model(device: str, half: bool) -> LoadedModel | None:
     try:
         return _load_model("checkpoint", "checkpoint", device, half, True, key, data, ckpt.name, class_bytes)
     except CheckpointError as exc:
-        st.error(str(exc))
+        st.error(text.markdown(str(exc)))
         return None
 
 
@@ -123,7 +123,7 @@ def model_banner(lm: LoadedModel) -> None:
         st.warning("**Untrained weights**: random initialisation, so these results show the architecture, "
                    "not what a trained VGG has learned.", icon=":material/warning:")
     for notice in lm.notices:
-        st.info(notice[0].upper() + notice[1:] + ".")
+        st.info(text.markdown(notice[0].upper() + notice[1:] + "."))
 
 
 @st.cache_resource(max_entries=8, ttl=1800)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import configs
+from . import configs, text
 from .layers import SPATIAL, Layer, layer_table
 from .lecture import output_size_formula, rf_formula
 
@@ -109,7 +109,7 @@ def topk_chart(top: list[dict], title: str = "Top predictions") -> go.Figure:
     """Horizontal bars of the top-k probabilities, best on top."""
     top = list(reversed(top))
     fig = go.Figure(go.Bar(
-        x=[t["prob"] for t in top], y=[f"{t['label']} ({t['index']})" for t in top], orientation="h",
+        x=[t["prob"] for t in top], y=[f"{text.plotly(t['label'])} ({t['index']})" for t in top], orientation="h",
         text=[f"{t['prob']:.1%}" for t in top], textposition="auto",
         hovertemplate="%{y}: %{x:.2%}<extra></extra>",
     ))
@@ -121,5 +121,5 @@ def topk_chart(top: list[dict], title: str = "Top predictions") -> go.Figure:
 def weight_histogram(values, name: str) -> go.Figure:
     """Histogram of a layer's weights (``values`` already flattened, and subsampled if huge)."""
     fig = go.Figure(go.Histogram(x=values, nbinsx=120, hovertemplate="%{x}: %{y}<extra></extra>"))
-    fig.update_layout(title=f"Weights of {name}", height=340, bargap=0.02, xaxis_title="weight", yaxis_title="count")
+    fig.update_layout(title=f"Weights of {text.plotly(name)}", height=340, bargap=0.02, xaxis_title="weight", yaxis_title="count")
     return fig
