@@ -65,8 +65,6 @@ def test_lecture_pages_never_import_torch(tmp_path):
     script = textwrap.dedent(f"""
         import json, sys
         from streamlit.testing.v1 import AppTest
-
-from helpers import plain
         for path in {["app.py"] + LECTURE_PAGES!r}:
             at = AppTest.from_file({str(ROOT)!r} + "/" + path, default_timeout=60).run()
             assert not at.exception, path
