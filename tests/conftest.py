@@ -15,3 +15,12 @@ def torch():
     torch = pytest.importorskip("torch")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     return torch
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Write the table of hostile cases tried in this run (issue: hardening) next to the screenshots."""
+    import report
+
+    path = report.write()
+    if path is not None:
+        print(f"\nhostile cases: {path}")

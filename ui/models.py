@@ -88,8 +88,8 @@ def _download(w) -> None:
         bar.empty()
         failures = st.session_state.setdefault("download_failure", {})
         failures[name] = f"The download failed: {exc}. Carrying on with untrained weights."
-        return
-    st.session_state.get("download_failure", {}).pop(name, None)
+    else:
+        st.session_state.get("download_failure", {}).pop(name, None)
     st.rerun()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,10 +70,12 @@ def read_checkpoint(source: str | Path | bytes, name: str | None = None) -> dict
         handle = io.BytesIO(source) if isinstance(source, bytes) else source
         obj = torch.load(handle, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
+        if not re.search(r"global|getattr|reduce|build", str(exc), re.IGNORECASE):  # garbage, not a pickle
+            raise CheckpointError(f"{name} is not a readable PyTorch checkpoint (not a pickle or zip archive)") from None
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
         raise CheckpointError(
-            f"{name} was refused: it asks to run code or build objects beyond tensors "
-            f"(weights_only loading){': ' + first if 'GLOBAL' in first or 'global' in first else ''}"
+            f"{name} was refused: it asks to run code or build objects beyond tensors"
+            + (f" ({found.group(1)})" if found else "") + "; only plain state_dicts are loaded"
         ) from None
     except FileNotFoundError:
         raise CheckpointError(f"{name}: no such file") from None

@@ -1,0 +1,55 @@
+"""A table of the hostile cases a test run tried, written to ``$VGGVIZ_ARTIFACTS`` (default ``artifacts/``)."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import time
+from contextlib import contextmanager
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROWS: list[dict] = []
+
+
+def artifacts() -> pathlib.Path:
+    folder = pathlib.Path(os.environ.get("VGGVIZ_ARTIFACTS", ROOT / "artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _rss_mb(field: str) -> float:
+    for line in pathlib.Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextmanager
+def measured(kind: str, case: str):
+    """Time a case and its peak resident memory above the start (Linux: VmHWM, reset first)."""
+    try:
+        pathlib.Path("/proc/self/clear_refs").write_text("5")  # resets the peak (VmHWM) to now
+    except OSError:
+        pass
+    before = _rss_mb("VmRSS")
+    row = {"kind": kind, "case": case, "outcome": "", "message": ""}
+    start = time.perf_counter()
+    try:
+        yield row
+    finally:
+        row["ms"] = round((time.perf_counter() - start) * 1000)
+        row["peak_mb"] = round(max(0.0, _rss_mb("VmHWM") - before), 1)
+        ROWS.append(row)
+
+
+def write() -> pathlib.Path | None:
+    if not ROWS:
+        return None
+    path = artifacts() / "hostile-cases.md"
+    lines = ["| kind | case | outcome | message shown | time (ms) | peak memory above start (MB) |",
+             "|---|---|---|---|---|---|"]
+    for r in ROWS:
+        message = r["message"].replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {r['kind']} | {r['case']} | {r['outcome']} | {message} | {r['ms']} | {r['peak_mb']} |")
+    path.write_text("\n".join(lines) + "\n")
+    return path
