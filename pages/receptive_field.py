@@ -20,12 +20,8 @@ with left:
     _, out_h, out_w = row.out_shape
     unit_row = st.slider("Unit row", 0, out_h - 1, out_h // 2, key="rf_row")
     unit_col = st.slider("Unit column", 0, out_w - 1, out_w // 2, key="rf_col")
-    source = st.radio("Photo", ["Sample", "Upload"], horizontal=True, key="photo_source")
-    if source == "Sample":
-        photo = ui.sample_photo(st.selectbox("Sample photo", list(images.SAMPLES), key="sample"))
-    else:
-        upload = st.file_uploader("Your photo", type=images.UPLOAD_TYPES, key="rf_upload")
-        photo = ui.decode_upload(upload) if upload is not None else None
+    picked = ui.photo_picker()
+    photo = picked[0] if picked else None
 
 full, clipped = lecture.unit_box(row, unit_row, unit_col, size)
 with left:

@@ -72,15 +72,6 @@ def sample_photo(name: str):
     return images.sample(name)
 
 
-def decode_upload(upload) -> Image.Image | None:
-    """Decode an uploaded file, showing a clear message (and returning None) when it is not usable."""
-    try:
-        return _decode(upload.getvalue(), upload.name)
-    except images.ImageError as exc:
-        st.error(text.markdown(str(exc)))
-        return None
-
-
 @st.cache_data(max_entries=16, ttl=3600)
 def _decode(data: bytes, name: str) -> Image.Image:
     return images.decode_image(data, name)
@@ -98,7 +89,7 @@ def photo_picker() -> tuple[Image.Image, str] | None:
         return sample_photo(name), f"sample:{name}"
     upload = st.file_uploader(
         f"Your photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to {images.MAX_BYTES // 2**20} MB)",
-        type=images.UPLOAD_TYPES, key="photo_upload",
+        type=images.UPLOAD_TYPES, key="photo_upload", max_upload_size=images.MAX_BYTES // 2**20,
     )
     if upload is not None:  # the uploader forgets its file on another page; the session keeps it
         st.session_state.photo = (upload.name, upload.getvalue())

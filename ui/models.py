@@ -16,6 +16,7 @@ from vggviz.inference import (
     LoadedModel, Result, first_filters, input_tensor, layer_weights, load_model, model_view, run,
 )
 
+CHECKPOINT_MB = 600  # a VGG-19 state_dict is about 550 MB; .streamlit/config.toml allows this much
 WEIGHT_LABELS = {"imagenet": "ImageNet (torchvision)", "checkpoint": "Checkpoint file", "random": "Untrained (random)"}
 
 
@@ -98,7 +99,8 @@ def _untrained(config: configs.Config, device: str, half: bool) -> LoadedModel:
 
 
 def _checkpoint_model(device: str, half: bool) -> LoadedModel | None:
-    ckpt = st.sidebar.file_uploader("Checkpoint (.pth, .pt)", type=["pth", "pt", "bin", "ckpt"], key="ckpt")
+    ckpt = st.sidebar.file_uploader("Checkpoint (.pth, .pt)", type=["pth", "pt", "bin", "ckpt"], key="ckpt",
+                                    max_upload_size=CHECKPOINT_MB)
     classes = st.sidebar.file_uploader("class_indices.json (optional)", type=["json"], key="classes")
     if ckpt is None:
         st.info("Upload a checkpoint in the sidebar: a state_dict, e.g. vgg16Net.pth from the lecture's train.py, "
