@@ -7,9 +7,9 @@ def test_tile_places_each_channel_in_reading_order():
     maps = np.zeros((5, 2, 3), np.float32)
     for c in range(5):
         maps[c, 0, 0] = 1.0  # each channel: one bright pixel top-left, the rest dark
-    grid = render.tile(maps, cols=3, pad=1)
+    grid = np.asarray(render.tile(maps, cols=3, pad=1).convert("RGB"))
     assert grid.shape == (2 * 2 + 1, 3 * 3 + 2, 3)
-    bright, dark = render.lut()[255], render.lut()[0]
+    bright, dark = render.lut()[254], render.lut()[0]
     for c in range(5):
         r, k = divmod(c, 3)
         assert (grid[r * 3, k * 4] == bright).all() and (grid[r * 3 + 1, k * 4 + 1] == dark).all()

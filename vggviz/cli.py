@@ -154,8 +154,6 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _features(args: argparse.Namespace) -> int:
-    from PIL import Image
-
     from .images import ImageError, load_image
     from .inference import run
     from .render import tile
@@ -172,7 +170,7 @@ def _features(args: argparse.Namespace) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, maps in result.features.items():
-            Image.fromarray(tile(maps.clip(0) if args.relu else maps)).save(out / f"{name}.png")
+            tile(maps.clip(0) if args.relu else maps).save(out / f"{name}.png")
     except OSError as exc:
         _error(f"cannot write to {out} ({exc.strerror or exc})")
         return 2

@@ -41,17 +41,32 @@ def select_channels(maps: np.ndarray, top: int | None) -> np.ndarray:
     return np.argsort(-maps.mean(axis=(1, 2)), kind="stable")[:top]
 
 
+WHITE = 255  # palette entry for padding; data use entries 0..254
+
+
 def tile(maps: np.ndarray, shared: bool = False, cols: int | None = None, pad: int = 1,
-         colormap: str = "Viridis") -> np.ndarray:
-    """(C, H, W) float maps -> one RGB uint8 grid image, channels in reading order, ``pad`` white pixels apart."""
+         colormap: str = "Viridis") -> Image.Image:
+    """(C, H, W) float maps -> one palette ("P" mode) grid image, channels in reading order, ``pad`` white
+    pixels apart.
+
+    It runs on every conv layer of every photo, so it is vectorised end to end and leaves the colours to
+    the palette: one scaling pass and one uint8 transpose, no per-pixel colour lookup."""
     c, h, w = maps.shape
     cols = cols or math.ceil(math.sqrt(c))
     rows = math.ceil(c / cols)
-    cells = np.full((rows * cols, h + pad, w + pad), 256, np.uint16)  # 256: the white background entry
-    cells[:c, :h, :w] = (normalise(maps.astype(np.float32, copy=False), shared) * 255).astype(np.uint8)
-    grid = cells.reshape(rows, cols, h + pad, w + pad).transpose(0, 2, 1, 3).reshape(rows * (h + pad), -1)
-    colours = np.vstack([lut(colormap), np.full((1, 3), 255, np.uint8)])
-    return colours[grid[: rows * (h + pad) - pad, : cols * (w + pad) - pad]]
+    flat = maps.reshape(c, -1)
+    lo = flat.min() if shared else flat.min(axis=1)[:, None, None]
+    hi = flat.max() if shared else flat.max(axis=1)[:, None, None]
+    scaled = np.subtract(maps, lo, dtype=np.float32)
+    scaled *= (WHITE - 1) / np.where(hi > lo, hi - lo, 1.0).astype(np.float32)
+    cells = np.full((rows * cols, h + pad, w + pad), WHITE, np.uint8)
+    cells[:c, :h, :w] = scaled  # float -> uint8 on assignment
+    index = cells.reshape(rows, cols, h + pad, w + pad).transpose(0, 2, 1, 3).reshape(rows * (h + pad), -1)
+    image = Image.fromarray(np.ascontiguousarray(index[: rows * (h + pad) - pad, : cols * (w + pad) - pad]), "P")
+    palette = lut(colormap).copy()
+    palette[WHITE] = 255
+    image.putpalette(palette.tobytes())
+    return image
 
 
 def overlay(photo: Image.Image | np.ndarray, channel: np.ndarray, alpha: float = 0.55,

@@ -1,0 +1,323 @@
+"""Speed and memory of vggviz, each figure a ratio against a bare PyTorch baseline timed in the same run
+(median of several repeats after warm-up). Prints a table and JSON.
+
+    python -m bench [--device cpu|cuda] [--repeats 5] [--only pipeline,render,...] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+from torchvision import models  # noqa: E402
+
+from vggviz import images, inference, render  # noqa: E402
+from vggviz.attributions import Params, attributor, block_ends  # noqa: E402
+
+CONFIG = "vgg16"
+TARGETS = {"pipeline": 1.10, "render": 0.5, "integrated_gradients": 1.10, "gradcam_strip": 1.5, "rerun": 0.1,
+           "memory_5_sessions": 1.2}
+
+
+def paired(ours: Callable[[], object], base: Callable[[], object], repeats: int, warmup: int = 1) -> tuple[float, float]:
+    """Median times of ``ours`` and ``base``, measured alternately so that drift on a shared machine
+    (turbo, other tenants) hits both alike."""
+    for _ in range(warmup):
+        base()
+        ours()
+    a, b = [], []
+    for _ in range(repeats):
+        b.append(timed(base, 1, warmup=0))
+        a.append(timed(ours, 1, warmup=0))
+    return statistics.median(a), statistics.median(b)
+
+
+def timed(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
+    """Median wall time of ``fn`` in seconds, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+class Bench:
+    def __init__(self, device: str, repeats: int):
+        self.device = torch.device(device)
+        self.repeats = repeats
+        self.rows: list[dict] = []
+        torch.manual_seed(0)
+        self.state = models.vgg16().state_dict()  # seeded random weights: speed does not depend on values
+        self.reference = models.vgg16().eval().to(self.device)
+        self.reference.load_state_dict(self.state)
+        self.cl_reference = models.vgg16().eval().to(self.device, memory_format=inference.LAYOUT)
+        self.cl_reference.load_state_dict(self.state)
+        for p in self.cl_reference.parameters():
+            p.requires_grad_(False)
+        self.lm = self._ours()
+        self.photo_bytes = (ROOT / "vggviz" / "samples" / "chelsea.jpg").read_bytes()
+        self.photo = images.decode_image(self.photo_bytes)
+        self.x = inference.prepare(self.photo, "imagenet").unsqueeze(0).to(self.device)
+
+    def _ours(self) -> inference.LoadedModel:
+        from vggviz.model import build_model
+
+        model = build_model(CONFIG, seed=None)
+        model.load_state_dict(self.state)
+        lm = inference.LoadedModel(model, model.config, "bench", inference.imagenet_classes(), "imagenet",
+                                   self.device)
+        return inference.to_device(lm, self.device, False)
+
+    def add(self, figure: str, ours: float, baseline: float, what: str, base_what: str, unit: str = "ms") -> None:
+        ratio = ours / baseline
+        target = TARGETS.get(figure)
+        scale = 1000 if unit == "ms" else 1
+        self.rows.append({"figure": figure, "what": what, "value": round(ours * scale, 2), "baseline": base_what,
+                          "baseline_value": round(baseline * scale, 2), "unit": unit, "ratio": round(ratio, 3),
+                          "target": target, "ok": None if target is None else ratio <= target})
+
+    # --- the bare baselines ------------------------------------------------------------------------
+    def bare_forward(self) -> Callable[[], object]:
+        """torchvision's vgg16 forward under inference_mode, in the layout the app uses."""
+        x = self.x.to(memory_format=inference.LAYOUT)
+
+        def run():
+            with torch.inference_mode():
+                return self.cl_reference(x)
+        return run
+
+    def bare_forward_backward(self) -> Callable[[], object]:
+        x = self.x.to(memory_format=inference.LAYOUT).clone().requires_grad_(True)
+
+        def run():
+            out = self.cl_reference(x)
+            (grad,) = torch.autograd.grad(out[0, 3], x)
+            return grad
+        return run
+
+    # --- figures -----------------------------------------------------------------------------------
+    def pipeline(self) -> None:
+        def nchw():
+            with torch.inference_mode():
+                return self.reference(self.x)
+        cl, plain = paired(self.bare_forward(), nchw, self.repeats)
+        self.rows.append({"figure": "bare_forward", "what": f"torchvision {CONFIG} forward, inference_mode, NCHW",
+                          "value": round(plain * 1000, 2), "baseline": "channels_last",
+                          "baseline_value": round(cl * 1000, 2), "unit": "ms", "ratio": round(cl / plain, 3),
+                          "target": None, "ok": None})
+
+        def run():
+            image = images.decode_image(self.photo_bytes, "chelsea.jpg")
+            result = inference.run(self.lm, image)
+            return result.top(self.lm.classes, 5)
+        self.add("pipeline", *paired(run, self.bare_forward(), self.repeats),
+                 "decode + preprocess + forward + every conv map + top-5", "bare forward (channels_last)")
+
+    def render(self) -> None:
+        result = inference.run(self.lm, self.photo)
+
+        def run():
+            return [render.tile(m) for m in result.features.values()]
+        self.add("render", *paired(run, self.bare_forward(), self.repeats), "tile every conv layer's grid (13 layers)",
+                 "bare forward")
+
+    def integrated_gradients(self) -> None:
+        att = attributor(self.lm)
+        params = Params("integrated_gradients", 3, steps=32)
+        one = self.bare_forward_backward()
+
+        def bare32():
+            for _ in range(32):
+                one()
+        self.add("integrated_gradients", *paired(lambda: att.attribute(self.x, params), bare32,
+                                                 max(1, self.repeats // 3), warmup=0),
+                 "captum IG, 32 steps, internal batch 16", "32 × bare forward+backward")
+        names = block_ends(self.lm.model)
+        self.add("gradcam_strip", *paired(lambda: att.strip(self.x, 3, names), one, self.repeats),
+                 "Grad-CAM at the 5 block ends", "1 × bare forward+backward")
+
+    def rerun(self) -> None:
+        """An AppTest rerun of the feature-maps page after a display-only change (colour scale), warm caches."""
+        from streamlit.testing.v1 import AppTest
+
+        at = AppTest.from_file(str(ROOT / "pages" / "feature_maps.py"), default_timeout=600)
+        at.session_state["config"], at.session_state["weights"] = "D", "random"
+        at.session_state["device"] = self.device.type if self.device.type != "cpu" else "cpu"
+        at.run()
+        scale = at.radio(key="fm_scale")
+        choices = ["shared across the layer", "per channel"]
+        for c in choices:  # warm every display choice once
+            scale.set_value(c).run()
+        i = [0]
+
+        def run():
+            i[0] += 1
+            at.radio(key="fm_scale").set_value(choices[i[0] % 2]).run()
+        self.add("rerun", *paired(run, self.bare_forward(), self.repeats), "AppTest rerun, colour scale changed",
+                 "bare forward")
+
+    def first_paint(self) -> None:
+        self.rows.append({"figure": "first_paint", "what": "streamlit run app.py → home page visible in Chromium",
+                          "value": round(first_paint(), 2), "unit": "s", "baseline": None, "baseline_value": None,
+                          "ratio": None, "target": None, "ok": None})
+
+    def memory(self) -> None:
+        one = _peak_rss_subprocess(1)
+        five = _peak_rss_subprocess(5)
+        self.rows.append({"figure": "memory_one_session", "what": "peak RSS: one vgg16, one photo, all its maps",
+                          "value": round(one, 1), "unit": "MB", "baseline": None, "baseline_value": None,
+                          "ratio": None, "target": None, "ok": None})
+        ratio = five / one
+        self.rows.append({"figure": "memory_5_sessions", "what": "peak RSS: 5 concurrent sessions, 5 photos",
+                          "value": round(five, 1), "unit": "MB", "baseline": "one session", "baseline_value": round(one, 1),
+                          "ratio": round(ratio, 3), "target": TARGETS["memory_5_sessions"],
+                          "ok": ratio <= TARGETS["memory_5_sessions"]})
+
+    def half(self) -> None:
+        if self.device.type != "cuda":
+            return
+        half_ref = models.vgg16().eval().to(self.device, torch.float16, memory_format=torch.channels_last)
+        half_ref.load_state_dict(self.state)
+        x = self.x.to(torch.float16, memory_format=torch.channels_last)
+        batch = x.repeat(32, 1, 1, 1)
+
+        def bare():
+            with torch.inference_mode():
+                half_ref(batch)
+        lm = self._ours()
+        inference.to_device(lm, self.device, True)
+
+        def ours():
+            with torch.inference_mode():
+                lm.model(batch)
+        o, b = paired(ours, bare, self.repeats)
+        self.rows.append({"figure": "half_images_per_s", "what": "vggviz model, fp16 + channels_last, batch 32",
+                          "value": round(32 / o, 1), "unit": "img/s", "baseline": "bare fp16 forward",
+                          "baseline_value": round(32 / b, 1), "ratio": round(o / b, 3), "target": None, "ok": None})
+
+
+def first_paint() -> float:
+    """Seconds from launching `streamlit run app.py` to the home page's title visible in Chromium."""
+    import socket
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.get_by_role("heading", name="Inside VGG").wait_for(timeout=60_000)
+            elapsed = time.perf_counter() - start
+            browser.close()
+        return elapsed
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+_SESSIONS = r"""
+import sys, threading, pathlib
+sys.path.insert(0, sys.argv[2])
+from tests.test_concurrency import server_runtime  # one Runtime for all sessions, as in a server
+gen = server_runtime.__wrapped__() if hasattr(server_runtime, "__wrapped__") else server_runtime.__pytest_wrapped__.obj()
+next(gen)
+from streamlit.testing.v1 import AppTest
+from helpers import encode, photo
+n = int(sys.argv[1])
+def student(i):
+    at = AppTest.from_file(sys.argv[2] + "/pages/feature_maps.py", default_timeout=600)
+    at.session_state["config"], at.session_state["weights"] = "D", "random"
+    at.run()
+    at.radio(key="photo_source").set_value("Upload").run()
+    at.file_uploader(key="photo_upload").set_value((f"p{i}.png", encode(photo(i)), "image/png")).run()
+    assert not at.exception, at.exception
+threads = [threading.Thread(target=student, args=(i,)) for i in range(n)]
+[t.start() for t in threads]; [t.join() for t in threads]
+for line in pathlib.Path("/proc/self/status").read_text().splitlines():
+    if line.startswith("VmHWM:"):
+        print(int(line.split()[1]) / 1024)
+"""
+
+
+def _peak_rss_subprocess(sessions: int) -> float:
+    """Peak resident memory (MB) of a fresh process serving ``sessions`` feature-map sessions at once."""
+    env = dict(os.environ, PYTHONPATH=f"{ROOT}:{ROOT / 'tests'}")
+    out = subprocess.run([sys.executable, "-c", _SESSIONS, str(sessions), str(ROOT)], capture_output=True,
+                         text=True, env=env, timeout=900)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-3000:])
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+FIGURES = ("pipeline", "render", "integrated_gradients", "rerun", "first_paint", "memory", "half")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--only", default=",".join(FIGURES), help=f"comma-separated subset of {', '.join(FIGURES)}")
+    parser.add_argument("--json", metavar="FILE", help="also write the JSON here")
+    args = parser.parse_args(argv)
+    bench = Bench(args.device, args.repeats)
+    for figure in args.only.split(","):
+        if figure not in FIGURES:
+            parser.error(f"unknown figure {figure!r}")
+        getattr(bench, figure)()
+    machine = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+               "torch": torch.__version__, "threads": torch.get_num_threads(), "device": str(bench.device),
+               "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
+    print(table(bench.rows, machine))
+    data = json.dumps({"machine": machine, "figures": bench.rows}, indent=2)
+    print(data)
+    if args.json:
+        Path(args.json).write_text(data + "\n")
+    return 0 if all(r["ok"] is not False for r in bench.rows) else 1
+
+
+def table(rows: list[dict], machine: dict) -> str:
+    out = [f"vggviz bench: {CONFIG}, 224×224, batch 1 — {machine['device']}, {machine['cores']} cores, torch {machine['torch']}",
+           "", "| figure | what | value | baseline | ratio | target |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        base = f"{r['baseline']}: {r['baseline_value']} {r['unit']}" if r["baseline"] else "—"
+        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.3f}"
+        target = "—" if r["target"] is None else f"≤ {r['target']} {'✓' if r['ok'] else '✗'}"
+        out.append(f"| {r['figure']} | {r['what']} | {r['value']} {r['unit']} | {base} | {ratio} | {target} |")
+    return "\n".join(out)
