@@ -252,38 +252,60 @@ def first_paint() -> float:
         proc.wait(timeout=20)
 
 
-_SESSIONS = r"""
-import sys, threading, pathlib
-sys.path.insert(0, sys.argv[2])
-from tests.test_concurrency import server_runtime  # one Runtime for all sessions, as in a server
-gen = server_runtime.__wrapped__() if hasattr(server_runtime, "__wrapped__") else server_runtime.__pytest_wrapped__.obj()
-next(gen)
-from streamlit.testing.v1 import AppTest
-from helpers import encode, photo
-n = int(sys.argv[1])
-def student(i):
-    at = AppTest.from_file(sys.argv[2] + "/pages/feature_maps.py", default_timeout=600)
-    at.session_state["config"], at.session_state["weights"] = "D", "random"
-    at.run()
-    at.radio(key="photo_source").set_value("Upload").run()
-    at.file_uploader(key="photo_upload").set_value((f"p{i}.png", encode(photo(i)), "image/png")).run()
-    assert not at.exception, at.exception
-threads = [threading.Thread(target=student, args=(i,)) for i in range(n)]
-[t.start() for t in threads]; [t.join() for t in threads]
-for line in pathlib.Path("/proc/self/status").read_text().splitlines():
-    if line.startswith("VmHWM:"):
-        print(int(line.split()[1]) / 1024)
-"""
-
-
 def _peak_rss_subprocess(sessions: int) -> float:
-    """Peak resident memory (MB) of a fresh process serving ``sessions`` feature-map sessions at once."""
-    env = dict(os.environ, PYTHONPATH=f"{ROOT}:{ROOT / 'tests'}")
-    out = subprocess.run([sys.executable, "-c", _SESSIONS, str(sessions), str(ROOT)], capture_output=True,
-                         text=True, env=env, timeout=900)
-    if out.returncode:
-        raise RuntimeError(out.stderr[-3000:])
-    return float(out.stdout.strip().splitlines()[-1])
+    """Peak resident memory (MB) of a fresh `streamlit run app.py` server while ``sessions`` browser pages
+    each upload their own photo to the feature-maps page at the same time (vgg16, untrained weights)."""
+    import socket
+    import tempfile
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from helpers import encode, photo
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home = tempfile.mkdtemp()
+    env = dict(os.environ, TORCH_HOME=home)
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        photos = []
+        for i in range(sessions):
+            path = Path(home) / f"photo{i}.png"
+            path.write_bytes(encode(photo(i)))
+            photos.append(path)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+            pages = [browser.new_page() for _ in range(sessions)]
+            for page in pages:
+                page.set_default_timeout(600_000)
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.get_by_role("heading", name="Inside VGG").wait_for()
+                page.locator('[data-testid="stSidebarNav"]').get_by_text("Feature maps", exact=True).click()
+                page.get_by_text("One channel, enlarged").wait_for()
+                page.get_by_text("Upload", exact=True).click()
+                page.locator('input[type="file"]').first.wait_for(state="attached")
+            for page, path in zip(pages, photos):  # all at once, like a class told "now upload yours"
+                page.locator('input[type="file"]').first.set_input_files(str(path))
+            for page, path in zip(pages, photos):
+                page.get_by_text(f"Using {path.name}").or_(page.get_by_text("channels, 224×224 each")).first.wait_for()
+                page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+            browser.close()
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        return next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 FIGURES = ("pipeline", "render", "integrated_gradients", "rerun", "first_paint", "memory", "half")

@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from ui import models
-from vggviz import charts, render
+from vggviz import render
 
 st.title("Feature maps")
 config = ui.config_selector()
@@ -32,22 +32,24 @@ top = c4.select_slider("Channels shown", ["all", 8, 16, 32, 64, 128], value="all
 maps = maps.clip(min=0) if relu else maps
 channels = render.select_channels(maps, None if top == "all" else top)
 grid = models.layer_grid(result, result_key, layer, relu, scale == render.SCALES[1], tuple(int(c) for c in channels))
-st.image(grid, caption=f"{layer}: {len(channels)} of {len(maps)} channels, {maps.shape[1]}×{maps.shape[2]} each"
-         f"{', ordered by mean activation' if top != 'all' else ''}", width="stretch")
+st.image(grid, output_format="PNG", width="stretch",
+         caption=f"{layer}: {len(channels)} of {len(maps)} channels, {maps.shape[1]}×{maps.shape[2]} each"
+         f"{', ordered by mean activation' if top != 'all' else ''}")
 
 st.subheader("One channel, enlarged")
 left, right = st.columns([1, 2])
 channel = left.number_input("Channel", 0, len(maps) - 1, int(channels[0]), key="fm_channel")
 alpha = left.slider("Overlay opacity", 0.0, 1.0, 0.6, key="fm_alpha")
-s = render.stats(maps[channel])
-left.metric("max", f"{s['max']:.3g}")
-left.markdown(f"min {s['min']:.3g} · mean {s['mean']:.3g} · zeros {s['zeros']:.0%}")
+numbers = render.stats(maps[channel])
+left.metric("max", f"{numbers['max']:.3g}")
+left.markdown(f"min {numbers['min']:.3g} · mean {numbers['mean']:.3g} · zeros {numbers['zeros']:.0%}")
 right.image(render.overlay(models.model_view(result), maps[channel], alpha),
             caption=f"{layer}, channel {channel}, upsampled over the input the model saw")
 
 with st.expander("Filters: conv1_1's kernels and any layer's weights"):
     f1, f2 = st.columns([1, 2])
-    f1.image(render.filters_rgb(models.first_filters(lm)), caption="conv1_1's kernels as RGB patches")
+    f1.image(models.filters_png(lm, models.model_key(lm)), output_format="PNG",
+             caption="conv1_1's kernels as RGB patches")
     weighted = [s.name for s in lm.model.specs if s.type in ("conv", "fc")]
     name = f2.selectbox("Layer", weighted, key="hist_layer")
-    f2.plotly_chart(charts.weight_histogram(models.layer_weights(lm, name), name), key="hist")
+    f2.plotly_chart(models.weight_histogram(lm, models.model_key(lm), name), key="hist")

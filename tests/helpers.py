@@ -105,3 +105,32 @@ def plain(markdown: str) -> str:
     import re
 
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+@contextlib.contextmanager
+def one_runtime():
+    """One Runtime for every AppTest session, as in a real server. AppTest (not made for threads) installs a
+    fresh mock Runtime in a process-wide global for each run and clears it afterwards, so runs in threads
+    would clear each other's; here its swaps land on a stand-in and all sessions share one mock Runtime."""
+    from types import SimpleNamespace
+    from unittest.mock import MagicMock
+
+    import streamlit.testing.v1.app_test as app_test
+    from streamlit.components.v2.component_manager import BidiComponentManager
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.caching.storage.dummy_cache_storage import MemoryCacheStorageManager
+    from streamlit.runtime.dataframe_source_manager import DataframeSourceManager
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    runtime = MagicMock(spec=Runtime)
+    runtime.media_file_mgr = MediaFileManager(MemoryMediaFileStorage("/mock/media"))
+    runtime.dataframe_source_mgr = DataframeSourceManager()
+    runtime.cache_storage_manager = MemoryCacheStorageManager()
+    runtime.bidi_component_registry = BidiComponentManager()
+    saved_module, saved_instance = app_test.Runtime, Runtime._instance
+    app_test.Runtime, Runtime._instance = SimpleNamespace(_instance=None), runtime
+    try:
+        yield runtime
+    finally:
+        app_test.Runtime, Runtime._instance = saved_module, saved_instance

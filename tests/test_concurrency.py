@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import report
-from helpers import plain
+from helpers import one_runtime, plain
 
 torch = pytest.importorskip("torch")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -42,30 +42,8 @@ def session(page: str) -> dict:
 
 @pytest.fixture(scope="module")
 def server_runtime():
-    """One Runtime for every session, as in a real server. AppTest (not made for threads) installs a fresh
-    mock Runtime in a process-wide global for each run and clears it afterwards, so runs in threads would
-    clear each other's; here its swaps land on a stand-in and all sessions share one mock Runtime."""
-    from types import SimpleNamespace
-    from unittest.mock import MagicMock
-
-    import streamlit.testing.v1.app_test as app_test
-    from streamlit.components.v2.component_manager import BidiComponentManager
-    from streamlit.runtime import Runtime
-    from streamlit.runtime.caching.storage.dummy_cache_storage import MemoryCacheStorageManager
-    from streamlit.runtime.dataframe_source_manager import DataframeSourceManager
-    from streamlit.runtime.media_file_manager import MediaFileManager
-    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-
-    runtime = MagicMock(spec=Runtime)
-    runtime.media_file_mgr = MediaFileManager(MemoryMediaFileStorage("/mock/media"))
-    runtime.dataframe_source_mgr = DataframeSourceManager()
-    runtime.cache_storage_manager = MemoryCacheStorageManager()
-    runtime.bidi_component_registry = BidiComponentManager()
-    mp = pytest.MonkeyPatch()
-    mp.setattr(app_test, "Runtime", SimpleNamespace(_instance=None))
-    mp.setattr(Runtime, "_instance", runtime)
-    yield runtime
-    mp.undo()
+    with one_runtime() as runtime:
+        yield runtime
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,6 @@ from vggviz import configs, images, text
 from vggviz.layers import Layer, layer_table
 
 
-
-
 def _use_app_navigation() -> None:
     # Streamlit decides once per server whether to run app.py (st.navigation) or its legacy
     # multipage mode (pages/ scripts on their own, with a file-name menu): it stays legacy until

@@ -9,7 +9,7 @@ import streamlit as st
 from PIL import Image
 
 from ui import _keep
-from vggviz import configs, device as devices, render, text, weights
+from vggviz import charts, configs, device as devices, render, text, weights
 from vggviz.attributions import METHODS, Params, attributor, cascading_randomisation
 from vggviz.checkpoints import CheckpointError
 from vggviz.inference import (
@@ -139,13 +139,25 @@ def model_key(lm: LoadedModel) -> tuple:
     return (lm.config.name, lm.weights, str(lm.device), str(lm.dtype), id(lm))
 
 
-@st.cache_data(max_entries=64, ttl=1800, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=1800, show_spinner=False)
 def layer_grid(_result: Result, result_key: tuple, layer: str, relu: bool, shared: bool,
                channels: tuple[int, ...]):
-    """One layer's tiled grid, cached per display choice: switching back and forth recomputes nothing.
-    ``result_key`` identifies ``_result``: the key of ``forward``'s cache entry."""
+    """One layer's tiled grid as PNG bytes, cached per display choice: switching back and forth recomputes
+    nothing. ``result_key`` identifies ``_result``: the key of ``forward``'s cache entry. Immutable bytes
+    (and the read-only figures below) are shared by every session: cache_resource hands them out without
+    the copy that cache_data makes on every call."""
     maps = _result.features[layer][list(channels)]
-    return render.tile(maps.clip(min=0) if relu else maps, shared=shared)
+    return render.png(render.tile(maps.clip(min=0) if relu else maps, shared=shared))
+
+
+@st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
+def filters_png(_lm: LoadedModel, model_key: tuple) -> bytes:
+    return render.png(Image.fromarray(render.filters_rgb(first_filters(_lm))))
+
+
+@st.cache_resource(max_entries=64, ttl=1800, show_spinner=False)
+def weight_histogram(_lm: LoadedModel, model_key: tuple, layer: str):
+    return charts.weight_histogram(layer_weights(_lm, layer), layer)
 
 
 # --- attributions -------------------------------------------------------------------------------

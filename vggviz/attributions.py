@@ -17,9 +17,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
+from captum._utils.gradient import compute_layer_gradients_and_eval
 from captum.attr import (
     Deconvolution, DeepLift, GuidedBackprop, GuidedGradCam, InputXGradient, IntegratedGradients,
-    LayerActivation, LayerAttribution, LayerConductance, LayerGradCam, LayerGradientXActivation, NoiseTunnel,
+    LayerActivation, LayerAttribution, LayerConductance, LayerGradCam, NoiseTunnel,
     Occlusion, Saliency,
 )
 from torch import nn
@@ -151,11 +152,11 @@ class Attributor:
 
     def _gradcam_strip(self, x, target, modules):
         # captum's LayerGradCam takes one layer per backward pass. Its formula, ReLU(sum_c mean_hw(dy/dA) * A),
-        # is applied here to several layers at once: one backward pass yields every layer's gradient
-        # (LayerGradientXActivation without the multiplication) and one forward their activations.
-        grads = LayerGradientXActivation(self.model, modules, multiply_by_inputs=False).attribute(x, target=target)
-        acts = LayerActivation(self.model, modules).attribute(x)
-        return [torch.relu((g.mean(dim=(2, 3), keepdim=True) * a).sum(1, keepdim=True)) for g, a in zip(grads, acts)]
+        # is applied here to several layers at once, from the gradients and activations that captum's own
+        # helper (the one LayerGradCam calls) returns for a list of layers in a single forward + backward.
+        grads, acts = compute_layer_gradients_and_eval(self.model, modules, (x,), target)
+        return [torch.relu((g[0].mean(dim=(2, 3), keepdim=True) * a[0]).sum(1, keepdim=True))
+                for g, a in zip(grads, acts)]
 
 
 class _Counted(nn.Module):

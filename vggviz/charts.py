@@ -118,8 +118,14 @@ def topk_chart(top: list[dict], title: str = "Top predictions") -> go.Figure:
     return fig
 
 
-def weight_histogram(values, name: str) -> go.Figure:
-    """Histogram of a layer's weights (``values`` already flattened, and subsampled if huge)."""
-    fig = go.Figure(go.Histogram(x=values, nbinsx=120, hovertemplate="%{x}: %{y}<extra></extra>"))
-    fig.update_layout(title=f"Weights of {text.plotly(name)}", height=340, bargap=0.02, xaxis_title="weight", yaxis_title="count")
+def weight_histogram(values, name: str, bins: int = 120) -> go.Figure:
+    """Histogram of a layer's weights, binned here so that only ``bins`` bars travel to the browser."""
+    import numpy as np
+
+    counts, edges = np.histogram(values, bins=bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    fig = go.Figure(go.Bar(x=centres, y=counts, width=edges[1] - edges[0],
+                           hovertemplate="%{x:.4g}: %{y}<extra></extra>"))
+    fig.update_layout(title=f"Weights of {text.plotly(name)}", height=340, bargap=0, xaxis_title="weight",
+                      yaxis_title="count")
     return fig

@@ -65,6 +65,10 @@ class LoadedModel:
     notices: list[str] = field(default_factory=list)
     # Methods that add hooks (captum) must not overlap on this shared object.
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    # One forward pass at a time: torch already spreads one pass over every core (or the GPU), so
+    # overlapping passes gain no speed, while each holds its own activations: serialising them bounds
+    # the memory a classroom's simultaneous clicks take.
+    forward_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
     def conv_nodes(self) -> dict[str, str]:
@@ -206,7 +210,7 @@ def input_tensor(lm: LoadedModel, result: Result) -> torch.Tensor:
 
 def _forward(lm: LoadedModel, x: torch.Tensor, features: bool) -> dict[str, torch.Tensor]:
     x = x.to(device=lm.device, dtype=lm.dtype, memory_format=LAYOUT)
-    with torch.inference_mode():
+    with lm.forward_lock, torch.inference_mode():
         if features:
             return dict(lm.extractor(x))
         return {"logits": lm.model(x)}

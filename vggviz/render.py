@@ -3,6 +3,7 @@ channel), channel overlays on the photo, statistics. Torch-free."""
 
 from __future__ import annotations
 
+import io
 import math
 from functools import lru_cache
 
@@ -67,6 +68,20 @@ def tile(maps: np.ndarray, shared: bool = False, cols: int | None = None, pad: i
     palette[WHITE] = 255
     image.putpalette(palette.tobytes())
     return image
+
+
+DISPLAY_WIDTH = 1460  # Streamlit re-encodes any image wider than this on every rerun
+
+
+def png(image: Image.Image, max_width: int = DISPLAY_WIDTH) -> bytes:
+    """Encode once for the browser: scaled down (area filter) to ``max_width`` if wider, fast PNG compression.
+    Passing these bytes to ``st.image`` skips Streamlit's own re-encoding on every rerun."""
+    if image.width > max_width:
+        rgb = image.convert("RGB") if image.mode == "P" else image
+        image = rgb.resize((max_width, round(image.height * max_width / image.width)), Image.BOX)
+    buf = io.BytesIO()
+    image.save(buf, "PNG", compress_level=1)
+    return buf.getvalue()
 
 
 def overlay(photo: Image.Image | np.ndarray, channel: np.ndarray, alpha: float = 0.55,
