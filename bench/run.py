@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import argparse
-import io
+import contextlib
 import json
 import os
 import platform
@@ -21,9 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from PIL import Image  # noqa: E402
 from torchvision import models  # noqa: E402
 
 from vggviz import images, inference, render  # noqa: E402
@@ -218,94 +216,87 @@ class Bench:
                           "baseline_value": round(32 / b, 1), "ratio": round(o / b, 3), "target": None, "ok": None})
 
 
-def first_paint() -> float:
-    """Seconds from launching `streamlit run app.py` to the home page's title visible in Chromium."""
+@contextlib.contextmanager
+def _server(env: dict | None = None):
+    """`streamlit run app.py` on a free port of 127.0.0.1; yields (url, process) once it answers."""
     import socket
     import urllib.request
-
-    from playwright.sync_api import sync_playwright
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
     try:
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).close()
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).close()
                 break
             except OSError:
                 time.sleep(0.05)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.get_by_role("heading", name="Inside VGG").wait_for(timeout=60_000)
-            elapsed = time.perf_counter() - start
-            browser.close()
-        return elapsed
+        yield url, proc
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=30)
+
+
+def _chromium(p):
+    return p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+
+
+def first_paint() -> float:
+    """Seconds from launching `streamlit run app.py` to the home page's title visible in Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    start = time.perf_counter()
+    with _server() as (url, _), sync_playwright() as p:
+        browser = _chromium(p)
+        page = browser.new_page()
+        page.goto(f"{url}/")
+        page.get_by_role("heading", name="Inside VGG").wait_for(timeout=60_000)
+        elapsed = time.perf_counter() - start
+        browser.close()
+    return elapsed
 
 
 def _peak_rss_subprocess(sessions: int) -> float:
     """Peak resident memory (MB) of a fresh `streamlit run app.py` server while ``sessions`` browser pages
     each upload their own photo to the feature-maps page at the same time (vgg16, untrained weights)."""
-    import socket
     import tempfile
-    import urllib.request
 
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT / "tests"))
     from helpers import encode, photo
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     home = tempfile.mkdtemp()
-    env = dict(os.environ, TORCH_HOME=home)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        photos = []
-        for i in range(sessions):
-            path = Path(home) / f"photo{i}.png"
-            path.write_bytes(encode(photo(i)))
-            photos.append(path)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-            pages = [browser.new_page() for _ in range(sessions)]
-            for page in pages:
-                page.set_default_timeout(600_000)
-                page.goto(f"http://127.0.0.1:{port}/")
-                page.get_by_role("heading", name="Inside VGG").wait_for()
-                page.locator('[data-testid="stSidebarNav"]').get_by_text("Feature maps", exact=True).click()
-                page.get_by_text("One channel, enlarged").wait_for()
-                page.get_by_text("Upload", exact=True).click()
-                page.locator('input[type="file"]').first.wait_for(state="attached")
-            for page, path in zip(pages, photos):  # all at once, like a class told "now upload yours"
-                page.locator('input[type="file"]').first.set_input_files(str(path))
-            for page, path in zip(pages, photos):
-                page.get_by_text(f"Using {path.name}").or_(page.get_by_text("channels, 224×224 each")).first.wait_for()
-                page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
-            browser.close()
+    photos = []
+    for i in range(sessions):
+        path = Path(home) / f"photo{i}.png"
+        path.write_bytes(encode(photo(i)))
+        photos.append(path)
+    with _server(dict(os.environ, TORCH_HOME=home)) as (url, proc), sync_playwright() as p:
+        browser = _chromium(p)
+        pages = [browser.new_page() for _ in range(sessions)]
+        for page in pages:
+            page.set_default_timeout(600_000)
+            page.goto(f"{url}/")
+            page.get_by_role("heading", name="Inside VGG").wait_for()
+            page.locator('[data-testid="stSidebarNav"]').get_by_text("Feature maps", exact=True).click()
+            page.get_by_text("One channel, enlarged").wait_for()
+            page.get_by_text("Upload", exact=True).click()
+            page.locator('input[type="file"]').first.wait_for(state="attached")
+        for page, path in zip(pages, photos):  # all at once, like a class told "now upload yours"
+            page.locator('input[type="file"]').first.set_input_files(str(path))
+        for page, path in zip(pages, photos):
+            page.get_by_text(f"{path.name}").first.wait_for(state="attached")
+            page.wait_for_timeout(500)
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+        browser.close()
         status = Path(f"/proc/{proc.pid}/status").read_text()
         return next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 FIGURES = ("pipeline", "render", "integrated_gradients", "rerun", "first_paint", "memory", "half")

@@ -3,23 +3,13 @@
 import numpy as np
 import streamlit as st
 
-import ui
 from ui import models
 from vggviz import attribution_view as view
 from vggviz import text
 from vggviz.attributions import BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER, Params, block_ends
 
 st.title("Attributions")
-config = ui.config_selector()
-lm = models.model_picker(config)
-with st.sidebar:
-    picked = ui.photo_picker()
-if lm is None or picked is None:
-    st.stop()
-photo, photo_key = picked
-result_key = (models.model_key(lm), photo_key, lm.preprocess)
-result = models.forward(lm, *result_key[:2], photo, lm.preprocess)
-models.model_banner(lm)
+lm, result, result_key = models.model_and_photo()
 seen = models.model_view(result)
 convs = list(result.features)
 

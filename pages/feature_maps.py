@@ -2,21 +2,11 @@
 
 import streamlit as st
 
-import ui
 from ui import models
 from vggviz import render
 
 st.title("Feature maps")
-config = ui.config_selector()
-lm = models.model_picker(config)
-with st.sidebar:
-    picked = ui.photo_picker()
-if lm is None or picked is None:
-    st.stop()
-photo, photo_key = picked
-result_key = (models.model_key(lm), photo_key, lm.preprocess)
-result = models.forward(lm, *result_key[:2], photo, lm.preprocess)
-models.model_banner(lm)
+lm, result, result_key = models.model_and_photo()
 
 blocks: dict[int, list[str]] = {}
 for name in result.features:

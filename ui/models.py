@@ -8,6 +8,7 @@ import hashlib
 import streamlit as st
 from PIL import Image
 
+import ui
 from ui import _keep
 from vggviz import charts, configs, device as devices, render, text, weights
 from vggviz.attributions import METHODS, Params, attributor, cascading_randomisation
@@ -117,6 +118,22 @@ def _checkpoint_model(device: str, half: bool) -> LoadedModel | None:
     except CheckpointError as exc:
         st.error(text.markdown(str(exc)))
         return None
+
+
+def model_and_photo() -> tuple[LoadedModel, Result, tuple]:
+    """The sidebar's configuration, weights and photo, the shared model and the cached forward pass over the
+    photo, with the model's banner shown; stops the page (after saying what is missing) without either.
+    Returns the model, the result and the result's cache key."""
+    lm = model_picker(ui.config_selector())
+    with st.sidebar:
+        picked = ui.photo_picker()
+    if lm is None or picked is None:
+        st.stop()
+    photo, photo_key = picked
+    result_key = (model_key(lm), photo_key, lm.preprocess)
+    result = forward(lm, *result_key[:2], photo, lm.preprocess)
+    model_banner(lm)
+    return lm, result, result_key
 
 
 def model_banner(lm: LoadedModel) -> None:

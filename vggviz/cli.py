@@ -153,18 +153,26 @@ def _predict(args: argparse.Namespace) -> int:
     return status
 
 
-def _features(args: argparse.Namespace) -> int:
+def _load_and_run(args: argparse.Namespace):
+    """The model and one forward pass over ``args.image``, or (None, None) after printing one line."""
     from .images import ImageError, load_image
     from .inference import run
-    from .render import tile
 
     lm = _load(args)
     if lm is None:
-        return 2
+        return None, None
     try:
-        result = run(lm, load_image(args.image), args.preprocess)
+        return lm, run(lm, load_image(args.image), args.preprocess)
     except ImageError as exc:
         _error(str(exc))
+        return None, None
+
+
+def _features(args: argparse.Namespace) -> int:
+    from .render import tile
+
+    lm, result = _load_and_run(args)
+    if result is None:
         return 2
     out = Path(args.out)
     try:
@@ -184,20 +192,14 @@ def _attribute(args: argparse.Namespace) -> int:
 
     from . import attribution_view as view
     from .attributions import Params, attributor
-    from .images import ImageError, load_image
-    from .inference import input_tensor, model_view, run
+    from .inference import input_tensor, model_view
 
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".npy"):
         _error(f"--out must end in .png or .npy, not {out.name!r}")
         return 2
-    lm = _load(args)
-    if lm is None:
-        return 2
-    try:
-        result = run(lm, load_image(args.image), args.preprocess)
-    except ImageError as exc:
-        _error(str(exc))
+    lm, result = _load_and_run(args)
+    if result is None:
         return 2
     layers = list(result.features)
     target = int(np.argmax(result.probs)) if args.target == "predicted" else _int(args.target)
