@@ -249,3 +249,25 @@ def test_a_silent_server_times_out(tmp_path):
             row["outcome"], row["message"] = "refused", str(err.value)
         assert time.monotonic() - start < 5
     assert list(tmp_path.iterdir()) == []
+
+
+def test_user_text_is_never_rendered_as_markdown_or_html(tmp_path):
+    """A file name and class names crafted as Markdown / HTML show as typed, not as links or markup."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from vggviz import charts, text
+
+    evil = "[click](javascript:alert(1)) **bold** <img src=x onerror=alert(1)>"
+    assert plain(text.markdown(evil)) == evil and "](" not in text.markdown(evil).replace("\\](", "")
+    fig = charts.topk_chart([{"index": 0, "label": evil, "prob": 0.5}])
+    assert "<img" not in fig.data[0].y[0] and "&lt;img" in fig.data[0].y[0]
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "pages" / "predict.py"), default_timeout=120)
+    at.session_state["config"], at.session_state["weights"] = "A", "random"
+    at.run()
+    at.radio(key="photo_source").set_value("Upload").run()
+    at.file_uploader(key="photo_upload").set_value((evil + ".jpg", b"not an image", "image/jpeg")).run()
+    shown = at.error[0].value
+    assert "\\[click\\]\\(javascript" in shown and "\\<img" in shown  # escaped in the Markdown source
+    assert plain(shown).startswith(evil)
