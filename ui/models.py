@@ -50,7 +50,7 @@ def model_picker(config: configs.Config) -> LoadedModel | None:
     if source == "checkpoint":
         return _checkpoint_model(device, half)
     if source == "random":
-        return _load_model(config.name, "random", device, half, True)
+        return _untrained(config, device, half)
     return _imagenet_model(config, device, half)
 
 
