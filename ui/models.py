@@ -25,7 +25,8 @@ WEIGHT_LABELS = {"imagenet": "ImageNet (torchvision)", "checkpoint": "Checkpoint
 def _load_model(config: str, weights: str, device: str, half: bool, check_hash: bool,
                 checkpoint_key: str | None = None, _checkpoint: bytes | None = None,
                 checkpoint_name: str | None = None, _classes: bytes | None = None) -> LoadedModel:
-    # One model per (configuration, weights, device) for every session; checkpoints are keyed by digest.
+    # One model per (configuration, weights, device) for every session; checkpoints are keyed by their
+    # digest (``checkpoint_key``), their bytes (``_checkpoint``) are not hashed on every rerun.
     return load_model(config, weights, checkpoint=_checkpoint, checkpoint_name=checkpoint_name,
                       classes=_classes, device=device, half=half, check_hash=check_hash)
 
@@ -41,10 +42,12 @@ def model_picker(config: configs.Config) -> LoadedModel | None:
     if not has_imagenet:
         st.sidebar.caption(f"{config.name} has no public pretrained weights: untrained, or your checkpoint.")
     dev_choices = devices.available()
+    _keep("device", "auto")
     device = st.sidebar.selectbox("Device", dev_choices, key="device",
                                   help="auto: CUDA, then Apple MPS, then the CPU")
     half = False
     if "cuda" in dev_choices and device in ("auto", "cuda"):
+        _keep("half", False)
         half = st.sidebar.toggle("Half precision", key="half", help="float16 on the GPU: faster, slightly different numbers")
 
     if source == "checkpoint":

@@ -18,7 +18,6 @@ HEADS: dict[str, tuple[str, ...]] = {
     "torchvision": ("fc", "relu", "dropout", "fc", "relu", "dropout", "fc"),
     "lecture_v1": ("dropout", "fc", "relu", "dropout", "fc", "relu", "fc"),
 }
-TYPES = ("conv", "pool", "lrn", "relu", "bn", "avgpool", "dropout", "fc")
 SPATIAL = ("conv", "pool", "avgpool")
 
 
