@@ -25,7 +25,7 @@ import torch  # noqa: E402
 from torchvision import models  # noqa: E402
 
 from vggviz import images, inference, render  # noqa: E402
-from vggviz.attributions import Params, attributor, block_ends  # noqa: E402
+from vggviz.attributions import Params, attributor, block_ends, default_batch  # noqa: E402
 
 CONFIG = "vgg16"
 TARGETS = {"pipeline": 1.10, "render": 0.5, "integrated_gradients": 1.10, "gradcam_strip": 1.5, "rerun": 0.1,
@@ -137,9 +137,9 @@ class Bench:
         result = inference.run(self.lm, self.photo)
 
         def run():
-            return [render.tile(m) for m in result.features.values()]
-        self.add("render", *paired(run, self.bare_forward(), self.repeats), "tile every conv layer's grid (13 layers)",
-                 "bare forward")
+            return [render.tile(m, max_width=render.DISPLAY_WIDTH) for m in result.features.values()]
+        self.add("render", *paired(run, self.bare_forward(), self.repeats),
+                 "tile every conv layer's grid at display width (13 layers)", "bare forward")
 
     def integrated_gradients(self) -> None:
         att = attributor(self.lm)
@@ -151,7 +151,7 @@ class Bench:
                 one()
         self.add("integrated_gradients", *paired(lambda: att.attribute(self.x, params), bare32,
                                                  max(1, self.repeats // 3), warmup=0),
-                 "captum IG, 32 steps, internal batch 16", "32 × bare forward+backward")
+                 f"captum IG, 32 steps, internal batch {default_batch(self.device)}", "32 × bare forward+backward")
         names = block_ends(self.lm.model)
         self.add("gradcam_strip", *paired(lambda: att.strip(self.x, 3, names), one, self.repeats),
                  "Grad-CAM at the 5 block ends", "1 × bare forward+backward")

@@ -19,8 +19,7 @@ scale = c3.radio("Colour scale", render.SCALES, key="fm_scale", horizontal=False
 maps = result.features[layer]
 top = c4.select_slider("Channels shown", ["all", 8, 16, 32, 64, 128], value="all", key="fm_top",
                        help="all, or the channels with the highest mean activation")
-maps = maps.clip(min=0) if relu else maps
-channels = render.select_channels(maps, None if top == "all" else top)
+channels = render.select_channels(maps, None if top == "all" else top, relu)
 grid = models.layer_grid(result, result_key, layer, relu, scale == render.SCALES[1], tuple(int(c) for c in channels))
 st.image(grid, output_format="PNG", width="stretch",
          caption=f"{layer}: {len(channels)} of {len(maps)} channels, {maps.shape[1]}×{maps.shape[2]} each"
@@ -30,10 +29,11 @@ st.subheader("One channel, enlarged")
 left, right = st.columns([1, 2])
 channel = left.number_input("Channel", 0, len(maps) - 1, int(channels[0]), key="fm_channel")
 alpha = left.slider("Overlay opacity", 0.0, 1.0, 0.6, key="fm_alpha")
-numbers = render.stats(maps[channel])
+one = maps[channel].clip(min=0) if relu else maps[channel]
+numbers = render.stats(one)
 left.metric("max", f"{numbers['max']:.3g}")
 left.markdown(f"min {numbers['min']:.3g} · mean {numbers['mean']:.3g} · zeros {numbers['zeros']:.0%}")
-right.image(render.overlay(models.model_view(result), maps[channel], alpha),
+right.image(render.overlay(models.model_view(result), one, alpha),
             caption=f"{layer}, channel {channel}, upsampled over the input the model saw")
 
 with st.expander("Filters: conv1_1's kernels and any layer's weights"):

@@ -37,3 +37,19 @@ def test_stats_and_filters():
     assert s == {"min": 0.0, "max": 4.0, "mean": 1.5, "zeros": 0.5}
     patches = render.filters_rgb(np.random.default_rng(0).normal(size=(64, 3, 3, 3)), scale=4, pad=2)
     assert patches.shape == (8 * 12 + 7 * 2, 8 * 12 + 7 * 2, 3)
+
+
+def test_wide_grids_are_averaged_down_to_the_display_width():
+    maps = np.zeros((4, 8, 8), np.float32)
+    maps[:, :2, :2] = 1.0  # one bright 2x2 block per channel: one bright pixel after 2x averaging
+    full = render.tile(maps, cols=4, pad=1)
+    small = render.tile(maps, cols=4, pad=1, max_width=20)
+    assert full.size == (4 * 9 - 1, 8) and small.size == (4 * 5 - 1, 4)
+    rgb = np.asarray(small.convert("RGB"))
+    assert (rgb[0, 0] == render.lut()[254]).all() and (rgb[1, 1] == render.lut()[0]).all()
+
+
+def test_top_channels_after_relu_ignore_negative_activations():
+    maps = np.stack([np.array([[5.0, -9.0]]), np.array([[2.0, 0.0]]), np.array([[1.0, 1.0]])])
+    assert list(render.select_channels(maps, 1)) == [1]  # raw means -2, 1, 1: a tie, the first wins
+    assert list(render.select_channels(maps, 1, relu=True)) == [0]  # after ReLU: 2.5, 1, 1

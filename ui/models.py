@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import streamlit as st
 from PIL import Image
 
@@ -166,8 +167,10 @@ def layer_grid(_result: Result, result_key: tuple, layer: str, relu: bool, share
     nothing. ``result_key`` identifies ``_result``: the key of ``forward``'s cache entry. Immutable bytes
     (and the read-only figures below) are shared by every session: cache_resource hands them out without
     the copy that cache_data makes on every call."""
-    maps = _result.features[layer][list(channels)]
-    return render.png(render.tile(maps.clip(min=0) if relu else maps, shared=shared))
+    maps = _result.features[layer][list(channels)]  # a copy: safe to rectify in place
+    if relu:
+        np.maximum(maps, 0, out=maps)
+    return render.png(render.tile(maps, shared=shared, max_width=render.DISPLAY_WIDTH))
 
 
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)

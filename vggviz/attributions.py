@@ -45,14 +45,14 @@ class Params:
     stdev: float = 0.15  # SmoothGrad, in units of the normalised input
     window: int = 56  # occlusion, pixels: 7 x 7 windows at 224, one forward each
     stride: int = 28  # occlusion, pixels
-    batch: int = 16  # internal batch size / perturbations per evaluation
+    batch: int | None = None  # internal batch size / perturbations per evaluation; None: best for the device
 
     def __post_init__(self):
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
         if self.baseline not in BASELINES:
             raise ValueError(f"unknown baseline {self.baseline!r}; choose one of {', '.join(BASELINES)}")
-        if min(self.steps, self.samples, self.window, self.stride, self.batch) < 1:
+        if min(self.steps, self.samples, self.window, self.stride, self.batch or 1) < 1:
             raise ValueError("steps, samples, window, stride and batch must be positive")
 
 
@@ -81,6 +81,8 @@ class Attributor:
 
     def _attribute(self, x, p: Params, progress):
         x = x.detach().clone().requires_grad_(True)
+        if p.batch is None:
+            p = replace(p, batch=default_batch(x.device))
         forward = _Counted(self.model, _expected_calls(p, x), progress)
         m, t = p.method, p.target
         if m == "saliency":
@@ -157,6 +159,13 @@ class Attributor:
         grads, acts = compute_layer_gradients_and_eval(self.model, modules, (x,), target)
         return [torch.relu((g[0].mean(dim=(2, 3), keepdim=True) * a[0]).sum(1, keepdim=True))
                 for g, a in zip(grads, acts)]
+
+
+def default_batch(device: torch.device) -> int:
+    """Internal batch for integrated gradients, SmoothGrad and occlusion. Measured for vgg16 IG, 32 steps, on two
+    CPU cores against 32 single forward+backward passes: batch 4 0.94x, 8 1.01x, 16 1.14x (big batches spill
+    the caches); a GPU wants large batches."""
+    return 16 if device.type == "cuda" else 4
 
 
 class _Counted(nn.Module):

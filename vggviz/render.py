@@ -35,26 +35,34 @@ def normalise(maps: np.ndarray, shared: bool) -> np.ndarray:
     return (maps - lo) / np.where(hi > lo, hi - lo, 1.0)
 
 
-def select_channels(maps: np.ndarray, top: int | None) -> np.ndarray:
-    """Indices of all channels, or of the ``top`` channels by mean activation (highest first)."""
+def select_channels(maps: np.ndarray, top: int | None, relu: bool = False) -> np.ndarray:
+    """Indices of all channels, or of the ``top`` channels by mean activation (after ReLU if ``relu``),
+    highest first. Reads the maps without copying a whole layer when all channels are wanted."""
     if top is None or top >= len(maps):
         return np.arange(len(maps))
-    return np.argsort(-maps.mean(axis=(1, 2)), kind="stable")[:top]
+    means = np.array([np.maximum(m, 0).mean() if relu else m.mean() for m in maps])
+    return np.argsort(-means, kind="stable")[:top]
 
 
 WHITE = 255  # palette entry for padding; data use entries 0..254
+DISPLAY_WIDTH = 1460  # Streamlit re-encodes any image wider than this on every rerun
 
 
 def tile(maps: np.ndarray, shared: bool = False, cols: int | None = None, pad: int = 1,
-         colormap: str = "Viridis") -> Image.Image:
+         colormap: str = "Viridis", max_width: int | None = None) -> Image.Image:
     """(C, H, W) float maps -> one palette ("P" mode) grid image, channels in reading order, ``pad`` white
-    pixels apart.
+    pixels apart; with ``max_width``, each map is first averaged down by the smallest integer factor that
+    makes the grid fit (the browser would only scale it down again).
 
     It runs on every conv layer of every photo, so it is vectorised end to end and leaves the colours to
     the palette: one scaling pass and one uint8 transpose, no per-pixel colour lookup."""
     c, h, w = maps.shape
     cols = cols or math.ceil(math.sqrt(c))
     rows = math.ceil(c / cols)
+    if max_width and cols * (w + pad) - pad > max_width:
+        f = math.ceil((cols * (w + pad) - pad) / max_width)
+        h, w = h // f, w // f
+        maps = maps[:, : h * f, : w * f].reshape(c, h, f, w, f).mean(axis=(2, 4), dtype=np.float32)
     flat = maps.reshape(c, -1)
     lo = flat.min() if shared else flat.min(axis=1)[:, None, None]
     hi = flat.max() if shared else flat.max(axis=1)[:, None, None]
@@ -68,9 +76,6 @@ def tile(maps: np.ndarray, shared: bool = False, cols: int | None = None, pad: i
     palette[WHITE] = 255
     image.putpalette(palette.tobytes())
     return image
-
-
-DISPLAY_WIDTH = 1460  # Streamlit re-encodes any image wider than this on every rerun
 
 
 def png(image: Image.Image, max_width: int = DISPLAY_WIDTH) -> bytes:
