@@ -36,7 +36,8 @@ def _cap_malloc_arenas(arenas: int = 2) -> None:
     # glibc gives each allocating thread a malloc arena of its own, and memory freed in one arena is not
     # reused by another. Streamlit runs every session's script in a thread of its own, so a classroom
     # grows the server by whole arenas. Five sessions uploading at once against one session
-    # (`python -m bench --only memory`): 1.26x with this cap, 1.31-1.40x without. Not glibc: nothing to do.
+    # (`python -m bench --only memory`): 1.31-1.40x without this cap, 1.26x with it (1.20x once grids
+    # were also averaged down to the display width). Not glibc: nothing to do.
     try:
         ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # -8: M_ARENA_MAX
     except (OSError, AttributeError):
