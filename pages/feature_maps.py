@@ -8,9 +8,7 @@ from vggviz import render
 st.title("Feature maps")
 lm, result, result_key = models.model_and_photo()
 
-blocks: dict[int, list[str]] = {}
-for name in result.features:
-    blocks.setdefault(int(name[4]), []).append(name)  # "conv3_2" -> block 3
+blocks = lm.model.conv_blocks()
 c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
 block = c1.segmented_control("Block", list(blocks), default=1, key="fm_block") or 1
 layer = c2.selectbox("Layer", blocks[block], key=f"fm_layer_{block}")

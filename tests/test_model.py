@@ -66,3 +66,11 @@ def test_lecture_v1_head_has_the_old_key_layout(torch):
     assert sd["classifier.1.weight"].shape == (2048, 25088)
     assert sd["classifier.4.weight"].shape == (2048, 2048)
     assert sd["classifier.6.weight"].shape == (5, 2048)
+
+
+def test_conv_blocks_group_the_paper_names(torch):
+    from vggviz.model import build_model
+
+    blocks = build_model("C", seed=None).conv_blocks()
+    assert blocks[1] == ["conv1_1", "conv1_2"] and blocks[3] == ["conv3_1", "conv3_2", "conv3_3"]
+    assert sorted(blocks) == [1, 2, 3, 4, 5] and sum(map(len, blocks.values())) == 13

@@ -238,11 +238,7 @@ def relu_layers(model: VGG) -> dict[str, nn.Module]:
 
 def block_ends(model: VGG) -> list[str]:
     """The last conv layer of each block: conv1_2 ... conv5_3 for D."""
-    ends: dict[int, str] = {}
-    for spec in model.specs:
-        if spec.type == "conv":
-            ends[spec.block] = spec.name
-    return [ends[b] for b in sorted(ends)]
+    return [convs[-1] for _, convs in sorted(model.conv_blocks().items())]
 
 
 def attributor(lm: LoadedModel) -> Attributor:
@@ -260,10 +256,7 @@ def attributor(lm: LoadedModel) -> Attributor:
 def cascade_stages(model: VGG) -> list[tuple[str, list[str]]]:
     """Randomisation stages from the top: fc8, fc7, fc6, then one stage per conv block, block 5 first."""
     fcs = [s.name for s in model.specs if s.type == "fc"][::-1]
-    blocks: dict[int, list[str]] = {}
-    for s in model.specs:
-        if s.type == "conv":
-            blocks.setdefault(s.block, []).append(s.name)
+    blocks = model.conv_blocks()
     return [(n, [n]) for n in fcs] + [(f"block{b}", blocks[b][::-1]) for b in sorted(blocks, reverse=True)]
 
 

@@ -61,6 +61,14 @@ class VGG(nn.Module):
         x = self.avgpool(self.features(x))
         return self.classifier(torch.flatten(x, 1))
 
+    def conv_blocks(self) -> dict[int, list[str]]:
+        """Block number -> its conv layers in order, e.g. ``{1: ["conv1_1", "conv1_2"], ...}`` for D."""
+        blocks: dict[int, list[str]] = {}
+        for spec in self.specs:
+            if spec.type == "conv":
+                blocks.setdefault(spec.block, []).append(spec.name)
+        return blocks
+
     def module_names(self) -> dict[str, str]:
         """Module path -> paper name, e.g. ``{"features.0": "conv1_1", ...}``."""
         return {s.module: s.name for s in self.specs}
