@@ -36,7 +36,9 @@ def session(page: str) -> dict:
         "captions": [plain(c.value) for c in at.caption if "ms" not in c.value],  # timings differ
         "metrics": [(m.label, m.value) for m in at.metric],
         "charts": [c.proto.spec for c in at.get("plotly_chart")],
-        "target": at.selectbox(key="target").index if page == "attributions.py" else None,
+        # The class the page pre-selected, read from the element itself (reading widget values goes through
+        # AppTest's per-run state, which its threads race on).
+        "target": at.selectbox(key="target").proto.default if page == "attributions.py" else None,
     }
 
 
