@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 from torchvision import models, transforms  # noqa: E402
 
-from vggviz import inference  # noqa: E402
+from vggviz import extraction, inference  # noqa: E402
 from vggviz.checkpoints import CheckpointError, infer_architecture, read_checkpoint, read_class_names  # noqa: E402
 
 
@@ -145,10 +145,50 @@ def test_feature_maps_equal_a_plain_forward(name):
                 expected[last_conv] = x[0].numpy().copy()
         logits = lm.model.classifier(torch.flatten(lm.model.avgpool(x), 1))
     assert list(result.features) == list(expected)
-    for layer, maps in expected.items():
-        np.testing.assert_allclose(result.features[layer], maps, rtol=1e-5, atol=1e-5)
+    for layer, maps in expected.items():  # stored in half precision: within float16's rounding (2**-11)
+        assert result.features[layer].dtype == np.float16
+        np.testing.assert_allclose(result.features[layer], maps, rtol=2**-10, atol=1e-5)
     np.testing.assert_allclose(result.probs, torch.softmax(logits, 1)[0].numpy(), rtol=1e-5, atol=1e-7)
     assert not lm.model._forward_hooks and not any(m._forward_hooks for m in lm.model.modules())
+
+
+def test_layers_beyond_half_precision_range_stay_float32():
+    lm = inference.load_model("A", "random")
+    nodes = extraction.map_nodes(lm.model)
+    last = list(nodes)[-1]
+    with torch.no_grad():
+        lm.model.get_submodule(nodes[last]).weight.mul_(1e8)  # only the last conv passes float16's 65504
+    image = photo(4)
+    result = inference.run(lm, image)
+    x = inference.prepare(image, "imagenet").unsqueeze(0)
+    with torch.inference_mode():
+        for spec, module in zip(lm.model.specs, lm.model.features):
+            x = module(x)
+            if spec.name == last and spec.type == "conv":
+                break
+    assert np.abs(x.numpy()).max() > np.finfo(np.float16).max
+    assert result.features[last].dtype == np.float32 and np.isfinite(result.features[last]).all()
+    np.testing.assert_allclose(result.features[last], x[0].numpy(), rtol=1e-5, atol=1e-3)
+    assert all(maps.dtype == np.float16 for name, maps in result.features.items() if name != last)
+
+
+@pytest.mark.parametrize("name", ["A-LRN", "B-BN", "D"])
+def test_compact_graph_equals_torchvisions_extractor(name):
+    lm = inference.load_model(name, "random")
+    plain, compact = lm.extractor, lm.compact_extractor
+    x = inference.prepare(photo(6), "imagenet").unsqueeze(0)
+    with torch.inference_mode():
+        expected, got = plain(x), compact(x)
+    assert torch.equal(got["logits"], expected["logits"])  # in-place ReLUs change no number
+    for layer, maps in expected.items():
+        if layer != "logits":
+            stored, lo, hi = got[layer]
+            assert stored.dtype == torch.float16 and torch.equal(stored, maps.half())
+            assert lo == maps.min() and hi == maps.max()
+    assert extraction.overflowing(got) == set()
+    relus = [n for n in compact.graph.nodes if n.target is torch.relu_]
+    assert len(relus) == len(expected) - 1  # one per map: each ReLU after a map now rectifies in place
+    assert all(not m.inplace for m in lm.model.modules() if isinstance(m, nn.ReLU))  # the model is untouched
 
 
 def test_model_view_undoes_the_normalisation():

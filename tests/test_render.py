@@ -53,3 +53,30 @@ def test_top_channels_after_relu_ignore_negative_activations():
     maps = np.stack([np.array([[5.0, -9.0]]), np.array([[2.0, 0.0]]), np.array([[1.0, 1.0]])])
     assert list(render.select_channels(maps, 1)) == [1]  # raw means -2, 1, 1: a tie, the first wins
     assert list(render.select_channels(maps, 1, relu=True)) == [0]  # after ReLU: 2.5, 1, 1
+
+
+def test_half_precision_maps_render_like_float32_and_relu_rectifies_first():
+    rng = np.random.default_rng(1)
+    maps = rng.normal(size=(6, 40, 40)).astype(np.float16)
+    as32 = maps.astype(np.float32)
+    for shared in (False, True):
+        for relu in (False, True):
+            expected = render.tile(np.maximum(as32, 0) if relu else as32, shared=shared, max_width=100)
+            got = render.tile(maps, shared=shared, max_width=100, relu=relu)
+            assert np.array_equal(np.asarray(got), np.asarray(expected))
+    original = maps.copy()
+    render.tile(as32, relu=True)
+    render.tile(maps, relu=True)
+    assert np.array_equal(maps, original) and (as32 < 0).any()  # neither input was rectified in place
+    assert render.stats(maps[0]) == render.stats(as32[0])
+    assert list(render.select_channels(maps, 3, relu=True)) == list(render.select_channels(as32, 3, relu=True))
+
+
+def test_box_average_equals_the_block_mean():
+    maps = np.random.default_rng(2).normal(size=(3, 13, 11)).astype(np.float16)
+    for f in (1, 2, 3, 4):
+        h, w = 13 // f, 11 // f
+        expected = maps[:, : h * f, : w * f].astype(np.float64).reshape(3, h, f, w, f).mean(axis=(2, 4))
+        got = render.box_average(maps, f)
+        assert got.dtype == np.float32 and got.shape == (3, h, w)
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)

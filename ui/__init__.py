@@ -7,13 +7,12 @@ holds the model-side glue.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 
 import streamlit as st
 from PIL import Image
 
-from vggviz import configs, images, text
+from vggviz import configs, images, memory, text
 from vggviz.layers import Layer, layer_table
 
 
@@ -32,19 +31,7 @@ def _use_app_navigation() -> None:
 _use_app_navigation()
 
 
-def _cap_malloc_arenas(arenas: int = 2) -> None:
-    # glibc gives each allocating thread a malloc arena of its own, and memory freed in one arena is not
-    # reused by another. Streamlit runs every session's script in a thread of its own, so a classroom
-    # grows the server by whole arenas. Five sessions uploading at once against one session
-    # (`python -m bench --only memory`): 1.31-1.40x without this cap, 1.26x with it (1.20x once grids
-    # were also averaged down to the display width). Not glibc: nothing to do.
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # -8: M_ARENA_MAX
-    except (OSError, AttributeError):
-        pass
-
-
-_cap_malloc_arenas()
+memory.cap_arenas()  # before any session thread allocates
 
 
 def _keep(key: str, default: object) -> None:

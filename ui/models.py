@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
 import streamlit as st
 from PIL import Image
 
 import ui
 from ui import _keep
-from vggviz import charts, configs, device as devices, render, text, weights
+from vggviz import charts, configs, device as devices, memory, render, text, weights
 from vggviz.attributions import METHODS, Params, attributor, cascading_randomisation
 from vggviz.checkpoints import CheckpointError
 from vggviz.inference import (
@@ -153,7 +152,10 @@ def model_banner(lm: LoadedModel) -> None:
 def forward(_lm: LoadedModel, model_key: tuple, photo_key: str, _photo: Image.Image, preprocess: str) -> Result:
     """One forward pass per (model, photo, preprocessing), shared and never copied: display-only
     widgets re-render from it without recomputing. Treat the result as read-only."""
-    return run(_lm, _photo, preprocess)
+    try:
+        return run(_lm, _photo, preprocess)
+    finally:  # the pass's freed activations lie between the cached maps: hand them back
+        memory.release_free_memory()
 
 
 def model_key(lm: LoadedModel) -> tuple:
@@ -167,10 +169,8 @@ def layer_grid(_result: Result, result_key: tuple, layer: str, relu: bool, share
     nothing. ``result_key`` identifies ``_result``: the key of ``forward``'s cache entry. Immutable bytes
     (and the read-only figures below) are shared by every session: cache_resource hands them out without
     the copy that cache_data makes on every call."""
-    maps = _result.features[layer][list(channels)]  # a copy: safe to rectify in place
-    if relu:
-        np.maximum(maps, 0, out=maps)
-    return render.png(render.tile(maps, shared=shared, max_width=render.DISPLAY_WIDTH))
+    maps = _result.features[layer][list(channels)]
+    return render.png(render.tile(maps, shared=shared, max_width=render.DISPLAY_WIDTH, relu=relu))
 
 
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
@@ -199,11 +199,15 @@ def attribution(_lm: LoadedModel, _result: Result, result_key: tuple, params: Pa
         return attributor(_lm).attribute(input_tensor(_lm, _result), params, report)
     finally:
         bar.empty()
+        memory.release_free_memory()
 
 
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner="Computing the strip…")
 def strip(_lm: LoadedModel, _result: Result, result_key: tuple, target: int, layers: tuple[str, ...], method: str):
-    return attributor(_lm).strip(input_tensor(_lm, _result), target, list(layers), method)
+    try:
+        return attributor(_lm).strip(input_tensor(_lm, _result), target, list(layers), method)
+    finally:
+        memory.release_free_memory()
 
 
 @st.cache_resource(max_entries=4, ttl=1800, show_spinner=False)
@@ -213,3 +217,4 @@ def cascade(_lm: LoadedModel, _result: Result, result_key: tuple, params: Params
         return cascading_randomisation(_lm, input_tensor(_lm, _result), params, progress=report)
     finally:
         bar.empty()
+        memory.release_free_memory()

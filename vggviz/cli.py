@@ -178,7 +178,7 @@ def _features(args: argparse.Namespace) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, maps in result.features.items():
-            tile(maps.clip(0) if args.relu else maps).save(out / f"{name}.png")
+            tile(maps, relu=args.relu).save(out / f"{name}.png")
     except OSError as exc:
         _error(f"cannot write to {out} ({exc.strerror or exc})")
         return 2

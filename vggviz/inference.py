@@ -13,9 +13,8 @@ import numpy as np
 import torch
 from PIL import Image
 from torchvision import models, transforms
-from torchvision.models.feature_extraction import create_feature_extractor
 
-from . import configs, device as devices, weights as wts
+from . import configs, device as devices, extraction, weights as wts
 from .checkpoints import infer_architecture, read_checkpoint, read_class_names
 from .model import VGG, build_model
 
@@ -71,25 +70,14 @@ class LoadedModel:
     forward_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
-    def conv_nodes(self) -> dict[str, str]:
-        """Paper conv name -> path of the module whose output is that conv's map before ReLU
-        (the conv itself, or its batch norm)."""
-        nodes, last = {}, None
-        for spec in self.model.specs:
-            if spec.type == "conv":
-                last = spec.name
-                nodes[last] = spec.module
-            elif spec.type == "bn" and last:
-                nodes[last] = spec.module
-        return nodes
+    def extractor(self) -> torch.nn.Module:
+        """Every conv layer's map (model dtype) and the logits in one pass; no hooks on the model."""
+        return extraction.extractor(self.model)
 
     @cached_property
-    def extractor(self) -> torch.nn.Module:
-        """One graph that returns every conv layer's map and the logits in a single forward pass.
-        It shares the model's parameters and adds no hooks to it."""
-        nodes = {path: name for name, path in self.conv_nodes.items()}
-        nodes[self.model.specs[-1].module] = "logits"
-        return create_feature_extractor(self.model, return_nodes=nodes).eval()
+    def compact_extractor(self) -> torch.nn.Module:
+        """The same pass storing maps as ``MAPS_DTYPE`` with their ranges (``extraction.compact``)."""
+        return extraction.compact(self.extractor)
 
     def describe(self) -> str:
         source = {"imagenet": "ImageNet weights", "random": "untrained weights"}.get(
@@ -165,10 +153,10 @@ def to_device(lm: LoadedModel, dev: torch.device, half: bool) -> LoadedModel:
 
 @dataclass(frozen=True)
 class Result:
-    """What one forward pass yields; arrays are float32 on the CPU."""
+    """What one forward pass yields; NumPy arrays on the CPU, float32 except the maps (``extraction.MAPS_DTYPE``)."""
 
     probs: np.ndarray  # (num_classes,)
-    features: dict[str, np.ndarray]  # conv name -> (C, H, W), before ReLU
+    features: dict[str, np.ndarray]  # conv name -> (C, H, W), before ReLU, see extraction.MAPS_DTYPE
     input: np.ndarray  # (3, H, W), the normalised tensor the model saw
     preprocess: str
     seconds: float  # preprocessing + forward + copies
@@ -197,9 +185,14 @@ def run(lm: LoadedModel, image: Image.Image, preprocess: str | None = None, feat
             to_device(lm, torch.device("cpu"), False)
             lm.notices.append("the GPU ran out of memory; running on the CPU instead")
         out = _forward(lm, x, features)
-    logits = out.pop("logits")
+    logits = out.pop(extraction.LOGITS)
     probs = torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
-    maps = {name: t[0].float().cpu().numpy() for name, t in out.items()}
+    maps = {name: stored[0] for name, (stored, _, _) in out.items()}
+    overflowing = extraction.overflowing(out)
+    if overflowing:  # rare (a checkpoint with huge activations): these layers again, in float32
+        exact = _forward(lm, x, features=True, compact=False)
+        maps.update({name: exact[name][0].float() for name in overflowing})
+    maps = {name: m.cpu().numpy() for name, m in maps.items()}
     return Result(probs, maps, x[0].numpy(), preprocess, time.perf_counter() - start, devices.describe(lm.device))
 
 
@@ -208,12 +201,12 @@ def input_tensor(lm: LoadedModel, result: Result) -> torch.Tensor:
     return torch.from_numpy(result.input).unsqueeze(0).to(device=lm.device, dtype=lm.dtype)
 
 
-def _forward(lm: LoadedModel, x: torch.Tensor, features: bool) -> dict[str, torch.Tensor]:
+def _forward(lm: LoadedModel, x: torch.Tensor, features: bool, compact: bool = True) -> dict:
     x = x.to(device=lm.device, dtype=lm.dtype, memory_format=LAYOUT)
     with lm.forward_lock, torch.inference_mode():
         if features:
-            return dict(lm.extractor(x))
-        return {"logits": lm.model(x)}
+            return dict((lm.compact_extractor if compact else lm.extractor)(x))
+        return {extraction.LOGITS: lm.model(x)}
 
 
 def model_view(result: Result) -> np.ndarray:

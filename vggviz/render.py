@@ -1,5 +1,8 @@
 """Feature maps and filters rendered to arrays: one NumPy-tiled image per layer (not one chart per
-channel), channel overlays on the photo, statistics. Torch-free."""
+channel), channel overlays on the photo, statistics. Torch-free.
+
+Maps may arrive in float16 (how results store them); NumPy has no fast float16 arithmetic, so each
+function computes in float32."""
 
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ def _rgb(text: str) -> tuple[int, int, int]:
 
 def normalise(maps: np.ndarray, shared: bool) -> np.ndarray:
     """Scale (C, H, W) maps to [0, 1], per channel or with one range for the whole layer."""
+    maps = maps.astype(np.float32, copy=False)
     axes = None if shared else (1, 2)
     lo = maps.min(axis=axes, keepdims=True)
     hi = maps.max(axis=axes, keepdims=True)
@@ -40,6 +44,7 @@ def select_channels(maps: np.ndarray, top: int | None, relu: bool = False) -> np
     highest first. Reads the maps without copying a whole layer when all channels are wanted."""
     if top is None or top >= len(maps):
         return np.arange(len(maps))
+    maps = maps.astype(np.float32, copy=False)
     means = np.array([np.maximum(m, 0).mean() if relu else m.mean() for m in maps])
     return np.argsort(-means, kind="stable")[:top]
 
@@ -49,20 +54,22 @@ DISPLAY_WIDTH = 1460  # Streamlit re-encodes any image wider than this on every 
 
 
 def tile(maps: np.ndarray, shared: bool = False, cols: int | None = None, pad: int = 1,
-         colormap: str = "Viridis", max_width: int | None = None) -> Image.Image:
+         colormap: str = "Viridis", max_width: int | None = None, relu: bool = False) -> Image.Image:
     """(C, H, W) float maps -> one palette ("P" mode) grid image, channels in reading order, ``pad`` white
-    pixels apart; with ``max_width``, each map is first averaged down by the smallest integer factor that
-    makes the grid fit (the browser would only scale it down again).
+    pixels apart; ``relu`` rectifies first; with ``max_width``, each map is then averaged down by the
+    smallest integer factor that makes the grid fit (the browser would only scale it down again).
 
     It runs on every conv layer of every photo, so it is vectorised end to end and leaves the colours to
     the palette: one scaling pass and one uint8 transpose, no per-pixel colour lookup."""
+    if relu:
+        maps = np.maximum(maps, 0, dtype=np.float32)  # a new array: the caller's maps stay as they are
     c, h, w = maps.shape
     cols = cols or math.ceil(math.sqrt(c))
     rows = math.ceil(c / cols)
     if max_width and cols * (w + pad) - pad > max_width:
-        f = math.ceil((cols * (w + pad) - pad) / max_width)
-        h, w = h // f, w // f
-        maps = maps[:, : h * f, : w * f].reshape(c, h, f, w, f).mean(axis=(2, 4), dtype=np.float32)
+        maps = box_average(maps, math.ceil((cols * (w + pad) - pad) / max_width))
+        h, w = maps.shape[1:]
+    maps = maps.astype(np.float32, copy=False)
     flat = maps.reshape(c, -1)
     lo = flat.min() if shared else flat.min(axis=1)[:, None, None]
     hi = flat.max() if shared else flat.max(axis=1)[:, None, None]
@@ -76,6 +83,20 @@ def tile(maps: np.ndarray, shared: bool = False, cols: int | None = None, pad: i
     palette[WHITE] = 255
     image.putpalette(palette.tobytes())
     return image
+
+
+def box_average(maps: np.ndarray, f: int) -> np.ndarray:
+    """(C, H, W) -> (C, H // f, W // f) float32, each output the mean of an f×f block (edges that do not
+    fill a block are dropped). Written as f² strided additions: NumPy's ``mean`` over the two block axes
+    of a reshaped array is about 5× slower, and reads float16 no faster."""
+    h, w = maps.shape[1] // f * f, maps.shape[2] // f * f
+    out = maps[:, 0:h:f, 0:w:f].astype(np.float32)
+    for i in range(f):
+        for j in range(f):
+            if i or j:
+                out += maps[:, i:h:f, j:w:f]
+    out *= 1 / (f * f)
+    return out
 
 
 def png(image: Image.Image, max_width: int = DISPLAY_WIDTH) -> bytes:
@@ -94,12 +115,13 @@ def overlay(photo: Image.Image | np.ndarray, channel: np.ndarray, alpha: float =
     """One channel upsampled (bilinear) to the photo's size and blended over it."""
     if isinstance(photo, np.ndarray):
         photo = Image.fromarray(photo)
-    norm = normalise(channel[None].astype(np.float32), shared=False)[0]
+    norm = normalise(channel[None], shared=False)[0]
     heat = Image.fromarray(lut(colormap)[(norm * 255).astype(np.uint8)]).resize(photo.size, Image.BILINEAR)
     return Image.blend(photo.convert("RGB"), heat, alpha)
 
 
 def stats(channel: np.ndarray) -> dict[str, float]:
+    channel = channel.astype(np.float32, copy=False)
     return {
         "min": float(channel.min()), "max": float(channel.max()), "mean": float(channel.mean()),
         "zeros": float((channel <= 0).mean()),
