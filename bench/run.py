@@ -159,24 +159,34 @@ class Bench:
                  "Grad-CAM at the 5 block ends", "1 × bare forward+backward")
 
     def rerun(self) -> None:
-        """An AppTest rerun of the feature-maps page after a display-only change (colour scale), warm caches."""
+        """AppTest reruns after display-only changes, every cache warm: the feature-maps page's colour scale
+        and channel, the attributions page's sign (saliency)."""
+        for page, kind, key, values, what in (
+                ("feature_maps", "radio", "fm_scale", ["shared across the layer", "per channel"], "colour scale"),
+                ("feature_maps", "number_input", "fm_channel", [5, 6], "channel"),
+                ("attributions", "selectbox", "sign", ["positive", "absolute_value"], "sign")):
+            self._rerun(page, kind, key, values, what)
+
+    def _rerun(self, page: str, kind: str, key: str, values: list, what: str) -> None:
         from streamlit.testing.v1 import AppTest
 
-        at = AppTest.from_file(str(ROOT / "pages" / "feature_maps.py"), default_timeout=600)
+        at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=600)
         at.session_state["config"], at.session_state["weights"] = "D", "random"
-        at.session_state["device"] = self.device.type if self.device.type != "cpu" else "cpu"
+        at.session_state["device"] = self.device.type
         at.run()
-        scale = at.radio(key="fm_scale")
-        choices = ["shared across the layer", "per channel"]
-        for c in choices:  # warm every display choice once
-            scale.set_value(c).run()
+
+        def widget():
+            return getattr(at, kind)(key=key)
+        for v in values:  # warm every display choice once
+            widget().set_value(v).run()
         i = [0]
 
         def run():
             i[0] += 1
-            at.radio(key="fm_scale").set_value(choices[i[0] % 2]).run()
-        self.add("rerun", *paired(run, self.bare_forward(), self.repeats), "AppTest rerun, colour scale changed",
-                 "bare forward")
+            widget().set_value(values[i[0] % 2]).run()
+        assert not at.exception, at.exception
+        self.add("rerun", *paired(run, self.bare_forward(), max(self.repeats, 15)),
+                 f"AppTest rerun of {page}.py, {what} changed", "bare forward")
 
     def first_paint(self) -> None:
         self.rows.append({"figure": "first_paint", "what": "streamlit run app.py → home page visible in Chromium",

@@ -1,5 +1,7 @@
 """Attributions: which pixels made VGG say what it said, and what each block looks at (captum)."""
 
+from dataclasses import astuple
+
 import numpy as np
 import streamlit as st
 
@@ -10,17 +12,15 @@ from vggviz.attributions import BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER, 
 
 st.title("Attributions")
 lm, result, result_key = models.model_and_photo()
-seen = models.model_view(result)
+seen = models.seen(result, result_key)
 convs = list(result.features)
 
 # --- what to explain ---
 predicted = int(np.argmax(result.probs))
 c1, c2 = st.columns([3, 2])
-target = c1.selectbox(
-    "Explain the class", range(len(lm.classes)), index=predicted, key="target",
-    format_func=lambda i: f"{lm.classes[i]} ({i}, {result.probs[i]:.1%})" + (" · predicted" if i == predicted else ""),
-    help="Type to search. Default: the predicted class.",
-)
+target = c1.selectbox("Explain the class", range(len(lm.classes)), index=predicted, key="target",
+                      format_func=models.class_labels(lm, result, result_key).__getitem__,
+                      help="Type to search. Default: the predicted class.")
 method = c2.selectbox("Method", list(METHODS), format_func=METHODS.get, key="method")
 kw = {}
 with st.expander("Method settings", expanded=method in NEEDS_LAYER or method in ("integrated_gradients", "occlusion")):
@@ -47,21 +47,23 @@ shown = d1.selectbox("Show as", view.VIEWS, key="view", format_func=lambda v: v.
 sign = d2.selectbox("Sign", view.SIGNS, key="sign", format_func=lambda v: v.replace("_", " "))
 outlier = d3.slider("Clip the top % (outliers)", 0.0, 10.0, 2.0, 0.5, key="outlier")
 left, right = st.columns([3, 2])
+attr_key = (result_key, astuple(params))
 try:
-    picture = view.render(view.normalise(attr, sign, outlier), seen, shown, sign)
+    picture = models.attribution_png(attr, seen, attr_key, sign, outlier, shown)
 except ValueError as exc:  # masked image / alpha scaling with both signs
     picture = None
     left.warning(str(exc))
 else:
-    left.image(picture, caption=f"{METHODS[method]} for {text.markdown(lm.classes[target])}", width="stretch")
+    left.image(picture, output_format="PNG", caption=f"{METHODS[method]} for {text.markdown(lm.classes[target])}", width="stretch")
 with right:
-    st.image(view.colour_bar(sign), width="stretch")
+    st.image(models.colour_bar_png(sign), output_format="PNG", width="stretch")
     st.caption(f"{'−1 … 0 … +1' if sign == 'all' else '0 … 1'} (scaled so that the top {outlier:g} % is clipped)")
+    # Deferred: the bytes are made (or handed over) on a click, not registered on every rerun.
     if picture is not None:
-        st.download_button("Download picture (PNG)", view.png_bytes(picture), f"{method}_{target}.png",
+        st.download_button("Download picture (PNG)", lambda: picture, f"{method}_{target}.png",
                            "image/png", on_click="ignore", key="dl_png")
-    st.download_button("Download raw attribution (.npy)", view.npy_bytes(attr), f"{method}_{target}.npy",
-                       "application/octet-stream", on_click="ignore", key="dl_npy")
+    st.download_button("Download raw attribution (.npy)", lambda: view.npy_bytes(attr),
+                       f"{method}_{target}.npy", "application/octet-stream", on_click="ignore", key="dl_npy")
     st.caption(f"Raw attribution: shape {tuple(attr.shape)}, at the model's {attr.shape[-2]}×{attr.shape[-1]} input.")
 
 # --- per block ---
@@ -72,9 +74,9 @@ layers = s2.multiselect("Conv layers", convs, default=block_ends(lm.model), key=
 if layers:
     maps = models.strip(lm, result, result_key, int(target), tuple(layers), layer_method)
     strip_sign = "positive" if layer_method == "gradcam" else "absolute_value"
+    pictures = models.strip_pngs(maps, seen, (result_key, int(target), tuple(layers), layer_method), strip_sign, outlier)
     for col, name in zip(st.columns(len(layers)), layers):
-        col.image(view.render(view.normalise(maps[name], strip_sign, outlier), seen, "blended_heat_map", strip_sign),
-                  caption=name, width="stretch")
+        col.image(pictures[name], output_format="PNG", caption=name, width="stretch")
 
 # --- sanity check ---
 st.subheader("Sanity check")
@@ -84,7 +86,8 @@ if st.toggle("Randomise the weights layer by layer, from fc8 down to conv1_1", k
     steps = models.cascade(lm, result, result_key, params)
     cols = st.columns(min(len(steps), 6))
     for i, step in enumerate(steps):
-        img = view.render(view.normalise(step.attribution, "absolute_value", outlier), seen, "heat_map", "absolute_value")
-        cols[i % len(cols)].image(img, caption=f"{step.stage}: ρ = {step.rank_correlation:.2f}", width="stretch")
+        img = models.attribution_png(step.attribution, seen, (result_key, astuple(params), step.stage), "absolute_value",
+                                     outlier, "heat_map")
+        cols[i % len(cols)].image(img, output_format="PNG", caption=f"{step.stage}: ρ = {step.rank_correlation:.2f}", width="stretch")
     st.caption("ρ: Spearman rank correlation of |attribution| with the original map. It should fall as more "
                "layers are randomised; a method whose ρ stays high is mostly showing the input, not the model.")

@@ -27,12 +27,10 @@ st.subheader("One channel, enlarged")
 left, right = st.columns([1, 2])
 channel = left.number_input("Channel", 0, len(maps) - 1, int(channels[0]), key="fm_channel")
 alpha = left.slider("Overlay opacity", 0.0, 1.0, 0.6, key="fm_alpha")
-one = maps[channel].clip(min=0) if relu else maps[channel]
-numbers = render.stats(one)
+picture, numbers = models.channel_view(result, result_key, layer, int(channel), relu, alpha)
 left.metric("max", f"{numbers['max']:.3g}")
 left.markdown(f"min {numbers['min']:.3g} · mean {numbers['mean']:.3g} · zeros {numbers['zeros']:.0%}")
-right.image(render.overlay(models.model_view(result), one, alpha),
-            caption=f"{layer}, channel {channel}, upsampled over the input the model saw")
+right.image(picture, output_format="PNG", caption=f"{layer}, channel {channel}, upsampled over the input the model saw")
 
 with st.expander("Filters: conv1_1's kernels and any layer's weights"):
     f1, f2 = st.columns([1, 2])

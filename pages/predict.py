@@ -22,10 +22,12 @@ with left:
                           help="Default: what these weights were trained with.")
     k = st.slider("Top k", 1, min(20, len(lm.classes)), min(5, len(lm.classes)), key="topk")
 
-result = models.forward(lm, models.model_key(lm), photo_key, photo, preprocess)
+result_key = (models.model_key(lm), photo_key, preprocess)
+result = models.forward(lm, *result_key[:2], photo, preprocess)
 with right:
     models.model_banner(lm)
     st.plotly_chart(charts.topk_chart(result.top(lm.classes, k)), key="topk_chart")
     st.caption(f"{text.markdown(lm.describe())} · forward pass with every conv layer's maps: {result.seconds * 1000:.0f} ms")
 with left:
-    st.image(models.model_view(result), caption="The photo as the model sees it (after preprocessing)")
+    st.image(models.seen_png(result, result_key), output_format="PNG",
+             caption="The photo as the model sees it (after preprocessing)")

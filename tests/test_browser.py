@@ -11,10 +11,13 @@ import sys
 import time
 import urllib.request
 
+import numpy as np
 import pytest
+from PIL import Image
 
 import report
 from helpers import encode, free_port, photo
+from vggviz import images, inference
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -170,7 +173,22 @@ def test_photo_journey_predictions_feature_maps_attributions(server, browser, tm
     w.settle()
     assert page.locator('[data-testid="stImage"]').count() >= 6  # map, colour bar, five block strips
     w.shot("attributions_upload")
+    with page.expect_download() as info:  # made on the click (a deferred download), not on every rerun
+        page.get_by_role("button", name="Download raw attribution (.npy)").click()
+    got = np.load(info.value.path())
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download picture (PNG)").click()
+    assert Image.open(info.value.path()).size == (224, 224)
+    w.settle()
     w.close()
+    # The server's saliency equals captum's, called here on the same untrained vgg16 and photo.
+    from captum.attr import Saliency
+
+    lm = inference.load_model("D", "random")
+    result = inference.run(lm, images.decode_image(upload.read_bytes(), upload.name), features=False)
+    x = inference.prepare(images.decode_image(upload.read_bytes(), upload.name), "imagenet").unsqueeze(0)
+    expected = Saliency(lm.model).attribute(x.requires_grad_(), target=int(result.probs.argmax()))
+    np.testing.assert_allclose(got.reshape(expected.shape), expected.detach().numpy(), rtol=1e-3, atol=1e-6)
 
 
 def test_a_sub_page_url_opened_first_gets_the_app_navigation(server, browser):

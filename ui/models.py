@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import streamlit as st
 from PIL import Image
 
 import ui
 from ui import _keep
+from vggviz import attribution_view as view
 from vggviz import charts, configs, device as devices, memory, render, text, weights
 from vggviz.attributions import METHODS, Params, attributor, cascading_randomisation
 from vggviz.checkpoints import CheckpointError
@@ -173,6 +175,26 @@ def layer_grid(_result: Result, result_key: tuple, layer: str, relu: bool, share
     return render.png(render.tile(maps, shared=shared, max_width=render.DISPLAY_WIDTH, relu=relu))
 
 
+@st.cache_resource(max_entries=64, ttl=1800, show_spinner=False)
+def channel_view(_result: Result, result_key: tuple, layer: str, channel: int, relu: bool,
+                 alpha: float) -> tuple[bytes, dict[str, float]]:
+    """One channel over the photo as PNG bytes, and its statistics; cached like ``layer_grid``."""
+    one = _result.features[layer][channel]
+    one = one.clip(min=0) if relu else one
+    return render.png(render.overlay(seen(_result, result_key), one, alpha)), render.stats(one)
+
+
+@st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
+def seen(_result: Result, result_key: tuple) -> np.ndarray:
+    """The photo as the model saw it (RGB uint8), once per result. Read-only."""
+    return model_view(_result)
+
+
+@st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
+def seen_png(_result: Result, result_key: tuple) -> bytes:
+    return render.png(Image.fromarray(seen(_result, result_key)))
+
+
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
 def filters_png(_lm: LoadedModel, model_key: tuple) -> bytes:
     return render.png(Image.fromarray(render.filters_rgb(first_filters(_lm))))
@@ -208,6 +230,37 @@ def strip(_lm: LoadedModel, _result: Result, result_key: tuple, target: int, lay
         return attributor(_lm).strip(input_tensor(_lm, _result), target, list(layers), method)
     finally:
         memory.release_free_memory()
+
+
+# The pictures made from an attribution, cached per display choice like ``layer_grid``: moving the sign,
+# view or clipping widget re-renders only the picture it changes, and the rest of the page comes from here.
+@st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
+def class_labels(_lm: LoadedModel, _result: Result, result_key: tuple) -> tuple[str, ...]:
+    """Every class as "name (index, probability)" for a searchable selectbox, the predicted one marked."""
+    predicted = int(np.argmax(_result.probs))
+    return tuple(f"{name} ({i}, {p:.1%})" + (" · predicted" if i == predicted else "")
+                 for i, (name, p) in enumerate(zip(_lm.classes, _result.probs)))
+
+
+@st.cache_resource(max_entries=64, ttl=1800, show_spinner=False)
+def attribution_png(_attr: np.ndarray, _seen: np.ndarray, attr_key: tuple, sign: str, outlier: float,
+                    shown: str) -> bytes:
+    """The attribution drawn as ``shown`` over ``_seen``, PNG bytes for both the page and the download;
+    ``attr_key`` identifies ``_attr`` (its cache key). Raises ValueError for a view that needs one sign."""
+    return view.png_bytes(view.render(view.normalise(_attr, sign, outlier), _seen, shown, sign))
+
+
+@st.cache_resource(max_entries=32, ttl=1800, show_spinner=False)
+def strip_pngs(_maps: dict[str, np.ndarray], _seen: np.ndarray, strip_key: tuple, sign: str,
+               outlier: float) -> dict[str, bytes]:
+    """Every layer of a strip blended over the photo, PNG bytes by layer: one cache lookup per rerun."""
+    return {name: view.png_bytes(view.render(view.normalise(m, sign, outlier), _seen, "blended_heat_map", sign))
+            for name, m in _maps.items()}
+
+
+@st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
+def colour_bar_png(sign: str) -> bytes:
+    return view.png_bytes(view.colour_bar(sign))
 
 
 @st.cache_resource(max_entries=4, ttl=1800, show_spinner=False)
