@@ -36,7 +36,7 @@ def cap_arenas(arenas: int = 2) -> bool:
 
 def release_free_memory() -> bool:
     """Return the free pages of every arena to the OS (``malloc_trim(0)``); call it after work that
-    allocates and frees a lot (a forward pass with every map, an attribution). Takes about a
-    millisecond. True where memory was released."""
+    allocates and frees a lot (a forward pass with every map, an attribution). Takes 2-5 ms after a
+    vgg16 pass here, under 1 % of the pass. True where memory was released."""
     libc = _glibc()
     return bool(libc and libc.malloc_trim(0))
