@@ -4,7 +4,6 @@ Every case lands in the run's table (artifacts/hostile-cases.md)."""
 
 import io
 import json
-import os
 import pathlib
 import subprocess
 import sys
