@@ -54,10 +54,12 @@ except ValueError as exc:  # masked image / alpha scaling with both signs
     picture = None
     left.warning(str(exc))
 else:
-    left.image(picture, output_format="PNG", caption=f"{METHODS[method]} for {text.markdown(lm.classes[target])}", width="stretch")
+    left.image(picture, output_format="PNG", width="stretch",
+               caption=f"{METHODS[method]} for {text.markdown(lm.classes[target])}")
 with right:
     st.image(models.colour_bar_png(sign), output_format="PNG", width="stretch")
-    st.caption(f"{'−1 … 0 … +1' if sign == 'all' else '0 … 1'} (scaled so that the top {outlier:g} % is clipped)")
+    st.caption(f"{'−1 … 0 … +1' if sign == 'all' else '0 … 1'} "
+               f"(scaled so that the top {outlier:g} % is clipped)")
     # Deferred: the bytes are made (or handed over) on a click, not registered on every rerun.
     if picture is not None:
         st.download_button("Download picture (PNG)", lambda: picture, f"{method}_{target}.png",
@@ -74,7 +76,8 @@ layers = s2.multiselect("Conv layers", convs, default=block_ends(lm.model), key=
 if layers:
     maps = models.strip(lm, result, result_key, int(target), tuple(layers), layer_method)
     strip_sign = "positive" if layer_method == "gradcam" else "absolute_value"
-    pictures = models.strip_pngs(maps, seen, (result_key, int(target), tuple(layers), layer_method), strip_sign, outlier)
+    strip_key = (result_key, int(target), tuple(layers), layer_method)
+    pictures = models.strip_pngs(maps, seen, strip_key, strip_sign, outlier)
     for col, name in zip(st.columns(len(layers)), layers):
         col.image(pictures[name], output_format="PNG", caption=name, width="stretch")
 
@@ -86,8 +89,9 @@ if st.toggle("Randomise the weights layer by layer, from fc8 down to conv1_1", k
     steps = models.cascade(lm, result, result_key, params)
     cols = st.columns(min(len(steps), 6))
     for i, step in enumerate(steps):
-        img = models.attribution_png(step.attribution, seen, (result_key, astuple(params), step.stage), "absolute_value",
-                                     outlier, "heat_map")
-        cols[i % len(cols)].image(img, output_format="PNG", caption=f"{step.stage}: ρ = {step.rank_correlation:.2f}", width="stretch")
+        img = models.attribution_png(step.attribution, seen, (*attr_key, step.stage), "absolute_value", outlier,
+                                     "heat_map")
+        cols[i % len(cols)].image(img, output_format="PNG", width="stretch",
+                                  caption=f"{step.stage}: ρ = {step.rank_correlation:.2f}")
     st.caption("ρ: Spearman rank correlation of |attribution| with the original map. It should fall as more "
                "layers are randomised; a method whose ρ stays high is mostly showing the input, not the model.")

@@ -192,12 +192,12 @@ def seen(_result: Result, result_key: tuple) -> np.ndarray:
 
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
 def seen_png(_result: Result, result_key: tuple) -> bytes:
-    return render.png(Image.fromarray(seen(_result, result_key)))
+    return render.png(seen(_result, result_key))
 
 
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
 def filters_png(_lm: LoadedModel, model_key: tuple) -> bytes:
-    return render.png(Image.fromarray(render.filters_rgb(first_filters(_lm))))
+    return render.png(render.filters_rgb(first_filters(_lm)))
 
 
 @st.cache_resource(max_entries=64, ttl=1800, show_spinner=False)
@@ -232,8 +232,6 @@ def strip(_lm: LoadedModel, _result: Result, result_key: tuple, target: int, lay
         memory.release_free_memory()
 
 
-# The pictures made from an attribution, cached per display choice like ``layer_grid``: moving the sign,
-# view or clipping widget re-renders only the picture it changes, and the rest of the page comes from here.
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
 def class_labels(_lm: LoadedModel, _result: Result, result_key: tuple) -> tuple[str, ...]:
     """Every class as "name (index, probability)" for a searchable selectbox, the predicted one marked."""
@@ -242,25 +240,26 @@ def class_labels(_lm: LoadedModel, _result: Result, result_key: tuple) -> tuple[
                  for i, (name, p) in enumerate(zip(_lm.classes, _result.probs)))
 
 
+# The pictures made from an attribution, cached per display choice like ``layer_grid``: moving the sign,
+# view or clipping widget re-renders only the picture it changes, and the rest of the page comes from here.
 @st.cache_resource(max_entries=64, ttl=1800, show_spinner=False)
 def attribution_png(_attr: np.ndarray, _seen: np.ndarray, attr_key: tuple, sign: str, outlier: float,
                     shown: str) -> bytes:
     """The attribution drawn as ``shown`` over ``_seen``, PNG bytes for both the page and the download;
     ``attr_key`` identifies ``_attr`` (its cache key). Raises ValueError for a view that needs one sign."""
-    return view.png_bytes(view.render(view.normalise(_attr, sign, outlier), _seen, shown, sign))
+    return render.png(view.draw(_attr, _seen, shown, sign, outlier))
 
 
 @st.cache_resource(max_entries=32, ttl=1800, show_spinner=False)
 def strip_pngs(_maps: dict[str, np.ndarray], _seen: np.ndarray, strip_key: tuple, sign: str,
                outlier: float) -> dict[str, bytes]:
     """Every layer of a strip blended over the photo, PNG bytes by layer: one cache lookup per rerun."""
-    return {name: view.png_bytes(view.render(view.normalise(m, sign, outlier), _seen, "blended_heat_map", sign))
-            for name, m in _maps.items()}
+    return {name: render.png(view.draw(m, _seen, "blended_heat_map", sign, outlier)) for name, m in _maps.items()}
 
 
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
 def colour_bar_png(sign: str) -> bytes:
-    return view.png_bytes(view.colour_bar(sign))
+    return render.png(view.colour_bar(sign))
 
 
 @st.cache_resource(max_entries=4, ttl=1800, show_spinner=False)

@@ -64,12 +64,10 @@ def colour_bar(sign: str, width: int = 256, height: int = 14) -> np.ndarray:
     return np.repeat(colours(sign)[None, np.linspace(0, 255, width).astype(int)], height, axis=0)
 
 
-def png_bytes(image: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, "PNG")
-    return buf.getvalue()
+def draw(attr: np.ndarray, photo: np.ndarray, view: str = "blended_heat_map", sign: str = "absolute_value",
+         outlier_perc: float = 2.0) -> np.ndarray:
+    """An attribution as a picture in one step: ``normalise`` then ``render``."""
+    return render(normalise(attr, sign, outlier_perc), photo, view, sign)
 
 
 def npy_bytes(attr: np.ndarray) -> bytes:

@@ -221,7 +221,7 @@ def _attribute(args: argparse.Namespace) -> int:
             np.save(out, attr)
         else:
             sign = "positive" if args.method == "gradcam" else "absolute_value"
-            Image.fromarray(view.render(view.normalise(attr, sign), model_view(result), "blended_heat_map", sign)).save(out)
+            Image.fromarray(view.draw(attr, model_view(result), sign=sign)).save(out)
     except OSError as exc:
         _error(f"cannot write {out} ({exc.strerror or exc})")
         return 2

@@ -30,13 +30,15 @@ def _rgb(text: str) -> tuple[int, int, int]:
     return tuple(int(float(v)) for v in text[text.index("(") + 1:text.index(")")].split(",")[:3])
 
 
-def normalise(maps: np.ndarray, shared: bool) -> np.ndarray:
-    """Scale (C, H, W) maps to [0, 1], per channel or with one range for the whole layer."""
+def normalise(maps: np.ndarray, shared: bool, top: float = 1.0) -> np.ndarray:
+    """Scale (C, H, W) maps to [0, ``top``], per channel or with one range for the whole layer; float32."""
     maps = maps.astype(np.float32, copy=False)
-    axes = None if shared else (1, 2)
-    lo = maps.min(axis=axes, keepdims=True)
-    hi = maps.max(axis=axes, keepdims=True)
-    return (maps - lo) / np.where(hi > lo, hi - lo, 1.0)
+    flat = maps.reshape(len(maps), -1)
+    lo = flat.min() if shared else flat.min(axis=1)[:, None, None]
+    hi = flat.max() if shared else flat.max(axis=1)[:, None, None]
+    out = np.subtract(maps, lo, dtype=np.float32)
+    out *= top / np.where(hi > lo, hi - lo, 1.0).astype(np.float32)
+    return out
 
 
 def select_channels(maps: np.ndarray, top: int | None, relu: bool = False) -> np.ndarray:
@@ -69,12 +71,7 @@ def tile(maps: np.ndarray, shared: bool = False, cols: int | None = None, pad: i
     if max_width and cols * (w + pad) - pad > max_width:
         maps = box_average(maps, math.ceil((cols * (w + pad) - pad) / max_width))
         h, w = maps.shape[1:]
-    maps = maps.astype(np.float32, copy=False)
-    flat = maps.reshape(c, -1)
-    lo = flat.min() if shared else flat.min(axis=1)[:, None, None]
-    hi = flat.max() if shared else flat.max(axis=1)[:, None, None]
-    scaled = np.subtract(maps, lo, dtype=np.float32)
-    scaled *= (WHITE - 1) / np.where(hi > lo, hi - lo, 1.0).astype(np.float32)
+    scaled = normalise(maps, shared, WHITE - 1)
     cells = np.full((rows * cols, h + pad, w + pad), WHITE, np.uint8)
     cells[:c, :h, :w] = scaled  # float -> uint8 on assignment
     index = cells.reshape(rows, cols, h + pad, w + pad).transpose(0, 2, 1, 3).reshape(rows * (h + pad), -1)
@@ -99,9 +96,11 @@ def box_average(maps: np.ndarray, f: int) -> np.ndarray:
     return out
 
 
-def png(image: Image.Image, max_width: int = DISPLAY_WIDTH) -> bytes:
+def png(image: Image.Image | np.ndarray, max_width: int = DISPLAY_WIDTH) -> bytes:
     """Encode once for the browser: scaled down (area filter) to ``max_width`` if wider, fast PNG compression.
     Passing these bytes to ``st.image`` skips Streamlit's own re-encoding on every rerun."""
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
     if image.width > max_width:
         rgb = image.convert("RGB") if image.mode == "P" else image
         image = rgb.resize((max_width, round(image.height * max_width / image.width)), Image.BOX)
