@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 from torchvision import models  # noqa: E402
 
-from vggviz import images, inference, memory, render  # noqa: E402
-from vggviz.attributions import Params, attributor, block_ends, default_batch  # noqa: E402
+from vggviz.photo import images, inference, memory, render  # noqa: E402
+from vggviz.explain.attributions import Params, attributor, block_ends, default_batch  # noqa: E402
 
 CONFIG = "vgg16"
 TARGETS = {"pipeline": 1.10, "render": 0.5, "integrated_gradients": 1.10, "gradcam_strip": 1.5, "rerun": 0.1,
@@ -80,7 +80,7 @@ class Bench:
         self.x = inference.prepare(self.photo, "imagenet").unsqueeze(0).to(self.device)
 
     def _ours(self) -> inference.LoadedModel:
-        from vggviz.model import build_model
+        from vggviz.architecture.model import build_model
 
         model = build_model(CONFIG, seed=None)
         model.load_state_dict(self.state)

@@ -3,8 +3,8 @@
 import streamlit as st
 
 import ui
-from vggviz import charts, tables
-from vggviz.layers import totals
+from vggviz.architecture import charts, tables
+from vggviz.architecture.layers import totals
 
 config = ui.config_selector()
 size = ui.input_size_selector()

@@ -4,8 +4,8 @@ receptive-field recursion, and the output-size formula."""
 import streamlit as st
 
 import ui
-from vggviz import lecture
-from vggviz.layers import SPATIAL
+from vggviz.architecture import lecture
+from vggviz.architecture.layers import SPATIAL
 
 st.title("The lecture's arithmetic")
 

@@ -6,9 +6,9 @@ import numpy as np
 import streamlit as st
 
 from ui import models
-from vggviz import attribution_view as view
+from vggviz.explain import attribution_view as view
 from vggviz import text
-from vggviz.attributions import BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER, Params, block_ends
+from vggviz.explain.attributions import BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER, Params, block_ends
 
 st.title("Attributions")
 lm, result, result_key = models.model_and_photo()

@@ -4,7 +4,7 @@ configuration's receptive-field growth."""
 import streamlit as st
 
 import ui
-from vggviz import charts, tables
+from vggviz.architecture import charts, tables
 
 st.title("Compare configurations")
 st.subheader("Table 1, regenerated from the configuration data")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import models
-from vggviz import render
+from vggviz.photo import render
 
 st.title("Feature maps")
 lm, result, result_key = models.model_and_photo()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from vggviz import configs, tables
+from vggviz.architecture import configs, tables
 
 st.title("Inside VGG")
 st.markdown(

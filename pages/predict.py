@@ -4,8 +4,9 @@ import streamlit as st
 
 import ui
 from ui import models
-from vggviz import charts, text
-from vggviz.inference import PREPROCESSING
+from vggviz.architecture import charts
+from vggviz import text
+from vggviz.photo.inference import PREPROCESSING
 
 st.title("What does VGG see?")
 config = ui.config_selector()

@@ -3,8 +3,9 @@
 import streamlit as st
 
 import ui
-from vggviz import images, lecture
-from vggviz.layers import SPATIAL
+from vggviz.photo import images
+from vggviz.architecture import lecture
+from vggviz.architecture.layers import SPATIAL
 
 config = ui.config_selector()
 size = ui.input_size_selector()

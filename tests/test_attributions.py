@@ -11,10 +11,10 @@ captum_attr = pytest.importorskip("captum.attr")
 from torch import nn  # noqa: E402
 from torchvision import models  # noqa: E402
 
-from vggviz import attribution_view as view  # noqa: E402
-from vggviz import attributions as A  # noqa: E402
-from vggviz.inference import LoadedModel, imagenet_classes  # noqa: E402
-from vggviz.model import build_model  # noqa: E402
+from vggviz.explain import attribution_view as view  # noqa: E402
+from vggviz.explain import attributions as A  # noqa: E402
+from vggviz.photo.inference import LoadedModel, imagenet_classes  # noqa: E402
+from vggviz.architecture.model import build_model  # noqa: E402
 
 MEAN = torch.tensor([0.485, 0.456, 0.406])[None, :, None, None]
 STD = torch.tensor([0.229, 0.224, 0.225])[None, :, None, None]

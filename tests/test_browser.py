@@ -17,7 +17,7 @@ from PIL import Image
 
 import report
 from helpers import encode, free_port, photo
-from vggviz import images, inference
+from vggviz.photo import images, inference
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

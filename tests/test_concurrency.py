@@ -57,7 +57,7 @@ def alone(server_runtime):
 
 def test_eight_sessions_at_once_match_one_session_alone(alone):
     from ui import models
-    from vggviz.attributions import attributor, hook_count
+    from vggviz.explain.attributions import attributor, hook_count
 
     model_mb = sum(p.numel() * 4 for p in models._load_model("A", "random", "auto", False, True).model.parameters()) / 2**20
     before = _rss_mb()

@@ -1,6 +1,6 @@
 import pytest
 
-from vggviz import configs
+from vggviz.architecture import configs
 
 
 @pytest.mark.parametrize(

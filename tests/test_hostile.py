@@ -14,7 +14,7 @@ from PIL import Image
 
 import report
 from helpers import encode, photo, plain
-from vggviz import images
+from vggviz.photo import images
 
 torch = pytest.importorskip("torch")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -133,7 +133,7 @@ class Payload:
 
 
 def _checkpoints(folder: pathlib.Path) -> dict[str, tuple[pathlib.Path, str]]:
-    from vggviz.model import build_model
+    from vggviz.architecture.model import build_model
 
     good = build_model("A", num_classes=3, seed=0).state_dict()
     out = {}
@@ -164,7 +164,7 @@ def checkpoints(tmp_path_factory):
 
 
 def test_hostile_checkpoints_are_refused_with_the_problem_named(checkpoints):
-    from vggviz.checkpoints import CheckpointError, infer_architecture, read_checkpoint
+    from vggviz.photo.checkpoints import CheckpointError, infer_architecture, read_checkpoint
 
     for name, (path, words) in checkpoints.items():
         with report.measured("checkpoint (engine)", name) as row:
@@ -234,7 +234,7 @@ def test_a_silent_server_times_out(tmp_path):
     import socket
     import time
 
-    from vggviz import weights as wts
+    from vggviz.photo import weights as wts
 
     assert wts.TIMEOUT_S <= 10
     with socket.socket() as server:  # accepts the connection, never answers
@@ -255,7 +255,8 @@ def test_user_text_is_never_rendered_as_markdown_or_html(tmp_path):
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from vggviz import charts, text
+    from vggviz.architecture import charts
+    from vggviz import text
 
     evil = "[click](javascript:alert(1)) **bold** <img src=x onerror=alert(1)>"
     assert plain(text.markdown(evil)) == evil and "](" not in text.markdown(evil).replace("\\](", "")

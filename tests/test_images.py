@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from helpers import encode, photo
-from vggviz import images
+from vggviz.photo import images
 
 
 def test_modes_and_formats_become_rgb():

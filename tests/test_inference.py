@@ -12,8 +12,8 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 from torchvision import models, transforms  # noqa: E402
 
-from vggviz import extraction, inference  # noqa: E402
-from vggviz.checkpoints import CheckpointError, infer_architecture, read_checkpoint, read_class_names  # noqa: E402
+from vggviz.photo import extraction, inference  # noqa: E402
+from vggviz.photo.checkpoints import CheckpointError, infer_architecture, read_checkpoint, read_class_names  # noqa: E402
 
 
 @pytest.fixture

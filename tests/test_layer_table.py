@@ -3,8 +3,8 @@ the paper's tables and the receptive fields published for VGG-16."""
 
 import pytest
 
-from vggviz import configs, lecture
-from vggviz.layers import find, layer_specs, layer_table, totals
+from vggviz.architecture import configs, lecture
+from vggviz.architecture.layers import find, layer_specs, layer_table, totals
 
 # REFERENCE.md §3 (Araujo et al., Distill 2019; google-research/receptive_field): VGG-16 r / jump.
 VGG16_RF = {
@@ -93,7 +93,7 @@ SIZES = [32, 63, 224, 225, (320, 240), 500]
 
 @pytest.mark.parametrize("size", SIZES)
 def test_shapes_equal_a_real_forward_pass(torch, size):
-    from vggviz.model import build_model
+    from vggviz.architecture.model import build_model
 
     name = "vgg16" if size == 224 else "A"
     rows = layer_table(name, size)
@@ -118,7 +118,7 @@ def test_shapes_equal_a_real_forward_pass(torch, size):
 
 @pytest.mark.parametrize("name", ["A-LRN", "B", "C", "D-BN", "E"])
 def test_every_config_runs_at_the_minimum_size(torch, name):
-    from vggviz.model import build_model
+    from vggviz.architecture.model import build_model
 
     rows = layer_table(name, 32)
     with torch.inference_mode():
@@ -131,7 +131,7 @@ def _gradient_probe(torch, name, size):
     """The built model made linear and positive: identity activations, average pooling with the same
     kernel and stride, positive weights. Its input gradient is non-zero exactly on a unit's receptive field."""
     from torch import nn
-    from vggviz.model import build_model
+    from vggviz.architecture.model import build_model
 
     model = build_model(name, seed=1).double()
     feats = model.features

@@ -5,14 +5,14 @@ import sys
 
 import pytest
 
-from vggviz import memory
+from vggviz.photo import memory
 
 pytestmark = pytest.mark.skipif(memory._glibc() is None, reason="glibc only; elsewhere both calls do nothing")
 
 FRAGMENTED = """
 import ctypes
 import numpy as np
-from vggviz import memory
+from vggviz.photo import memory
 
 libc = ctypes.CDLL("libc.so.6")
 libc.mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD: 1 MB blocks come from the heap, as a server's do once warm

@@ -2,13 +2,13 @@
 
 import pytest
 
-from vggviz import configs
+from vggviz.architecture import configs
 
 
 @pytest.mark.parametrize("tv", configs.ALIASES)
 def test_state_dict_matches_torchvision_and_loads_strictly(torch, tv):
     models = pytest.importorskip("torchvision.models")
-    from vggviz.model import build_model
+    from vggviz.architecture.model import build_model
 
     reference = getattr(models, tv)().eval()
     ours = build_model(tv, seed=3)
@@ -23,15 +23,15 @@ def test_state_dict_matches_torchvision_and_loads_strictly(torch, tv):
 
 @pytest.mark.parametrize("name", configs.NAMES)
 def test_parameter_count_equals_the_table(torch, name):
-    from vggviz.layers import layer_table, totals
-    from vggviz.model import build_model
+    from vggviz.architecture.layers import layer_table, totals
+    from vggviz.architecture.model import build_model
 
     model = build_model(name, seed=None)
     assert sum(p.numel() for p in model.parameters()) == totals(layer_table(name)).params
 
 
 def test_every_relu_is_its_own_non_inplace_module(torch):
-    from vggviz.model import build_model
+    from vggviz.architecture.model import build_model
 
     model = build_model("D-BN", seed=None)
     relus = [m for m in model.modules() if isinstance(m, torch.nn.ReLU)]
@@ -40,7 +40,7 @@ def test_every_relu_is_its_own_non_inplace_module(torch):
 
 
 def test_untrained_weights_are_reproducible_and_leave_the_global_rng_alone(torch):
-    from vggviz.model import build_model
+    from vggviz.architecture.model import build_model
 
     torch.manual_seed(123)
     before = torch.rand(1)
@@ -53,14 +53,14 @@ def test_untrained_weights_are_reproducible_and_leave_the_global_rng_alone(torch
 
 
 def test_module_names_map_paths_to_paper_names(torch):
-    from vggviz.model import build_model
+    from vggviz.architecture.model import build_model
 
     names = build_model("A-LRN", seed=None).module_names()
     assert names["features.0"] == "conv1_1" and names["features.2"] == "lrn1" and names["classifier.6"] == "fc8"
 
 
 def test_lecture_v1_head_has_the_old_key_layout(torch):
-    from vggviz.model import build_model
+    from vggviz.architecture.model import build_model
 
     sd = build_model("D", head="lecture_v1", hidden=2048, num_classes=5, seed=None).state_dict()
     assert sd["classifier.1.weight"].shape == (2048, 25088)
@@ -69,7 +69,7 @@ def test_lecture_v1_head_has_the_old_key_layout(torch):
 
 
 def test_conv_blocks_group_the_paper_names(torch):
-    from vggviz.model import build_model
+    from vggviz.architecture.model import build_model
 
     blocks = build_model("C", seed=None).conv_blocks()
     assert blocks[1] == ["conv1_1", "conv1_2"] and blocks[3] == ["conv3_1", "conv3_2", "conv3_3"]

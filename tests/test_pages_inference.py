@@ -70,7 +70,7 @@ def test_predict_with_an_uploaded_photo():
 
 
 def test_predict_with_an_uploaded_lecture_checkpoint(tmp_path):
-    from vggviz.model import build_model
+    from vggviz.architecture.model import build_model
 
     sd = build_model("A", num_classes=5, seed=2).state_dict()
     buf = tmp_path / "vgg16Net.pth"

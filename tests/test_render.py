@@ -1,6 +1,6 @@
 import numpy as np
 
-from vggviz import render
+from vggviz.photo import render
 
 
 def test_tile_places_each_channel_in_reading_order():

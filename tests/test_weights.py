@@ -10,7 +10,7 @@ import pytest
 from helpers import file_server, free_port, install_imagenet_file
 
 torch = pytest.importorskip("torch")
-from vggviz import weights as wts  # noqa: E402
+from vggviz.photo import weights as wts  # noqa: E402
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_enum_metadata_names_the_file_and_folder(torch_home):
 
 
 def test_cached_file_is_found_and_loaded_without_network(torch_home, no_network):
-    from vggviz.inference import load_model
+    from vggviz.photo.inference import load_model
 
     path = install_imagenet_file(torch_home, "vgg11")
     expected = torch.load(path, weights_only=True)
@@ -49,7 +49,7 @@ def test_cached_file_is_found_and_loaded_without_network(torch_home, no_network)
 
 
 def test_a_file_whose_hash_does_not_match_its_name_is_detected(torch_home, no_network):
-    from vggviz.inference import load_model
+    from vggviz.photo.inference import load_model
 
     install_imagenet_file(torch_home, "vgg11")  # generated, so its SHA-256 cannot start with 8a719046
     with pytest.raises(wts.CorruptWeights, match="8a719046"):

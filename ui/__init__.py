@@ -12,8 +12,10 @@ import hashlib
 import streamlit as st
 from PIL import Image
 
-from vggviz import configs, images, memory, text
-from vggviz.layers import Layer, layer_table
+from vggviz.architecture import configs
+from vggviz.photo import images, memory
+from vggviz import text
+from vggviz.architecture.layers import Layer, layer_table
 
 
 def _use_app_navigation() -> None:

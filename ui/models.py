@@ -11,11 +11,13 @@ from PIL import Image
 
 import ui
 from ui import _keep
-from vggviz import attribution_view as view
-from vggviz import charts, configs, device as devices, memory, render, text, weights
-from vggviz.attributions import METHODS, Params, attributor, cascading_randomisation
-from vggviz.checkpoints import CheckpointError
-from vggviz.inference import (
+from vggviz.explain import attribution_view as view
+from vggviz.architecture import charts, configs
+from vggviz.photo import device as devices, memory, render, weights
+from vggviz import text
+from vggviz.explain.attributions import METHODS, Params, attributor, cascading_randomisation
+from vggviz.photo.checkpoints import CheckpointError
+from vggviz.photo.inference import (
     LoadedModel, Result, first_filters, input_tensor, layer_weights, load_model, model_view, run,
 )
 

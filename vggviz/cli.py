@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import configs
-from .methods import METHODS as _METHODS
+from .architecture import configs
+from .explain.methods import METHODS as _METHODS
 
 
 
@@ -84,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from . import tables
-    from .layers import layer_table
+    from .architecture import tables
+    from .architecture.layers import layer_table
 
     rows = layer_table(args.config, args.input_size)
     if args.format == "json":
@@ -105,9 +105,9 @@ def _error(message: str) -> None:
 
 def _load(args: argparse.Namespace):
     """The model the arguments ask for, or None after printing one line."""
-    from .checkpoints import CheckpointError
-    from .inference import load_model
-    from .weights import WeightsError
+    from .photo.checkpoints import CheckpointError
+    from .photo.inference import load_model
+    from .photo.weights import WeightsError
 
     try:
         if args.weights in ("imagenet", "random"):
@@ -125,8 +125,8 @@ def _load(args: argparse.Namespace):
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .images import ImageError, load_image
-    from .inference import run
+    from .photo.images import ImageError, load_image
+    from .photo.inference import run
 
     lm = _load(args)
     if lm is None:
@@ -155,8 +155,8 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _load_and_run(args: argparse.Namespace):
     """The model and one forward pass over ``args.image``, or (None, None) after printing one line."""
-    from .images import ImageError, load_image
-    from .inference import run
+    from .photo.images import ImageError, load_image
+    from .photo.inference import run
 
     lm = _load(args)
     if lm is None:
@@ -169,7 +169,7 @@ def _load_and_run(args: argparse.Namespace):
 
 
 def _features(args: argparse.Namespace) -> int:
-    from .render import tile
+    from .photo.render import tile
 
     lm, result = _load_and_run(args)
     if result is None:
@@ -190,9 +190,9 @@ def _attribute(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
 
-    from . import attribution_view as view
-    from .attributions import Params, attributor
-    from .inference import input_tensor, model_view
+    from .explain import attribution_view as view
+    from .explain.attributions import Params, attributor
+    from .photo.inference import input_tensor, model_view
 
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".npy"):
@@ -237,7 +237,7 @@ def _int(text: str) -> int | None:
 
 
 def _download(args: argparse.Namespace) -> int:
-    from . import weights as wts
+    from .photo import weights as wts
 
     status = 0
     for config in args.configs:

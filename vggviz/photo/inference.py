@@ -14,9 +14,10 @@ import torch
 from PIL import Image
 from torchvision import models, transforms
 
-from . import configs, device as devices, extraction, weights as wts
+from ..architecture import configs
+from . import device as devices, extraction, weights as wts
 from .checkpoints import infer_architecture, read_checkpoint, read_class_names
-from .model import VGG, build_model
+from ..architecture.model import VGG, build_model
 
 WEIGHT_SOURCES = ("imagenet", "random", "checkpoint")
 PREPROCESSING = {

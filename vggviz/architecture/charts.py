@@ -6,7 +6,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import configs, text
+from . import configs
+from .. import text
 from .layers import SPATIAL, Layer, layer_table
 from .lecture import output_size_formula, rf_formula
 

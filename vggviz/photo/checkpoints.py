@@ -13,8 +13,8 @@ from pathlib import Path
 
 import torch
 
-from . import configs
-from .layers import HEADS, layer_specs
+from ..architecture import configs
+from ..architecture.layers import HEADS, layer_specs
 
 MAX_CLASSES_JSON_BYTES = 4 * 1024 * 1024
 

@@ -15,7 +15,7 @@ import torch
 from torch import fx, nn
 from torchvision.models.feature_extraction import create_feature_extractor
 
-from .model import VGG
+from ..architecture.model import VGG
 
 # Every photo a class looks at keeps its maps in the cache, so they are stored in half precision:
 # 27 MB instead of 54 for vgg16 at 224×224, with 3 significant digits, as many as the app shows

@@ -26,8 +26,8 @@ from captum.attr import (
 from torch import nn
 from torchvision.transforms.functional import gaussian_blur
 
-from .inference import LoadedModel, mean_std
-from .model import VGG, build_model, init_weights
+from ..photo.inference import LoadedModel, mean_std
+from ..architecture.model import VGG, build_model, init_weights
 
 from .methods import BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER  # noqa: F401  (re-exported)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torchvision import models
 
-from . import configs
+from ..architecture import configs
 
 MIRROR_ENV = "VGGVIZ_WEIGHTS_URL"
 TIMEOUT_S = 10.0  # connect and per-read timeout: an offline classroom gets its answer quickly

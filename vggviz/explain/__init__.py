@@ -1,0 +1,1 @@
+"""Explanations: attributions through captum and their pictures."""
