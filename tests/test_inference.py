@@ -5,15 +5,14 @@ import json
 
 import numpy as np
 import pytest
+import torch
+from torch import nn
+from torchvision import models, transforms
 
 from helpers import install_imagenet_file, photo, torchvision_state_dict
-
-torch = pytest.importorskip("torch")
-from torch import nn  # noqa: E402
-from torchvision import models, transforms  # noqa: E402
-
-from vggviz.photo import extraction, inference  # noqa: E402
-from vggviz.photo.checkpoints import CheckpointError, infer_architecture, read_checkpoint, read_class_names  # noqa: E402
+from vggviz import i18n
+from vggviz.photo import extraction, inference
+from vggviz.photo.checkpoints import CheckpointError, infer_architecture, read_checkpoint, read_class_names
 
 
 @pytest.fixture
@@ -202,4 +201,25 @@ def test_model_view_undoes_the_normalisation():
 def test_untrained_weights_are_labelled_and_cpu_half_falls_back():
     lm = inference.load_model("C", "random", device="cuda" if not torch.cuda.is_available() else "cpu", half=True)
     assert not lm.trained and lm.dtype == torch.float32 and lm.device.type == "cpu"
-    assert any("CPU" in n for n in lm.notices)
+    assert all(isinstance(n, i18n.Text) for n in lm.notices)  # made in each reader's language when shown
+    assert any("CPU" in str(n) for n in lm.notices)
+    with i18n.use("zh"):
+        assert any("CPU 上" in str(n) for n in lm.notices)
+    assert str(lm.describe()) == "C with untrained weights on CPU"
+    with i18n.use("zh"):
+        assert str(lm.describe()) == "C，未训练的权重，运行于 CPU"
+
+
+@pytest.mark.parametrize("classes", [None, ["a", "b"]])
+def test_a_torchvision_checkpoint_without_classes_gets_imagenets_names_and_preprocessing(tmp_path, classes):
+    """A vgg11 state_dict saved as is (1000 classes, torchvision's head): ImageNet's categories, not "class 0"."""
+    sd = torchvision_state_dict("vgg11", seed=2)
+    if classes:  # a 2-class head in torchvision's layout keeps numbered names without a class file
+        sd["classifier.6.weight"], sd["classifier.6.bias"] = sd["classifier.6.weight"][:2], sd["classifier.6.bias"][:2]
+    torch.save(sd, tmp_path / "mine.pth")
+    lm = inference.load_model("D", "checkpoint", checkpoint=tmp_path / "mine.pth")
+    if classes is None:
+        assert lm.classes == models.VGG11_Weights.IMAGENET1K_V1.meta["categories"]
+        assert lm.preprocess == "imagenet" and "mine.pth" in str(lm.notices[0])
+    else:
+        assert lm.classes == ["class 0", "class 1"] and lm.preprocess == "lecture" and not lm.notices

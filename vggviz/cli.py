@@ -1,4 +1,7 @@
-"""``python -m vggviz``: the engine from a terminal. Errors are one line on stderr and exit status 2."""
+"""``python -m vggviz``: the engine from a terminal. Errors are one line on stderr and exit status 2.
+
+Every line a person reads follows ``--lang zh|en`` (default: the environment's ``LANGUAGE`` / ``LC_ALL`` /
+``LANG``); JSON and CSV keys stay English. argparse's own usage messages stay as argparse makes them."""
 
 from __future__ import annotations
 
@@ -8,16 +11,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import i18n
 from .architecture import configs
 from .explain.methods import METHODS as _METHODS
+from .i18n import _
 
+PROG = "python -m vggviz"
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line naming the allowed values, not the whole usage text."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, _("{prog}: error: {message}", prog=self.prog, message=message) + "\n")
 
 
 def _config(value: str) -> configs.Config:
@@ -30,54 +36,69 @@ def _config(value: str) -> configs.Config:
 def _input_size(value: str) -> tuple[int, int]:
     try:
         return configs.parse_input_size(value)
-    except ValueError as exc:
+    except configs.InputSizeError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _language_option(parser: argparse.ArgumentParser, default) -> None:
+    parser.add_argument("--lang", choices=list(i18n.LANGUAGES), default=default,
+                        help=_("language of the output: zh (中文) or en (English); default: from LANG"))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m vggviz", description="See inside VGG networks from the command line.")
+    """The command line, its help texts in the current language (set it first: ``main`` does)."""
+    parser = _Parser(prog=PROG, description=_("See inside VGG networks from the command line."))
+    _language_option(parser, i18n.from_environment())
+    language = _Parser(add_help=False)  # also accepted after the command, e.g. `summary D --lang zh`
+    _language_option(language, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    p = sub.add_parser("summary", help="the layer table of a configuration")
+    p = sub.add_parser("summary", parents=[language], help=_("the layer table of a configuration"))
     p.add_argument("config", type=_config, metavar="CONFIG",
-                   help=f"one of {', '.join(configs.NAMES)} or {', '.join(configs.ALIASES)}")
+                   help=_("one of {names} or {aliases}", names=", ".join(configs.NAMES),
+                          aliases=", ".join(configs.ALIASES)))
     p.add_argument("--input-size", type=_input_size, default=(configs.DEFAULT_INPUT,) * 2,
-                   metavar="N|HxW", help="input size, N (square) or HxW, at least 32 (default 224)")
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+                   metavar="N|HxW", help=_("input size, N (square) or HxW, at least 32 (default 224)"))
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help=_("a table to read, or JSON / CSV with English keys (default: table)"))
     p.set_defaults(func=_summary)
 
     model_args = _Parser(add_help=False)
     model_args.add_argument("--config", type=_config, default=configs.resolve("vgg16"), metavar="CONFIG",
-                            help="configuration (default vgg16); ignored for a checkpoint, read from its keys")
+                            help=_("configuration (default vgg16); ignored for a checkpoint, read from its keys"))
     model_args.add_argument("--weights", default="imagenet", metavar="imagenet|random|PATH",
-                            help="ImageNet weights from torch hub's cache, untrained, or a checkpoint file")
-    model_args.add_argument("--classes", metavar="JSON", help="class_indices.json for a checkpoint")
+                            help=_("ImageNet weights from torch hub's cache, untrained, or a checkpoint file"))
+    model_args.add_argument("--classes", metavar="JSON", help=_("class_indices.json for a checkpoint"))
     model_args.add_argument("--preprocess", choices=("imagenet", "lecture"),
-                            help="default: what the weights expect (lecture for lecture checkpoints)")
-    model_args.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
-    model_args.add_argument("--half", action="store_true", help="half precision (GPU only)")
+                            help=_("default: what the weights expect (lecture for lecture checkpoints)"))
+    model_args.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
+                            help=_("auto: CUDA, then Apple MPS, then the CPU"))
+    model_args.add_argument("--half", action="store_true", help=_("half precision (GPU only)"))
 
-    p = sub.add_parser("predict", parents=[model_args], help="top-k predictions for photos")
+    p = sub.add_parser("predict", parents=[model_args, language], help=_("top-k predictions for photos"))
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("--topk", type=int, default=5)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--topk", type=int, default=5, help=_("how many classes to list (default 5)"))
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help=_("text to read, or JSON with English keys (default: text)"))
     p.set_defaults(func=_predict)
 
-    p = sub.add_parser("features", parents=[model_args], help="one PNG grid per conv layer")
+    p = sub.add_parser("features", parents=[model_args, language], help=_("one PNG grid per conv layer"))
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--out", required=True, metavar="DIR")
-    p.add_argument("--relu", action="store_true", help="maps after ReLU (default: before)")
+    p.add_argument("--out", required=True, metavar="DIR", help=_("folder for the PNG files"))
+    p.add_argument("--relu", action="store_true", help=_("maps after ReLU (default: before)"))
     p.set_defaults(func=_features)
 
-    p = sub.add_parser("attribute", parents=[model_args], help="a captum attribution map for a photo")
+    p = sub.add_parser("attribute", parents=[model_args, language], help=_("a captum attribution map for a photo"))
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--method", required=True, choices=list(_METHODS))
-    p.add_argument("--layer", default=None, help="conv layer for gradcam / guided_gradcam (default: the last)")
-    p.add_argument("--target", default="predicted", help="'predicted' or a class index")
-    p.add_argument("--steps", type=int, default=32, help="integrated gradients steps")
-    p.add_argument("--out", required=True, metavar="FILE.png|FILE.npy")
+    p.add_argument("--method", required=True, choices=list(_METHODS),
+                   help=", ".join(f"{key}: {_(name)}" for key, name in _METHODS.items()))
+    p.add_argument("--layer", default=None, help=_("conv layer for gradcam / guided_gradcam (default: the last)"))
+    p.add_argument("--target", default="predicted", help=_("'predicted' or a class index"))
+    p.add_argument("--steps", type=int, default=32, help=_("integrated gradients steps"))
+    p.add_argument("--out", required=True, metavar="FILE.png|FILE.npy",
+                   help=_("a picture (.png) or the raw attribution (.npy)"))
     p.set_defaults(func=_attribute)
 
-    p = sub.add_parser("download", help="fetch ImageNet weights into torch hub's cache")
+    p = sub.add_parser("download", parents=[language], help=_("fetch ImageNet weights into torch hub's cache"))
     p.add_argument("configs", nargs="+", type=_config, metavar="CONFIG")
     p.set_defaults(func=_download)
     return parser
@@ -94,12 +115,12 @@ def _summary(args: argparse.Namespace) -> int:
         sys.stdout.write(tables.to_csv(rows))
     else:
         h, w = args.input_size
-        print(f"{args.config.label}, input {h}×{w}")
+        print(_("{label}, input {h}×{w}", label=args.config.label, h=h, w=w))
         print(tables.to_text(rows))
     return 0
 
 
-def _error(message: str) -> None:
+def _error(message: object) -> None:
     print(f"vggviz: {message}", file=sys.stderr)
 
 
@@ -115,9 +136,14 @@ def _load(args: argparse.Namespace):
         else:
             lm = load_model(args.config, "checkpoint", checkpoint=Path(args.weights), classes=args.classes,
                             device=args.device, half=args.half)
-    except (WeightsError, CheckpointError, OSError) as exc:
-        hint = " (python -m vggviz download CONFIG fetches it)" if args.weights == "imagenet" else ""
-        _error(f"{exc}{hint}")
+    except WeightsError as exc:
+        if args.weights == "imagenet" and exc.code == "missing":
+            _error(_("{error} (python -m vggviz download {config} fetches it)", error=exc, config=args.config.name))
+        else:
+            _error(exc)
+        return None
+    except CheckpointError as exc:
+        _error(exc)
         return None
     for notice in lm.notices:
         _error(notice)
@@ -132,13 +158,13 @@ def _predict(args: argparse.Namespace) -> int:
     if lm is None:
         return 2
     if not lm.trained:
-        _error("untrained weights: these predictions mean nothing")
+        _error(_("untrained weights: these predictions mean nothing"))
     results, status = [], 0
     for path in args.images:
         try:
             result = run(lm, load_image(path), args.preprocess, features=False)
         except ImageError as exc:
-            _error(str(exc))
+            _error(exc)
             status = 2
             continue
         top = result.top(lm.classes, args.topk)
@@ -164,7 +190,7 @@ def _load_and_run(args: argparse.Namespace):
     try:
         return lm, run(lm, load_image(args.image), args.preprocess)
     except ImageError as exc:
-        _error(str(exc))
+        _error(exc)
         return None, None
 
 
@@ -180,9 +206,9 @@ def _features(args: argparse.Namespace) -> int:
         for name, maps in result.features.items():
             tile(maps, relu=args.relu).save(out / f"{name}.png")
     except OSError as exc:
-        _error(f"cannot write to {out} ({exc.strerror or exc})")
+        _error(_("cannot write to {path} ({reason})", path=out, reason=exc.strerror or exc))
         return 2
-    print(f"{len(result.features)} grids written to {out}")
+    print(_("{n} grids written to {path}", n=len(result.features), path=out))  # every VGG has 8 conv layers or more
     return 0
 
 
@@ -191,12 +217,12 @@ def _attribute(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from .explain import attribution_view as view
-    from .explain.attributions import Params, attributor
-    from .photo.inference import input_tensor, model_view
+    from .explain.attributions import AttributionError, Params, explain
+    from .photo.inference import model_view
 
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".npy"):
-        _error(f"--out must end in .png or .npy, not {out.name!r}")
+        _error(_("--out must end in .png or .npy, not {name!r}", name=out.name))
         return 2
     lm, result = _load_and_run(args)
     if result is None:
@@ -204,17 +230,18 @@ def _attribute(args: argparse.Namespace) -> int:
     layers = list(result.features)
     target = int(np.argmax(result.probs)) if args.target == "predicted" else _int(args.target)
     if target is None or not 0 <= target < len(lm.classes):
-        _error(f"--target must be 'predicted' or a class index 0…{len(lm.classes) - 1}, not {args.target!r}")
+        _error(_("--target must be 'predicted' or a class index 0…{last}, not {value!r}",
+                 last=len(lm.classes) - 1, value=args.target))
         return 2
     if args.layer is not None and args.layer not in layers:
-        _error(f"--layer must be a conv layer of {lm.config.name}: {', '.join(layers)}")
+        _error(_("--layer must be a conv layer of {config}: {layers}", config=lm.config.name, layers=", ".join(layers)))
         return 2
     try:
         params = Params(args.method, target, layer=args.layer or layers[-1], steps=args.steps)
-    except ValueError as exc:
-        _error(str(exc))
+    except AttributionError as exc:
+        _error(exc)
         return 2
-    attr = attributor(lm).attribute(input_tensor(lm, result), params)
+    attr = explain(lm, result, params)  # with the input's own preprocessing (--preprocess), baselines included
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".npy":
@@ -223,9 +250,10 @@ def _attribute(args: argparse.Namespace) -> int:
             sign = "positive" if args.method == "gradcam" else "absolute_value"
             Image.fromarray(view.draw(attr, model_view(result), sign=sign)).save(out)
     except OSError as exc:
-        _error(f"cannot write {out} ({exc.strerror or exc})")
+        _error(_("cannot write {path} ({reason})", path=out, reason=exc.strerror or exc))
         return 2
-    print(f"{_METHODS[args.method]} for {lm.classes[target]} ({target}): {out}")
+    print(_("{method} for {label} ({target}): {path}", method=_(_METHODS[args.method]), label=lm.classes[target],
+            target=target, path=out))
     return 0
 
 
@@ -241,29 +269,54 @@ def _download(args: argparse.Namespace) -> int:
 
     status = 0
     for config in args.configs:
+        bar = _ProgressBar()
         try:
             w = wts.imagenet_weights(config)
             dest = wts.cached_path(w)
             if dest.is_file():
-                print(f"{config.name}: {dest} is already there")
+                print(_("{config}: {path} is already there", config=config.name, path=dest))
                 continue
-            print(f"{config.name}: {wts.url_for(w)} -> {dest} ({wts.size_mb(w):.0f} MB)")
-            wts.download(w, progress=_progress_bar)
-            print()
+            print(_("{config}: {url} -> {path} ({mb:.0f} MB)", config=config.name, url=wts.url_for(w), path=dest,
+                    mb=wts.size_mb(w)))
+            wts.download(w, progress=bar)
+            bar.end()
         except wts.WeightsError as exc:
-            print(file=sys.stderr)
-            _error(str(exc))
+            bar.end()
+            _error(exc)
             status = 2
     return status
 
 
-def _progress_bar(p) -> None:
+class _ProgressBar:
+    """A one-line progress bar on stderr, ended with a newline only if it was drawn."""
+
     width = 30
-    filled = int(width * (p.fraction or 0))
-    sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {p.text()}   ")
-    sys.stderr.flush()
+
+    def __init__(self) -> None:
+        self.drawn = False
+
+    def __call__(self, p) -> None:
+        filled = int(self.width * (p.fraction or 0))
+        sys.stderr.write(f"\r  [{'#' * filled}{'.' * (self.width - filled)}] {p.text()}   ")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def end(self) -> None:
+        if self.drawn:
+            print(file=sys.stderr)
+            self.drawn = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # The language first (help texts are made in it), from --lang wherever it stands; argparse checks it below.
+    early = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    early.add_argument("--lang")
+    try:
+        lang = early.parse_known_args(argv)[0].lang
+    except argparse.ArgumentError:  # e.g. --lang without a value: the parser below says so
+        lang = None
+    i18n.set_language(lang or i18n.from_environment())
     args = build_parser().parse_args(argv)
+    i18n.set_language(args.lang)
     return args.func(args)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..i18n import N_, Text, TranslatableError
+
 # Paper notation: "conv3-64" = 3x3 conv with 64 output channels, "LRN" = local response
 # normalisation. Each tuple is one conv block; every block is closed by a 2x2/2 maxpool.
 _B3 = ("conv3-256", "conv3-256")
@@ -73,9 +75,11 @@ class Config:
 
     @property
     def label(self) -> str:
-        """Human label for selectors, e.g. ``D-BN (vgg16_bn, 16 weight layers)``."""
-        alias = f"{self.torchvision_name}, " if self.torchvision_name else ""
-        return f"{self.name} ({alias}{self.weight_layers} weight layers)"
+        """Human label for selectors, e.g. ``D-BN (vgg16_bn, 16 weight layers)``, in the current language."""
+        if self.torchvision_name:
+            return str(Text(N_("{name} ({alias}, {n} weight layers)"), name=self.name, alias=self.torchvision_name,
+                            n=self.weight_layers))
+        return str(Text(N_("{name} ({n} weight layers)"), name=self.name, n=self.weight_layers))
 
 
 def parse_conv(token: str) -> tuple[int, int]:
@@ -103,8 +107,20 @@ NAMES: tuple[str, ...] = tuple(c.name for c in ALL)
 ALIASES: tuple[str, ...] = tuple(c.torchvision_name for c in ALL if c.torchvision_name)
 
 
-class UnknownConfigError(ValueError):
+class UnknownConfigError(TranslatableError, ValueError):
     """An unknown configuration name; the message lists the allowed ones."""
+
+    MESSAGES = {"unknown": N_("unknown configuration {name!r}; choose one of {names} "
+                              "or a torchvision name ({aliases})")}
+
+
+class InputSizeError(TranslatableError, ValueError):
+    """An input size that cannot be used; the message says what is allowed."""
+
+    MESSAGES = {
+        "malformed": N_("malformed input size {value!r}; use N (square) or HxW, e.g. 224 or 320x240"),
+        "too_small": N_("input size {value!r} is too small; height and width must be at least {minimum}"),
+    }
 
 
 def resolve(name: str | Config) -> Config:
@@ -117,10 +133,7 @@ def resolve(name: str | Config) -> Config:
     key = str(name).strip().lower().replace("_", "-")
     config = _BY_KEY.get(key) or _BY_KEY.get(key.replace("-", "_"))
     if config is None:
-        raise UnknownConfigError(
-            f"unknown configuration {name!r}; choose one of {', '.join(NAMES)} "
-            f"or a torchvision name ({', '.join(ALIASES)})"
-        )
+        raise UnknownConfigError("unknown", name=name, names=", ".join(NAMES), aliases=", ".join(ALIASES))
     return config
 
 
@@ -134,10 +147,10 @@ def parse_input_size(value: str | int | tuple[int, int] | list[int]) -> tuple[in
         text = str(value).strip().lower().replace("×", "x")
         pieces = text.split("x")
         if not 1 <= len(pieces) <= 2 or not all(p.strip().isdigit() for p in pieces):
-            raise ValueError(f"malformed input size {value!r}; use N (square) or HxW, e.g. 224 or 320x240")
+            raise InputSizeError("malformed", value=value)
         parts = [int(p) for p in pieces] * (2 if len(pieces) == 1 else 1)
     if len(parts) != 2 or not all(isinstance(p, int) for p in parts):
-        raise ValueError(f"malformed input size {value!r}; use N (square) or HxW, e.g. 224 or 320x240")
+        raise InputSizeError("malformed", value=value)
     if min(parts) < MIN_INPUT:
-        raise ValueError(f"input size {value!r} is too small; height and width must be at least {MIN_INPUT}")
+        raise InputSizeError("too_small", value=value, minimum=MIN_INPUT)
     return parts[0], parts[1]

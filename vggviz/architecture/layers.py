@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 
+from ..i18n import N_, TranslatableError
 from . import configs
 from .configs import Config
 
@@ -19,6 +20,19 @@ HEADS: dict[str, tuple[str, ...]] = {
     "lecture_v1": ("dropout", "fc", "relu", "dropout", "fc", "relu", "fc"),
 }
 SPATIAL = ("conv", "pool", "avgpool")
+
+
+class LayerError(TranslatableError, ValueError):
+    """A layer, unit or lecture example that does not exist or has no answer; the message says why."""
+
+    MESSAGES = {
+        "no_layer": N_("no layer {name!r}; choose one of {choices}"),
+        "not_spatial": N_("{name} is not a conv or pool layer"),
+        "uneven": N_("{name} has uneven windows at this input size: no single receptive field"),
+        "no_receptive_field": N_("{name} has no single receptive field at this input size"),
+        "outside": N_("unit ({row}, {col}) is outside {name}'s {height}×{width} map"),
+        "not_positive": N_("n, channels and the feature-map size must be positive"),
+    }
 
 
 @dataclass(frozen=True)
@@ -192,4 +206,4 @@ def find(rows: list[Layer], name: str) -> Layer:
     for row in rows:
         if row.name == name:
             return row
-    raise ValueError(f"no layer {name!r}; choose one of {', '.join(r.name for r in rows)}")
+    raise LayerError("no_layer", name=name, choices=", ".join(r.name for r in rows))

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .layers import Layer, SPATIAL
+from ..i18n import N_, _
+from .layers import SPATIAL, Layer, LayerError
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class StackComparison:
 
 def stack_vs_single(n: int, channels: int, fmap: tuple[int, int] = (56, 56)) -> StackComparison:
     if n < 1 or channels < 1 or min(fmap) < 1:
-        raise ValueError("n, channels and the feature-map size must be positive")
+        raise LayerError("not_positive")
     k = 2 * n + 1
     pixels = fmap[0] * fmap[1]
     stacked = n * 9 * channels * channels
@@ -74,29 +75,32 @@ def topdown_for(rows: list[Layer], name: str) -> list[TopDownStep]:
     for row in rows:
         if row.type in SPATIAL:
             if row.kernel is None:
-                raise ValueError(f"{row.name} has uneven windows at this input size: no single receptive field")
+                raise LayerError("uneven", name=row.name)
             chain.append((row.name, row.kernel, row.stride))
         if row.name == name:
             if row.type not in SPATIAL:
-                raise ValueError(f"{name} is not a conv or pool layer")
+                raise LayerError("not_spatial", name=name)
             return topdown(chain)
-    raise ValueError(f"no layer {name!r}")
+    raise LayerError("no_layer", name=name, choices=", ".join(r.name for r in rows))
 
 
-# The slides' two worked examples, (name, kernel, stride) from the input upwards.
+# The slides' two worked examples, (name, kernel, stride) from the input upwards; the titles are translated
+# where shown (``_(title)``).
 LECTURE_EXAMPLES: dict[str, list[tuple[str, int, int]]] = {
-    "Conv1 (3×3, s2) → Pool1 (2×2, s2)": [("Conv1", 3, 2), ("Pool1", 2, 2)],
-    "three 3×3 convs (s1)": [("Conv1", 3, 1), ("Conv2", 3, 1), ("Conv3", 3, 1)],
+    N_("Conv1 (3×3, s2) → Pool1 (2×2, s2)"): [("Conv1", 3, 2), ("Pool1", 2, 2)],
+    N_("three 3×3 convs (s1)"): [("Conv1", 3, 1), ("Conv2", 3, 1), ("Conv3", 3, 1)],
 }
 
 
 def output_size_formula(row: Layer, axis: int = 1) -> str:
-    """out = (in − F + 2P)/S + 1 with this layer's numbers; ``axis`` 1 = height, 2 = width."""
+    """out = (in − F + 2P)/S + 1 with this layer's numbers; ``axis`` 1 = height, 2 = width. Words in the
+    current language."""
     size_in, size_out = row.in_shape[axis], row.out_shape[axis]
     if row.kernel is None:
         if row.type == "avgpool":
-            return f"adaptive average pool: {size_in} → {size_out} (uneven windows)"
-        return f"{row.type}: shape unchanged"
+            return _("adaptive average pool: {size_in} → {size_out} (uneven windows)", size_in=size_in,
+                     size_out=size_out)
+        return _("{type}: shape unchanged", type=row.type)
     num = size_in - row.kernel + 2 * row.padding
     floor = "⌊" if num % row.stride else ""
     close = "⌋" if num % row.stride else ""
@@ -106,9 +110,9 @@ def output_size_formula(row: Layer, axis: int = 1) -> str:
 
 
 def rf_formula(row: Layer) -> str:
-    """r = r_prev + (k − 1)·jump_prev with this layer's numbers."""
+    """r = r_prev + (k − 1)·jump_prev with this layer's numbers (words in the current language)."""
     if row.rf is None:
-        return "whole image" if row.type == "fc" else "no single receptive field"
+        return _("whole image") if row.type == "fc" else _("no single receptive field")
     k = row.kernel or 1
     return f"r = {row.rf_prev} + ({k} − 1)·{row.jump_prev} = {row.rf}"
 
@@ -134,10 +138,10 @@ def unit_box(row: Layer, unit_row: int, unit_col: int, input_size: tuple[int, in
     Unit u is centred at start + u·jump and spans r pixels (Araujo et al., Distill 2019).
     """
     if row.rf is None:
-        raise ValueError(f"{row.name} has no single receptive field at this input size")
+        raise LayerError("no_receptive_field", name=row.name)
     _, out_h, out_w = row.out_shape
     if not (0 <= unit_row < out_h and 0 <= unit_col < out_w):
-        raise ValueError(f"unit ({unit_row}, {unit_col}) is outside {row.name}'s {out_h}×{out_w} map")
+        raise LayerError("outside", row=unit_row, col=unit_col, name=row.name, height=out_h, width=out_w)
     half = (row.rf - 1) / 2
     top = math.floor(row.start + unit_row * row.jump - half)
     left = math.floor(row.start + unit_col * row.jump - half)

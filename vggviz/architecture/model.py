@@ -99,17 +99,28 @@ def build_model(
 
 
 def init_weights(model: nn.Module, seed: int) -> None:
-    """torchvision's VGG initialisation, drawn from a seeded generator (leaves the global RNG alone)."""
+    """torchvision's VGG initialisation, drawn from a seeded generator (leaves the global RNG alone).
+
+    The numbers are drawn on the CPU in float32 and then copied into each parameter, whatever its
+    device and dtype: a CPU generator cannot fill a CUDA tensor, and the same seed gives the same
+    weights everywhere."""
     gen = torch.Generator().manual_seed(seed)
+
+    def fill(param: torch.Tensor, init, *args, **kw) -> None:
+        if param.device.type == "cpu" and param.dtype == torch.float32:  # in place: no transient copy
+            init(param, *args, generator=gen, **kw)
+        else:
+            param.copy_(init(torch.empty(param.shape), *args, generator=gen, **kw))
+
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu", generator=gen)
+                fill(m.weight, nn.init.kaiming_normal_, mode="fan_out", nonlinearity="relu")
                 nn.init.zeros_(m.bias)
             elif isinstance(m, nn.BatchNorm2d):
                 m.reset_running_stats()
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
             elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01, generator=gen)
+                fill(m.weight, nn.init.normal_, 0, 0.01)
                 nn.init.zeros_(m.bias)

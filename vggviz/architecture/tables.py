@@ -1,14 +1,40 @@
 """Tables derived from the layer table: display rows, CSV, plain text, JSON, the paper's Table 1
-regenerated, and the per-configuration comparison. Torch-free."""
+regenerated, and the per-configuration comparison. Torch-free.
+
+Records keep English keys (pages filter and configure columns by them; CSV and JSON keys are a documented
+interface); the headers a person reads are ``COLUMNS`` / ``COMPARISON_COLUMNS``, translated where shown
+(``_(COLUMNS[key])``, or ``headed`` for a table shown as is). Display values with words are made in the
+current language."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import unicodedata
 
+from ..i18n import N_, _
 from . import configs
 from .layers import RECORD_KEYS, Layer, layer_table, totals
+
+# Display headers of ``display_rows``' keys, marked for the catalogue.
+COLUMNS = {
+    "layer": N_("layer"), "type": N_("type"), "kernel": N_("kernel"), "stride": N_("stride"),
+    "padding": N_("padding"), "input": N_("input"), "output": N_("output"), "params": N_("params"),
+    "MACs": N_("MACs"), "r": N_("r"), "jump": N_("jump"), "start": N_("start"),
+}
+# Display headers of ``comparison``'s keys.
+COMPARISON_COLUMNS = {
+    "config": N_("config"), "torchvision": N_("torchvision"), "weight layers": N_("weight layers"),
+    "params": N_("params"), "params (M)": N_("params (M)"), "paper Table 2 (M)": N_("paper Table 2 (M)"),
+    "GMACs": N_("GMACs"), "final r": N_("final r"), "paper top-1 err %": N_("paper top-1 err %"),
+    "paper top-5 err %": N_("paper top-5 err %"),
+}
+
+
+def headed(records: list[dict], columns: dict[str, str] = COLUMNS) -> list[dict]:
+    """The records with their keys replaced by the headers of ``columns`` in the current language."""
+    return [{_(columns[k]) if k in columns else k: v for k, v in rec.items()} for rec in records]
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -16,7 +42,8 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 
 def display_rows(rows: list[Layer]) -> list[dict]:
-    """One dict per layer plus a totals row, for ``st.dataframe`` and text output."""
+    """One dict per layer plus a totals row, for ``st.dataframe`` and text output (keys: ``COLUMNS``; the totals
+    row's words in the current language)."""
     out = []
     for r in rows:
         out.append({
@@ -26,7 +53,7 @@ def display_rows(rows: list[Layer]) -> list[dict]:
         })
     t = totals(rows)
     out.append({
-        "layer": "total", "type": f"{t.weight_layers} weight layers", "kernel": None, "stride": None,
+        "layer": _("total"), "type": _("{n} weight layers", n=t.weight_layers), "kernel": None, "stride": None,
         "padding": None, "input": shape_text(rows[0].in_shape), "output": shape_text(rows[-1].out_shape),
         "params": t.params, "MACs": t.macs, "r": t.final_rf, "jump": None, "start": None,
     })
@@ -59,28 +86,38 @@ def to_json(config: str, rows: list[Layer]) -> str:
 
 
 def to_text(rows: list[Layer]) -> str:
-    """An aligned plain-text table for terminals."""
-    recs = display_rows(rows)
+    """An aligned plain-text table for terminals, headers in the current language."""
+    recs = headed(display_rows(rows))
     cols = list(recs[0])
     cells = [[("" if v is None else f"{v:,}" if isinstance(v, int) else str(v)) for v in rec.values()] for rec in recs]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths))]
+    widths = [max(_width(c), *(_width(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    lines = ["  ".join(_pad(c, w) for c, w in zip(cols, widths))]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.rjust(w) if i >= 2 else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))) for row in cells]
+    lines += ["  ".join(_pad(v, w, right=i >= 2) for i, (v, w) in enumerate(zip(row, widths))) for row in cells]
     return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Terminal columns ``text`` takes: Chinese characters are two wide (East Asian Width W / F)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    fill = " " * (width - _width(text))
+    return fill + text if right else text + fill
 
 
 def table1(sep: str = "\n") -> list[dict[str, str]]:
     """The paper's Table 1, regenerated from ``configs.TABLE1``: one row per line, one column per config;
-    the layers of a block joined by ``sep``."""
+    the layers of a block joined by ``sep``; words in the current language."""
     names = list(configs.TABLE1)
-    rows = [{n: f"{configs.Config(n).weight_layers} weight layers" for n in names}]
-    rows.append({n: f"input ({configs.DEFAULT_INPUT} × {configs.DEFAULT_INPUT} RGB image)" for n in names})
+    rows = [{n: _("{n} weight layers", n=configs.Config(n).weight_layers) for n in names}]
+    rows.append({n: _("input ({size} × {size} RGB image)", size=configs.DEFAULT_INPUT) for n in names})
     for b in range(len(configs.TABLE1["A"])):
         rows.append({n: sep.join(configs.TABLE1[n][b]) for n in names})
-        rows.append({n: "maxpool" for n in names})
+        rows.append({n: _("maxpool") for n in names})
     rows += [{n: fc for n in names} for fc in configs.CLASSIFIER]
-    rows.append({n: "soft-max" for n in names})
+    rows.append({n: _("soft-max") for n in names})
     return rows
 
 

@@ -1,42 +1,71 @@
 """Attribution maps rendered for the browser as arrays (no matplotlib figure per widget change), with
-the meanings of captum's ``visualize_image_attr``: methods, signs and outlier clipping."""
+the meanings of captum's ``visualize_image_attr``: methods, signs, outlier clipping and colour maps.
+
+captum exposes that scaling and those colour maps only inside ``visualize_image_attr``, which draws a
+matplotlib figure; the few lines below restate them (tests/test_attributions.py checks them against
+``captum.attr.visualization.visualize_image_attr`` itself), and the drawing is done with arrays."""
 
 from __future__ import annotations
 
 import io
-import warnings
 from functools import lru_cache
 
-import numpy as np
 import matplotlib
-from captum.attr._utils.visualization import _initialize_cmap_and_vmin_vmax, _normalize_attr
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
 
-# captum's own scaling and colour maps, so signs, outlier clipping and colours mean exactly what
-# visualize_image_attr means; only the drawing (matplotlib figures) is replaced by array rendering.
+from ..i18n import N_, Text, TranslatableError
 
+# Identifiers (pages choose by them) and their labels, translated where shown (``_(VIEW_LABELS[v])``).
 VIEWS = ("blended_heat_map", "heat_map", "masked_image", "alpha_scaling", "original_image")
 SIGNS = ("absolute_value", "positive", "negative", "all")
+VIEW_LABELS = {"blended_heat_map": N_("blended heat map"), "heat_map": N_("heat map"),
+               "masked_image": N_("masked image"), "alpha_scaling": N_("alpha scaling"),
+               "original_image": N_("original image")}
+SIGN_LABELS = {"absolute_value": N_("absolute value"), "positive": N_("positive"), "negative": N_("negative"),
+               "all": N_("all")}
+
+
+class ViewError(TranslatableError, ValueError):
+    MESSAGES = {
+        "unknown_sign": N_("unknown sign {sign!r}; choose one of {choices}"),
+        "unknown_view": N_("unknown view {view!r}; choose one of {choices}"),
+        "one_sign": N_("{view} needs one sign of attribution: choose positive, negative or absolute value"),
+    }
+
+
+def colour_map(sign: str) -> matplotlib.colors.Colormap:
+    """captum's default colour map for ``sign`` (visualize_image_attr's, for vmin…vmax)."""
+    if sign == "all":
+        return LinearSegmentedColormap.from_list("RdWhGn", ["red", "white", "green"])
+    if sign not in SIGNS:
+        raise ViewError("unknown_sign", sign=sign, choices=", ".join(SIGNS))
+    return matplotlib.colormaps[{"positive": "Greens", "negative": "Reds", "absolute_value": "Blues"}[sign]]
 
 
 @lru_cache(maxsize=8)
 def colours(sign: str) -> np.ndarray:
     """captum's default colour map for ``sign`` as a 256-entry uint8 table (from vmin to vmax)."""
-    cmap, _, _ = _initialize_cmap_and_vmin_vmax(sign)
-    cmap = matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
-    return (cmap(np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
+    return (colour_map(sign)(np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
 
 
 def normalise(attr: np.ndarray, sign: str = "absolute_value", outlier_perc: float = 2.0) -> np.ndarray:
     """(3, H, W) or (H, W) attribution -> (H, W) in [-1, 1] (sign "all") or [0, 1], summed over channels and
-    scaled as captum does: the top ``outlier_perc`` % of the cumulative mass is clipped."""
+    scaled as captum does: keep the sign's part, divide by the value at which the sorted magnitudes' running sum
+    reaches (100 - ``outlier_perc``) % of their total, clip. A map with nothing of that sign is all zeros
+    (captum would divide by zero)."""
     if sign not in SIGNS:
-        raise ValueError(f"unknown sign {sign!r}; choose one of {', '.join(SIGNS)}")
-    flat = attr.sum(axis=0) if attr.ndim == 3 else attr
-    if not np.any(flat):
+        raise ViewError("unknown_sign", sign=sign, choices=", ".join(SIGNS))
+    flat = (attr.sum(axis=0) if attr.ndim == 3 else attr).astype(np.float64)
+    kept = {"all": flat, "positive": np.maximum(flat, 0), "negative": np.minimum(flat, 0),
+            "absolute_value": np.abs(flat)}[sign]
+    magnitudes = np.sort(np.abs(kept).ravel())
+    running = np.cumsum(magnitudes)
+    at = np.searchsorted(running, running[-1] * 0.01 * (100.0 - outlier_perc))  # captum's first index >= that
+    threshold = magnitudes[min(at, magnitudes.size - 1)]
+    if threshold == 0:
         return np.zeros(flat.shape, np.float32)
-    with warnings.catch_warnings():  # near-zero maps (untrained weights) are legitimate here
-        warnings.filterwarnings("ignore", "Attempting to normalize by value approximately 0")
-        return _normalize_attr(flat.astype(np.float64), sign, outlier_perc).astype(np.float32)
+    return np.clip(kept / (-threshold if sign == "negative" else threshold), -1, 1).astype(np.float32)
 
 
 def render(norm: np.ndarray, photo: np.ndarray, view: str = "blended_heat_map", sign: str = "absolute_value",
@@ -45,7 +74,7 @@ def render(norm: np.ndarray, photo: np.ndarray, view: str = "blended_heat_map", 
     if view == "original_image":
         return photo
     if view in ("masked_image", "alpha_scaling") and sign == "all":
-        raise ValueError(f"{view} needs one sign of attribution: choose positive, negative or absolute_value")
+        raise ViewError("one_sign", view=Text(VIEW_LABELS[view]))
     if view == "masked_image":
         return (photo * np.clip(norm, 0, 1)[..., None]).astype(np.uint8)
     if view == "alpha_scaling":
@@ -57,7 +86,7 @@ def render(norm: np.ndarray, photo: np.ndarray, view: str = "blended_heat_map", 
     if view == "blended_heat_map":
         grey = photo.mean(axis=2, keepdims=True).repeat(3, axis=2)
         return (grey * (1 - alpha_overlay) + heat * alpha_overlay).astype(np.uint8)
-    raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    raise ViewError("unknown_view", view=view, choices=", ".join(VIEWS))
 
 
 def colour_bar(sign: str, width: int = 256, height: int = 14) -> np.ndarray:

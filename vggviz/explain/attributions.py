@@ -3,12 +3,15 @@ methods, and the cascading-randomisation sanity check (Adebayo et al., NeurIPS 2
 
 Every method runs on an *attribution twin* of the shared model (new module objects over the same
 parameter storage), so the hooks captum adds never touch the modules that inference uses; a per-model
-lock serialises the methods on that twin, and after each call no hook is left on it.
+lock serialises the methods on that twin, and after each call no hook is left on it. The twin follows
+the shared model: when its tensors move (another device, another dtype) the twin is rebuilt over the
+new ones before the next method runs, and every input is brought to the twin's device and dtype first.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import threading
 import warnings
@@ -17,24 +20,26 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
-from captum._utils.gradient import compute_layer_gradients_and_eval
 from captum.attr import (
     Deconvolution, DeepLift, GuidedBackprop, GuidedGradCam, InputXGradient, IntegratedGradients,
     LayerActivation, LayerAttribution, LayerConductance, LayerGradCam, NoiseTunnel,
     Occlusion, Saliency,
 )
+from scipy.stats import spearmanr
 from torch import nn
 from torchvision.transforms.functional import gaussian_blur
 
-from ..photo.inference import LoadedModel, mean_std
-from ..architecture.model import VGG, build_model, init_weights
+from ..photo.inference import LoadedModel, Result, input_tensor, mean_std
+from ..architecture.model import VGG, init_weights
 
-from .methods import BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER  # noqa: F401  (re-exported)
+from .methods import (  # noqa: F401  (re-exported)
+    BASELINE_LABELS, BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER, AttributionError,
+)
 
 
 @dataclass(frozen=True)
 class Params:
-    """Everything that decides an attribution (and so its cache key)."""
+    """Everything that decides an attribution (and so its cache key), besides the input and its preprocessing."""
 
     method: str
     target: int
@@ -49,48 +54,79 @@ class Params:
 
     def __post_init__(self):
         if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+            raise AttributionError("unknown_method", method=self.method, choices=", ".join(METHODS))
         if self.baseline not in BASELINES:
-            raise ValueError(f"unknown baseline {self.baseline!r}; choose one of {', '.join(BASELINES)}")
+            raise AttributionError("unknown_baseline", baseline=self.baseline, choices=", ".join(BASELINES))
         if min(self.steps, self.samples, self.window, self.stride, self.batch or 1) < 1:
-            raise ValueError("steps, samples, window, stride and batch must be positive")
+            raise AttributionError("not_positive")
+
+
+def fingerprint(model: nn.Module) -> tuple:
+    """Which tensors ``model`` holds now: a move to another device or dtype gives new ones."""
+    return tuple((t.device, t.dtype, t.data_ptr()) for t in itertools.chain(model.parameters(), model.buffers()))
 
 
 @dataclass
 class Attributor:
     """captum on one model. ``layers`` maps a paper conv name to the module whose output a layer method
-    reads: the ReLU after that conv (its rectified activations)."""
+    reads: the ReLU after that conv (its rectified activations). ``preprocess`` is the preprocessing of
+    the model's own inputs; an input made with another one is explained with its own (``preprocess=``),
+    which decides the black and noise baselines. With ``shared``, ``model`` is a twin of it, rebuilt
+    whenever ``shared``'s tensors change."""
 
     model: nn.Module
     layers: dict[str, nn.Module]
-    mean: tuple[float, ...] = (0.485, 0.456, 0.406)
-    std: tuple[float, ...] = (0.229, 0.224, 0.225)
+    preprocess: str = "imagenet"
     lock: threading.RLock = field(default_factory=threading.RLock)
+    shared: VGG | None = None
+    source: tuple = ()
+
+    @classmethod
+    def over(cls, shared: VGG, preprocess: str, lock: threading.RLock) -> Attributor:
+        """The attributor of a shared model, on a twin of it."""
+        att = cls(shared, {}, preprocess, lock, shared)
+        att.sync()
+        return att
+
+    def sync(self) -> None:
+        """Rebuild the twin if the shared model's tensors moved since it was built (call under ``lock``)."""
+        if self.shared is not None and fingerprint(self.shared) != self.source:
+            self.model = twin(self.shared)
+            self.layers = relu_layers(self.model)
+            self.source = fingerprint(self.shared)
+
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """A fresh leaf copy of ``x`` on the model's device and in its dtype, requiring gradients."""
+        p = next(self.model.parameters())
+        return x.detach().to(device=p.device, dtype=p.dtype).clone().requires_grad_(True)
 
     # --- pixel methods ---------------------------------------------------------------------------
-    def attribute(self, x: torch.Tensor, params: Params,
-                  progress: Callable[[float], None] | None = None) -> np.ndarray:
-        """The attribution of ``params.method`` for one normalised input (1, 3, H, W): (3, H, W) for pixel
-        methods, (H, W) for Grad-CAM (upsampled to the input)."""
+    def attribute(self, x: torch.Tensor, params: Params, progress: Callable[[float], None] | None = None,
+                  preprocess: str | None = None) -> np.ndarray:
+        """The attribution of ``params.method`` for one normalised input (1, 3, H, W) made with ``preprocess``
+        (default: the model's): (3, H, W) for pixel methods, (H, W) for Grad-CAM (upsampled to the input);
+        float32 whatever the model's dtype."""
         with self.lock, warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Setting (forward, )?backward hooks", UserWarning)
+            self.sync()
             try:
-                return self._attribute(x, params, progress).detach().float().cpu().numpy()[0]
+                out = self._attribute(self.prepare(x), params, progress, preprocess or self.preprocess)
+                return out.detach().float().cpu().numpy()[0]
             finally:
                 remove_hooks(self.model)
 
-    def _attribute(self, x, p: Params, progress):
-        x = x.detach().clone().requires_grad_(True)
+    def _attribute(self, x, p: Params, progress, preprocess: str):
         if p.batch is None:
             p = replace(p, batch=default_batch(x.device))
-        forward = _Counted(self.model, _expected_calls(p, x), progress)
+        forward = _Counted(self.model, forward_calls(p, tuple(x.shape)), progress)
         m, t = p.method, p.target
         if m == "saliency":
             return Saliency(self.model).attribute(x, target=t)
         if m == "integrated_gradients":
             return IntegratedGradients(forward).attribute(
-                x, baselines=self.baseline(x, p.baseline), target=t, n_steps=p.steps, internal_batch_size=p.batch)
-        if m == "smoothgrad":
+                x, baselines=self.baseline(x, p.baseline, preprocess), target=t, n_steps=p.steps,
+                internal_batch_size=p.batch)
+        if m == "smoothgrad":  # captum draws the noise in float32: _Counted brings each sample to the model's dtype
             return NoiseTunnel(Saliency(forward)).attribute(
                 x, nt_type="smoothgrad", nt_samples=p.samples, nt_samples_batch_size=p.batch, stdevs=p.stdev, target=t)
         if m == "input_x_gradient":
@@ -100,7 +136,11 @@ class Attributor:
         if m == "deconvolution":
             return Deconvolution(self.model).attribute(x, target=t)
         if m == "deeplift":
-            return DeepLift(self.model).attribute(x, baselines=self.baseline(x, p.baseline), target=t)
+            # captum's eps (1e-10) guards its divisions by input differences; in float16 it rounds to 0 and
+            # 0 / 0 makes NaN, so it is raised to the dtype's smallest normal number there.
+            eps = max(1e-10, torch.finfo(x.dtype).tiny)
+            return DeepLift(self.model, eps=eps).attribute(
+                x, baselines=self.baseline(x, p.baseline, preprocess), target=t)
         if m == "occlusion":
             return Occlusion(forward).attribute(
                 x, sliding_window_shapes=(3, p.window, p.window), strides=(3, p.stride, p.stride), baselines=0.0,
@@ -113,30 +153,33 @@ class Attributor:
 
     def layer(self, name: str | None) -> nn.Module:
         if name not in self.layers:
-            raise ValueError(f"no conv layer {name!r}; choose one of {', '.join(self.layers)}")
+            raise AttributionError("unknown_layer", layer=name, choices=", ".join(self.layers))
         return self.layers[name]
 
-    def baseline(self, x: torch.Tensor, kind: str) -> torch.Tensor:
-        """A black image, the input blurred (Gaussian, sigma 10 px), or uniform noise (seeded), normalised."""
-        mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device)[None, :, None, None]
-        std = torch.tensor(self.std, dtype=x.dtype, device=x.device)[None, :, None, None]
+    @staticmethod
+    def baseline(x: torch.Tensor, kind: str, preprocess: str = "imagenet") -> torch.Tensor:
+        """A black image, the input blurred (Gaussian, sigma 10 px), or uniform noise (seeded), normalised
+        with ``preprocess``'s mean and std; on ``x``'s device and in its dtype."""
+        mean, std = (torch.tensor(v, dtype=x.dtype, device=x.device)[None, :, None, None]
+                     for v in mean_std(preprocess))
         if kind == "black":
             return ((0 - mean) / std).expand_as(x).contiguous()
         if kind == "blurred":
             return gaussian_blur(x.detach(), kernel_size=61, sigma=10.0)
-        noise = torch.rand(x.shape, generator=torch.Generator().manual_seed(0)).to(x)
+        noise = torch.rand(x.shape, generator=torch.Generator().manual_seed(0)).to(x)  # CPU generator, then moved
         return (noise - mean) / std
 
     # --- layer strips ----------------------------------------------------------------------------
     def strip(self, x: torch.Tensor, target: int, names: list[str], method: str = "gradcam",
               steps: int = 16) -> dict[str, np.ndarray]:
-        """A layer method at several conv layers, each upsampled to the input (H, W)."""
+        """A layer method at several conv layers, each upsampled to the input (H, W); float32."""
         if method not in LAYER_METHODS:
-            raise ValueError(f"unknown layer method {method!r}; choose one of {', '.join(LAYER_METHODS)}")
-        modules = [self.layer(n) for n in names]
+            raise AttributionError("unknown_layer_method", method=method, choices=", ".join(LAYER_METHODS))
         size = tuple(x.shape[2:])
-        x = x.detach().clone().requires_grad_(True)
         with self.lock:
+            self.sync()
+            modules = [self.layer(n) for n in names]
+            x = self.prepare(x)
             try:
                 if method == "gradcam":
                     maps = self._gradcam_strip(x, target, modules)
@@ -153,12 +196,20 @@ class Attributor:
                 for n, a in zip(names, maps)}
 
     def _gradcam_strip(self, x, target, modules):
-        # captum's LayerGradCam takes one layer per backward pass. Its formula, ReLU(sum_c mean_hw(dy/dA) * A),
-        # is applied here to several layers at once, from the gradients and activations that captum's own
-        # helper (the one LayerGradCam calls) returns for a list of layers in a single forward + backward.
-        grads, acts = compute_layer_gradients_and_eval(self.model, modules, (x,), target)
-        return [torch.relu((g[0].mean(dim=(2, 3), keepdim=True) * a[0]).sum(1, keepdim=True))
-                for g, a in zip(grads, acts)]
+        # captum's LayerGradCam takes one layer per forward and backward pass. Its formula,
+        # ReLU(sum_c mean_hw(dy/dA) * A), is applied here to every layer from a single forward pass (plain
+        # torch hooks keep each layer's output) and a single backward pass: written here for that reason.
+        acts: dict[int, torch.Tensor] = {}
+        handles = [m.register_forward_hook(lambda _m, _in, out, i=i: acts.__setitem__(i, out))
+                   for i, m in enumerate(modules)]
+        try:
+            out = self.model(x)
+        finally:
+            for h in handles:
+                h.remove()
+        layers = [acts[i] for i in range(len(modules))]
+        grads = torch.autograd.grad(out[:, target].sum(), layers)
+        return [torch.relu((g.mean(dim=(2, 3), keepdim=True) * a).sum(1, keepdim=True)) for g, a in zip(grads, layers)]
 
 
 def default_batch(device: torch.device) -> int:
@@ -170,28 +221,31 @@ def default_batch(device: torch.device) -> int:
 
 class _Counted(nn.Module):
     """The model as a forward function that reports progress (captum's IG, noise tunnel and occlusion
-    call it once per internal batch; none of them has a progress callback of its own)."""
+    call it once per internal batch; none of them has a progress callback of its own), and that brings
+    what captum hands it (noise is drawn in float32) to the model's dtype."""
 
     def __init__(self, model: nn.Module, expected: int, progress: Callable[[float], None] | None):
         super().__init__()
         self.model, self.expected, self.progress, self.calls = model, max(1, expected), progress, 0
+        self.dtype = next(model.parameters()).dtype
 
     def forward(self, x):
-        out = self.model(x)
+        out = self.model(x.to(self.dtype))
         self.calls += 1
         if self.progress:
             self.progress(min(1.0, self.calls / self.expected))
         return out
 
 
-def _expected_calls(p: Params, x: torch.Tensor) -> int:
+def forward_calls(p: Params, shape: tuple[int, ...]) -> int:
+    """How many times captum calls the forward function for ``p`` on an input of ``shape`` (1, 3, H, W)."""
     if p.method == "integrated_gradients":
         return math.ceil(p.steps / p.batch)
     if p.method == "smoothgrad":
         return math.ceil(p.samples / p.batch)
-    if p.method == "occlusion":
-        h, w = x.shape[2:]
-        windows = (max(h - p.window, 0) // p.stride + 1) * (max(w - p.window, 0) // p.stride + 1)
+    if p.method == "occlusion":  # one pass without occlusion, then the windows; captum counts them with ceil
+        h, w = shape[2:]
+        windows = (math.ceil(max(h - p.window, 0) / p.stride) + 1) * (math.ceil(max(w - p.window, 0) / p.stride) + 1)
         return 1 + math.ceil(windows / p.batch)
     return 1
 
@@ -211,17 +265,14 @@ def remove_hooks(model: nn.Module) -> None:
 
 
 def twin(model: VGG) -> VGG:
-    """New module objects over the same parameter storage (no copy of the weights), gradients off."""
-    other = build_model(model.config, head=model.head, hidden=_hidden(model), num_classes=model.num_classes, seed=None)
+    """New module objects over the same tensors as ``model`` (no copy of the weights: same device, dtype and
+    storage), gradients off. Built on the meta device, so nothing is allocated before the tensors are assigned."""
+    with torch.device("meta"):
+        other = VGG(model.config, model.specs, model.head)
     other.load_state_dict(model.state_dict(), assign=True)
-    other.to(next(model.parameters()).device)
     for p in other.parameters():
         p.requires_grad_(False)
     return other.eval()
-
-
-def _hidden(model: VGG) -> int:
-    return next(s.channels for s in model.specs if s.type == "fc")
 
 
 def relu_layers(model: VGG) -> dict[str, nn.Module]:
@@ -242,13 +293,17 @@ def block_ends(model: VGG) -> list[str]:
 
 
 def attributor(lm: LoadedModel) -> Attributor:
-    """The shared model's attributor (made once per loaded model, kept on it)."""
+    """The shared model's attributor (made once per loaded model, kept with it; it follows the model's moves)."""
     with lm.lock:
-        if "attributor" not in lm.__dict__:
-            t = twin(lm.model)
-            mean, std = mean_std(lm.preprocess)
-            lm.__dict__["attributor"] = Attributor(t, relu_layers(t), mean, std, lock=lm.lock)
-        return lm.__dict__["attributor"]
+        if "attributor" not in lm.views:
+            lm.views["attributor"] = Attributor.over(lm.model, lm.preprocess, lm.lock)
+        return lm.views["attributor"]
+
+
+def explain(lm: LoadedModel, result: Result, params: Params,
+            progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """``params``' attribution of the input ``result`` was computed from, with that input's preprocessing."""
+    return attributor(lm).attribute(input_tensor(lm, result), params, progress, preprocess=result.preprocess)
 
 
 # --- sanity check ---------------------------------------------------------------------------------
@@ -260,43 +315,56 @@ def cascade_stages(model: VGG) -> list[tuple[str, list[str]]]:
     return [(n, [n]) for n in fcs] + [(f"block{b}", blocks[b][::-1]) for b in sorted(blocks, reverse=True)]
 
 
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation of two maps (written here: scipy is not a dependency; ties get ordinal ranks)."""
-    ra = np.argsort(np.argsort(a.ravel(), kind="stable"), kind="stable").astype(np.float64)
-    rb = np.argsort(np.argsort(b.ravel(), kind="stable"), kind="stable").astype(np.float64)
-    ra -= ra.mean()
-    rb -= rb.mean()
-    denom = math.sqrt(float((ra * ra).sum() * (rb * rb).sum()))
-    return float((ra * rb).sum() / denom) if denom else 0.0
+def spearman(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Spearman's rank correlation of two maps (scipy's: tied values share their average rank), or None where
+    it is undefined: a constant map (an all-zero Grad-CAM, say) has no order to correlate."""
+    a, b = np.ravel(a), np.ravel(b)
+    if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return None
+    rho = float(spearmanr(a, b).statistic)
+    return None if math.isnan(rho) else rho
 
 
 @dataclass(frozen=True)
 class CascadeStep:
     stage: str  # "original", "fc8", ..., "block1"
     attribution: np.ndarray
-    rank_correlation: float  # Spearman of |attribution| summed over channels, against the original
+    # Spearman of |attribution| summed over channels, against the original. None: undefined, because this map
+    # or the original is constant (show it as "undefined", never as a number).
+    rank_correlation: float | None
 
 
 def cascading_randomisation(lm: LoadedModel, x: torch.Tensor, params: Params, seed: int = 0,
-                            progress: Callable[[float], None] | None = None) -> list[CascadeStep]:
+                            progress: Callable[[float], None] | None = None,
+                            preprocess: str | None = None) -> list[CascadeStep]:
     """Re-randomise the weights from fc8 down to conv1_1, stage by stage, recomputing the attribution each time
-    on a private copy of the model (the shared one is never changed)."""
+    on a private copy of the model (the shared one is never changed). ``preprocess``: that of ``x``."""
     base = attributor(lm)
-    original = base.attribute(x, params)
-    model = copy.deepcopy(base.model)
-    local = Attributor(model, relu_layers(model), base.mean, base.std)
+    preprocess = preprocess or base.preprocess
+    original = base.attribute(x, params, preprocess=preprocess)
+    with base.lock:
+        base.sync()
+        model = copy.deepcopy(base.model)
+    local = Attributor(model, relu_layers(model), preprocess)
     gen = torch.Generator().manual_seed(seed)
     stages = cascade_stages(model)
-    steps = [CascadeStep("original", original, 1.0)]
+    reference = _magnitude(original)
+    steps = [CascadeStep("original", original, spearman(reference, reference))]
     for i, (stage, names) in enumerate(stages, start=1):
         for name in names:
             spec = next(s for s in model.specs if s.name == name)
             init_weights(model.get_submodule(spec.module), int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
-        out = local.attribute(x, replace(params))
-        steps.append(CascadeStep(stage, out, spearman(_magnitude(original), _magnitude(out))))
+        out = local.attribute(x, params)
+        steps.append(CascadeStep(stage, out, spearman(reference, _magnitude(out))))
         if progress:
             progress(i / len(stages))
     return steps
+
+
+def cascade(lm: LoadedModel, result: Result, params: Params, seed: int = 0,
+            progress: Callable[[float], None] | None = None) -> list[CascadeStep]:
+    """The sanity check on the input ``result`` was computed from, with that input's preprocessing."""
+    return cascading_randomisation(lm, input_tensor(lm, result), params, seed, progress, result.preprocess)
 
 
 def _magnitude(a: np.ndarray) -> np.ndarray:

@@ -15,12 +15,46 @@ import torch
 
 from ..architecture import configs
 from ..architecture.layers import HEADS, layer_specs
+from ..i18n import N_, Text, TranslatableError
 
 MAX_CLASSES_JSON_BYTES = 4 * 1024 * 1024
+SHOWN_DIFFERENCES = 6
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used; the message names the problem."""
+class CheckpointError(TranslatableError, ValueError):
+    """A checkpoint (or its class file) that cannot be used; the message names the problem."""
+
+    MESSAGES = {
+        "not_a_checkpoint": N_("{name} is not a readable PyTorch checkpoint (not a pickle or zip archive)"),
+        "code": N_("{name} was refused: it asks to run code or build objects beyond tensors; "
+                   "only plain state_dicts are loaded"),
+        "code_named": N_("{name} was refused: it asks to run code or build objects beyond tensors ({found}); "
+                         "only plain state_dicts are loaded"),
+        "no_such_file": N_("{name}: no such file"),
+        "unreadable": N_("{name} is not a readable PyTorch checkpoint ({kind}: truncated, corrupt or another format)"),
+        "no_state_dict": N_("{name} holds no state_dict (found {found})"),
+        "not_tensors": N_("{name} holds {count} entries that are not tensors, e.g. {examples}"),
+        "no_classifier": N_("{name} has no VGG classifier (classifier.N.weight matrices)"),
+        "no_match": N_("{name} matches no VGG configuration; closest is {config} ({head} head): {differences}"),
+        "classes_too_large": N_("{name} is larger than {limit} MB"),
+        "classes_not_json": N_("{name} is not readable JSON ({kind})"),
+        "classes_not_a_mapping": N_("{name} must map class indices to names, like {example}"),
+        "classes_bad_keys": N_("{name} has keys that are not class indices"),
+        "classes_count": N_("{name} names {found} classes; the checkpoint has {expected} (indices 0…{last})"),
+    }
+
+
+class Listing:
+    """Items joined with "; " when shown; each item (a ``Text``) is made in the reader's language then."""
+
+    def __init__(self, items: list) -> None:
+        self.items = list(items)
+
+    def __str__(self) -> str:
+        return "; ".join(str(i) for i in self.items)
+
+    def __repr__(self) -> str:
+        return f"Listing({self.items!r})"
 
 
 @dataclass(frozen=True)
@@ -71,17 +105,15 @@ def read_checkpoint(source: str | Path | bytes, name: str | None = None) -> dict
         obj = torch.load(handle, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if not re.search(r"global|getattr|reduce|build", str(exc), re.IGNORECASE):  # garbage, not a pickle
-            raise CheckpointError(f"{name} is not a readable PyTorch checkpoint (not a pickle or zip archive)") from None
+            raise CheckpointError("not_a_checkpoint", name=name) from None
         found = re.search(r"GLOBAL ([\w.]+)", str(exc))
-        raise CheckpointError(
-            f"{name} was refused: it asks to run code or build objects beyond tensors"
-            + (f" ({found.group(1)})" if found else "") + "; only plain state_dicts are loaded"
-        ) from None
+        if found:
+            raise CheckpointError("code_named", name=name, found=found.group(1)) from None
+        raise CheckpointError("code", name=name) from None
     except FileNotFoundError:
-        raise CheckpointError(f"{name}: no such file") from None
+        raise CheckpointError("no_such_file", name=name) from None
     except Exception as exc:  # torch.load raises many types on foreign or truncated input
-        raise CheckpointError(f"{name} is not a readable PyTorch checkpoint ({exc.__class__.__name__}: "
-                              f"truncated, corrupt or another format)") from None
+        raise CheckpointError("unreadable", name=name, kind=exc.__class__.__name__) from None
     return unwrap(obj, name)
 
 
@@ -92,10 +124,10 @@ def unwrap(obj: object, name: str = "checkpoint") -> dict[str, torch.Tensor]:
                 obj = obj[key]
                 break
     if not isinstance(obj, dict) or not obj:
-        raise CheckpointError(f"{name} holds no state_dict (found {type(obj).__name__})")
+        raise CheckpointError("no_state_dict", name=name, found=type(obj).__name__)
     bad = [str(k) for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
     if bad:
-        raise CheckpointError(f"{name} holds {len(bad)} entries that are not tensors, e.g. {', '.join(bad[:3])}")
+        raise CheckpointError("not_tensors", name=name, count=len(bad), examples=", ".join(bad[:3]))
     if all(k.startswith("module.") for k in obj):
         obj = {k[len("module."):]: v for k, v in obj.items()}
     return obj
@@ -108,7 +140,7 @@ def infer_architecture(state_dict: dict[str, torch.Tensor], name: str = "checkpo
     fcs = sorted((k for k in state_dict if k.startswith("classifier.") and k.endswith(".weight")),
                  key=lambda k: int(k.split(".")[1]))
     if not fcs or any(state_dict[k].ndim != 2 for k in fcs):
-        raise CheckpointError(f"{name} has no VGG classifier (classifier.N.weight matrices)")
+        raise CheckpointError("no_classifier", name=name)
     hidden, num_classes = int(state_dict[fcs[0]].shape[0]), int(state_dict[fcs[-1]].shape[0])
     have = {k: tuple(v.shape) for k, v in state_dict.items()}
     best = None
@@ -121,14 +153,17 @@ def infer_architecture(state_dict: dict[str, torch.Tensor], name: str = "checkpo
             if best is None or len(diff) < len(best[2]):
                 best = (config, head, diff)
     config, head, diff = best
-    shown = "; ".join(diff[:6]) + (f"; and {len(diff) - 6} more" if len(diff) > 6 else "")
-    raise CheckpointError(f"{name} matches no VGG configuration; closest is {config.name} ({head} head): {shown}")
+    shown = diff[:SHOWN_DIFFERENCES]
+    if len(diff) > SHOWN_DIFFERENCES:
+        shown.append(Text(N_("and {n} more"), n=len(diff) - SHOWN_DIFFERENCES))
+    raise CheckpointError("no_match", name=name, config=config.name, head=head, differences=Listing(shown))
 
 
-def _differences(want: dict[str, tuple], have: dict[str, tuple]) -> list[str]:
-    out = [f"missing {k}" for k in want if k not in have]
-    out += [f"unexpected {k}" for k in have if k not in want]
-    out += [f"{k} is {list(have[k])}, expected {list(want[k])}" for k in want if k in have and have[k] != want[k]]
+def _differences(want: dict[str, tuple], have: dict[str, tuple]) -> list[Text]:
+    out = [Text(N_("missing {key}"), key=k) for k in want if k not in have]
+    out += [Text(N_("unexpected {key}"), key=k) for k in have if k not in want]
+    out += [Text(N_("{key} is {found}, expected {expected}"), key=k, found=list(have[k]), expected=list(want[k]))
+            for k in want if k in have and have[k] != want[k]]
     return out
 
 
@@ -137,20 +172,20 @@ def read_class_names(source: str | Path | bytes, num_classes: int, name: str = "
     try:
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
         if len(data) > MAX_CLASSES_JSON_BYTES:
-            raise CheckpointError(f"{name} is larger than {MAX_CLASSES_JSON_BYTES // 2**20} MB")
+            raise CheckpointError("classes_too_large", name=name, limit=MAX_CLASSES_JSON_BYTES // 2**20)
         obj = json.loads(data.decode("utf-8"))
     except CheckpointError:
         raise
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{name} is not readable JSON ({exc.__class__.__name__})") from None
+        raise CheckpointError("classes_not_json", name=name, kind=exc.__class__.__name__) from None
     if isinstance(obj, list):
         obj = {str(i): v for i, v in enumerate(obj)}
     if not isinstance(obj, dict) or not all(isinstance(v, str) for v in obj.values()):
-        raise CheckpointError(f"{name} must map class indices to names, like {{\"0\": \"daisy\"}}")
+        raise CheckpointError("classes_not_a_mapping", name=name, example='{"0": "daisy"}')
     try:
         names = {int(k): v for k, v in obj.items()}
     except ValueError:
-        raise CheckpointError(f"{name} has keys that are not class indices") from None
+        raise CheckpointError("classes_bad_keys", name=name) from None
     if sorted(names) != list(range(num_classes)):
-        raise CheckpointError(f"{name} names {len(names)} classes; the checkpoint has {num_classes} (indices 0…{num_classes - 1})")
+        raise CheckpointError("classes_count", name=name, found=len(names), expected=num_classes, last=num_classes - 1)
     return [names[i] for i in range(num_classes)]

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from ..architecture.lecture import Box
+from ..i18n import N_, TranslatableError
 
 SAMPLES_DIR = Path(__file__).parents[1] / "samples"
 SAMPLES = {"chelsea the cat": "chelsea.jpg", "coffee": "coffee.jpg", "astronaut": "astronaut.jpg", "rocket": "rocket.jpg"}
@@ -25,53 +26,87 @@ MIN_SIDE = 8
 MAX_ASPECT = 20
 
 
-class ImageError(ValueError):
+class ImageError(TranslatableError, ValueError):
     """An image that cannot be used; the message says why in one sentence."""
+
+    MESSAGES = {
+        "empty": N_("{name} is empty (0 bytes)"),
+        "too_large": N_("{name} is {mb:.1f} MB; the limit is {limit} MB"),
+        "too_many_pixels": N_("{name} is {width}×{height} pixels; images above {limit} megapixels are refused"),
+        "not_an_image": N_("{name} is not an image this app reads (JPEG, PNG, WebP, BMP, GIF or TIFF)"),
+        "bomb": N_("{name} decompresses to too many pixels and was refused"),
+        "corrupt": N_("{name} could not be decoded ({kind}: truncated or corrupt)"),
+        "too_small": N_("{name} is {width}×{height} pixels; each side must be at least {minimum}"),
+        "too_narrow": N_("{name} is {width}×{height} pixels; sides more than {ratio}:1 apart are refused"),
+        "unreadable": N_("{path} cannot be read ({reason})"),
+    }
 
 
 def decode_image(data: bytes, name: str = "image") -> Image.Image:
     """Decode untrusted bytes to an RGB image: first frame / page, EXIF orientation applied,
-    16-bit, grayscale, palette, alpha and CMYK converted. Raises ImageError with a clear message."""
+    16-bit, 32-bit, float, grayscale, palette, alpha and CMYK converted. Raises ImageError with a clear message."""
     if not data:
-        raise ImageError(f"{name} is empty (0 bytes)")
+        raise ImageError("empty", name=name)
     if len(data) > MAX_BYTES:
-        raise ImageError(f"{name} is {len(data) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB")
+        raise ImageError("too_large", name=name, mb=len(data) / 2**20, limit=MAX_BYTES // 2**20)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data), formats=FORMATS)
             w, h = im.size
             if w * h > MAX_PIXELS:
-                raise ImageError(
-                    f"{name} is {w}×{h} pixels; images above {MAX_PIXELS // 1_000_000} megapixels are refused"
-                )
+                raise ImageError("too_many_pixels", name=name, width=w, height=h, limit=MAX_PIXELS // 1_000_000)
             im.seek(0)  # first frame of a GIF, first page of a TIFF
             im.load()
             im = ImageOps.exif_transpose(im)
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError(
-            f"{name} is not an image this app reads (JPEG, PNG, WebP, BMP, GIF or TIFF)"
-        ) from None
+        raise ImageError("not_an_image", name=name) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{name} decompresses to too many pixels and was refused") from None
+        raise ImageError("bomb", name=name) from None
     except Exception as exc:  # decoders raise many types on hostile input: all mean "unusable"
-        raise ImageError(f"{name} could not be decoded ({exc.__class__.__name__}: truncated or corrupt)") from None
+        raise ImageError("corrupt", name=name, kind=exc.__class__.__name__) from None
     w, h = im.size
     if min(w, h) < MIN_SIDE:
-        raise ImageError(f"{name} is {w}×{h} pixels; each side must be at least {MIN_SIDE}")
+        raise ImageError("too_small", name=name, width=w, height=h, minimum=MIN_SIDE)
     if max(w, h) > MAX_ASPECT * min(w, h):
-        raise ImageError(f"{name} is {w}×{h} pixels; sides more than {MAX_ASPECT}:1 apart are refused")
+        raise ImageError("too_narrow", name=name, width=w, height=h, ratio=MAX_ASPECT)
     return to_rgb(im)
+
+
+WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")  # one channel of 16-bit, 32-bit integer or float values
+
+
+def to_8bit(a: np.ndarray) -> np.ndarray:
+    """One channel of wide values -> uint8, scaled by the range the data really has.
+
+    Integers from 0 up to at most 255 are 8-bit data stored in a wide mode (kept as they are); up to 65535,
+    16-bit data (scaled from 0…65535, so a dark 16-bit photo stays dark). Anything else (negative or larger
+    integers, floats outside 0…1) is stretched from its own minimum to its own maximum, so that a 32-bit
+    TIFF is not solid white and negative floats are not cut off; floats within 0…1 are scaled from 0…1.
+    Non-finite values count as the nearest finite extreme."""
+    a = a.astype(np.float64)
+    finite = a[np.isfinite(a)]
+    if finite.size == 0:
+        return np.zeros(a.shape, np.uint8)
+    lo, hi = float(finite.min()), float(finite.max())
+    a = np.nan_to_num(a, nan=lo, posinf=hi, neginf=lo)
+    integral = bool(np.all(a == np.round(a)))
+    if integral and lo >= 0 and hi <= 255:
+        lo, hi = 0.0, 255.0
+    elif integral and lo >= 0 and hi <= 65535:
+        lo, hi = 0.0, 65535.0
+    elif not integral and lo >= 0 and hi <= 1:
+        lo, hi = 0.0, 1.0
+    scaled = (a - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(a)
+    return np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
 
 
 def to_rgb(im: Image.Image) -> Image.Image:
     """RGB, 8 bits per channel; transparent areas composited on white."""
-    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        a = np.asarray(im, dtype=np.float64)
-        top = 65535.0 if im.mode != "F" else max(float(a.max()), 1e-12)
-        im = Image.fromarray(np.clip(a / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if im.mode in WIDE_MODES:
+        im = Image.fromarray(to_8bit(np.asarray(im)), "L")
     if im.mode == "P" or im.mode == "PA":
         im = im.convert("RGBA")
     if im.mode in ("LA", "RGBA", "La", "RGBa"):
@@ -87,10 +122,10 @@ def load_image(path: str | Path) -> Image.Image:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise ImageError(f"{path.name} is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB")
+            raise ImageError("too_large", name=path.name, mb=size / 2**20, limit=MAX_BYTES // 2**20)
         data = path.read_bytes()
     except OSError as exc:
-        raise ImageError(f"{path} cannot be read ({exc.strerror or exc})") from None
+        raise ImageError("unreadable", path=str(path), reason=exc.strerror or str(exc)) from None
     return decode_image(data, path.name)
 
 

@@ -15,18 +15,31 @@ from PIL import Image
 from torchvision import models, transforms
 
 from ..architecture import configs
+from ..i18n import N_, Text, TranslatableError
 from . import device as devices, extraction, weights as wts
 from .checkpoints import infer_architecture, read_checkpoint, read_class_names
 from ..architecture.model import VGG, build_model
 
 WEIGHT_SOURCES = ("imagenet", "random", "checkpoint")
+# Keys are identifiers (pages and the CLI choose by them); the descriptions are translated where shown.
 PREPROCESSING = {
-    "imagenet": "torchvision's: resize 256, centre crop 224, ImageNet mean/std",
-    "lecture": "the lecture's: squash to 224×224, mean/std 0.5",
+    "imagenet": N_("torchvision's: resize 256, centre crop 224, ImageNet mean/std"),
+    "lecture": N_("the lecture's: squash to 224×224, mean/std 0.5"),
 }
 UNTRAINED_SEED = 0
 # Every VGG's IMAGENET1K_V1 entry carries the same transforms and the same 1000 class names.
 _IMAGENET = models.VGG16_Weights.IMAGENET1K_V1
+
+
+class ModelError(TranslatableError, ValueError):
+    """A model that cannot be made from what was asked."""
+
+    MESSAGES = {
+        "unknown_weights": N_("unknown weights {weights!r}; choose one of {choices}"),
+        "needs_checkpoint": N_("weights='checkpoint' needs a checkpoint file"),
+        "unknown_preprocessing": N_("unknown preprocessing {kind!r}; choose one of {choices}"),
+        "not_weight_layer": N_("{name} is not a conv or fc layer of {config}"),
+    }
 
 
 def imagenet_classes() -> list[str]:
@@ -40,7 +53,7 @@ def transform(kind: str):
     if kind == "lecture":  # REFERENCE.md §4: the lecture's predict.py
         return transforms.Compose([
             transforms.Resize((224, 224)), transforms.ToTensor(), transforms.Normalize((0.5,) * 3, (0.5,) * 3)])
-    raise ValueError(f"unknown preprocessing {kind!r}; choose one of {', '.join(PREPROCESSING)}")
+    raise ModelError("unknown_preprocessing", kind=kind, choices=", ".join(PREPROCESSING))
 
 
 def mean_std(kind: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -62,7 +75,10 @@ class LoadedModel:
     device: torch.device
     dtype: torch.dtype = torch.float32
     trained: bool = True
-    notices: list[str] = field(default_factory=list)
+    # What a user must know about this model, made in the reader's language where shown (the model is shared).
+    notices: list[Text] = field(default_factory=list)
+    # Objects built over the model's tensors (the attribution twin): dropped when the model moves.
+    views: dict = field(default_factory=dict, repr=False)
     # Methods that add hooks (captum) must not overlap on this shared object.
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     # One forward pass at a time: torch already spreads one pass over every core (or the GPU), so
@@ -80,11 +96,17 @@ class LoadedModel:
         """The same pass storing maps as ``MAPS_DTYPE`` with their ranges (``extraction.compact``)."""
         return extraction.compact(self.extractor)
 
-    def describe(self) -> str:
-        source = {"imagenet": "ImageNet weights", "random": "untrained weights"}.get(
-            self.weights, self.weights.replace("checkpoint:", "checkpoint "))
-        half = ", half precision" if self.dtype == torch.float16 else ""
-        return f"{self.config.name} with {source} on {devices.describe(self.device)}{half}"
+    def describe(self) -> Text:
+        """One line on what this model is, e.g. "D with ImageNet weights on CPU" (in the reader's language)."""
+        if self.weights == "imagenet":
+            source = Text(N_("ImageNet weights"))
+        elif self.weights == "random":
+            source = Text(N_("untrained weights"))
+        else:
+            source = Text(N_("checkpoint {name}"), name=self.weights.removeprefix("checkpoint:"))
+        template = (N_("{config} with {source} on {device}, half precision") if self.dtype == torch.float16
+                    else N_("{config} with {source} on {device}"))
+        return Text(template, config=self.config.name, source=source, device=devices.describe(self.device))
 
 
 def load_model(
@@ -100,7 +122,10 @@ def load_model(
 ) -> LoadedModel:
     """Build and load a model. ``weights``: "imagenet" (torchvision's cached file, never downloaded
     here), "random" (seeded untrained), or "checkpoint" (``checkpoint`` bytes or path; the
-    configuration is inferred from it, ``config`` is ignored). Raises WeightsError / CheckpointError."""
+    configuration is inferred from it, ``config`` is ignored). Raises WeightsError / CheckpointError.
+
+    A checkpoint without a class file gets ImageNet's class names when it has torchvision's head with 1000
+    classes (a torchvision model saved or fine-tuned as is), else "class 0", "class 1", …"""
     dev, notice = devices.resolve(device)
     notices = [notice] if notice else []
     if weights == "imagenet":
@@ -115,18 +140,25 @@ def load_model(
                          "imagenet", dev, trained=False)
     elif weights == "checkpoint":
         if checkpoint is None:
-            raise ValueError("weights='checkpoint' needs a checkpoint file")
+            raise ModelError("needs_checkpoint")
         name = checkpoint_name or (Path(checkpoint).name if not isinstance(checkpoint, bytes) else "checkpoint")
         state = read_checkpoint(checkpoint, name)
         arch = infer_architecture(state, name)
         model = build_model(arch.config, head=arch.head, hidden=arch.hidden, num_classes=arch.num_classes, seed=None)
         model.load_state_dict(state, strict=True)
-        names = (read_class_names(classes, arch.num_classes) if classes is not None
-                 else [f"class {i}" for i in range(arch.num_classes)])
+        imagenet_layout = arch.head == "torchvision" and arch.num_classes == len(imagenet_classes())
+        if classes is not None:
+            names = read_class_names(classes, arch.num_classes)
+        elif imagenet_layout:
+            names = imagenet_classes()
+            notices.append(Text(N_("{name} has torchvision's 1000-class head and came without a class file: "
+                                   "its classes are taken to be ImageNet's."), name=name))
+        else:
+            names = [f"class {i}" for i in range(arch.num_classes)]
         lm = LoadedModel(model, arch.config, f"checkpoint:{name}", names,
                          "lecture" if arch.lecture else "imagenet", dev)
     else:
-        raise ValueError(f"unknown weights {weights!r}; choose one of {', '.join(WEIGHT_SOURCES)}")
+        raise ModelError("unknown_weights", weights=weights, choices=", ".join(WEIGHT_SOURCES))
     lm.notices.extend(notices)
     return to_device(lm, dev, half)
 
@@ -135,20 +167,42 @@ def load_model(
 LAYOUT = torch.channels_last
 
 
+def move(lm: LoadedModel, dev: torch.device, dtype: torch.dtype) -> LoadedModel:
+    """Move the shared model's tensors to ``dev`` and ``dtype`` (in the faster layout). Under both of its locks,
+    so that no forward pass or attribution runs on half-moved weights; what was built over the old tensors
+    (the feature extractors, the attribution twin) is dropped, to be rebuilt over the new ones."""
+    with lm.lock, lm.forward_lock:
+        lm.model.to(device=dev, dtype=dtype, memory_format=LAYOUT)
+        lm.device, lm.dtype = dev, dtype
+        lm.views.clear()
+        for built in ("extractor", "compact_extractor"):
+            lm.__dict__.pop(built, None)
+    return lm
+
+
+OUT_OF_MEMORY = N_("The GPU ran out of memory; running on the CPU instead.")
+
+
+def fall_back_to_cpu(lm: LoadedModel) -> LoadedModel:
+    """After a CUDA out-of-memory error: the model on the CPU in float32, with a notice (once)."""
+    with lm.lock:
+        if lm.device.type != "cpu" or lm.dtype != torch.float32:
+            move(lm, torch.device("cpu"), torch.float32)
+            torch.cuda.empty_cache()
+            lm.notices.append(Text(OUT_OF_MEMORY))
+    return lm
+
+
 def to_device(lm: LoadedModel, dev: torch.device, half: bool) -> LoadedModel:
     """Move to ``dev`` in the faster memory layout, half precision only where asked and not on the CPU.
     A CUDA out-of-memory error leaves the model on the CPU with a notice."""
     if half and dev.type == "cpu":
-        lm.notices.append("half precision runs on a GPU only; using full precision on the CPU")
+        lm.notices.append(Text(N_("Half precision runs on a GPU only; using full precision on the CPU.")))
         half = False
     try:
-        lm.model.to(device=dev, dtype=torch.float16 if half else torch.float32, memory_format=LAYOUT)
-        lm.device, lm.dtype = dev, (torch.float16 if half else torch.float32)
+        move(lm, dev, torch.float16 if half else torch.float32)
     except torch.cuda.OutOfMemoryError:
-        lm.model.to(device="cpu", dtype=torch.float32, memory_format=LAYOUT)
-        torch.cuda.empty_cache()
-        lm.device, lm.dtype = torch.device("cpu"), torch.float32
-        lm.notices.append("the GPU ran out of memory; running on the CPU instead")
+        fall_back_to_cpu(lm)
     return lm
 
 
@@ -181,10 +235,7 @@ def run(lm: LoadedModel, image: Image.Image, preprocess: str | None = None, feat
     try:
         out = _forward(lm, x, features)
     except torch.cuda.OutOfMemoryError:
-        torch.cuda.empty_cache()
-        with lm.lock:
-            to_device(lm, torch.device("cpu"), False)
-            lm.notices.append("the GPU ran out of memory; running on the CPU instead")
+        fall_back_to_cpu(lm)
         out = _forward(lm, x, features)
     logits = out.pop(extraction.LOGITS)
     probs = torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
@@ -203,8 +254,8 @@ def input_tensor(lm: LoadedModel, result: Result) -> torch.Tensor:
 
 
 def _forward(lm: LoadedModel, x: torch.Tensor, features: bool, compact: bool = True) -> dict:
-    x = x.to(device=lm.device, dtype=lm.dtype, memory_format=LAYOUT)
-    with lm.forward_lock, torch.inference_mode():
+    with lm.forward_lock, torch.inference_mode():  # the device and dtype read under the lock that moves hold
+        x = x.to(device=lm.device, dtype=lm.dtype, memory_format=LAYOUT)
         if features:
             return dict((lm.compact_extractor if compact else lm.extractor)(x))
         return {extraction.LOGITS: lm.model(x)}
@@ -221,7 +272,7 @@ def layer_weights(lm: LoadedModel, name: str, limit: int = 200_000) -> np.ndarra
     """The weights of layer ``name`` (conv or fc), flattened; an even subsample when there are more than ``limit``."""
     spec = next((s for s in lm.model.specs if s.name == name and s.type in ("conv", "fc")), None)
     if spec is None:
-        raise ValueError(f"{name} is not a conv or fc layer of {lm.config.name}")
+        raise ModelError("not_weight_layer", name=name, config=lm.config.name)
     weight = lm.model.get_submodule(spec.module).weight.detach().float().flatten()
     step = max(1, weight.numel() // limit)
     return weight[::step].cpu().numpy()

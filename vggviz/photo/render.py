@@ -14,7 +14,10 @@ import numpy as np
 from PIL import Image
 from plotly.colors import hex_to_rgb, sequential
 
-SCALES = ("per channel", "shared across the layer")
+from ..i18n import N_
+
+# The colour-scale choices: English values that pages compare against, translated where shown (``_(scale)``).
+SCALES = (N_("per channel"), N_("shared across the layer"))
 
 
 @lru_cache(maxsize=8)
