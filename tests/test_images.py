@@ -76,3 +76,56 @@ def test_sizes_are_capped():
 def test_samples_load():
     for name in images.SAMPLES:
         assert images.sample(name).mode == "RGB"
+
+
+RAMP = np.arange(64 * 48, dtype=np.int64).reshape(48, 64)  # every row a different brightness
+
+
+def _grey(data: bytes) -> np.ndarray:
+    im = images.decode_image(data, "wide.tif")
+    assert im.mode == "RGB" and im.size == (64, 48)
+    return np.asarray(im)[..., 0].astype(int)
+
+
+def _stretched(values: np.ndarray) -> np.ndarray:
+    """The reference: min..max of the data onto 0..255, rounded."""
+    values = values.astype(np.float64)
+    return np.floor((values - values.min()) / (values.max() - values.min()) * 255 + 0.5).astype(int)
+
+
+def test_32_bit_integer_tiff_is_scaled_by_its_own_range_not_white():
+    data = (RAMP * 1000 + 70_000).astype(np.int32)  # beyond 16 bits: the old 0…65535 scale made it all white
+    raw = encode(Image.fromarray(data), "TIFF")
+    assert Image.open(io.BytesIO(raw)).mode == "I"
+    np.testing.assert_array_equal(_grey(raw), _stretched(data))
+    negative = encode(Image.fromarray((RAMP - 2000).astype(np.int32)), "TIFF")
+    np.testing.assert_array_equal(_grey(negative), _stretched(RAMP - 2000))
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
+def test_8_bit_values_stored_as_16_bit_keep_their_brightness(fmt):
+    data = (RAMP % 256).astype(np.uint16)  # the old 0…65535 scale made these black
+    raw = encode(Image.fromarray(data), fmt)
+    assert Image.open(io.BytesIO(raw)).mode.startswith("I;16")
+    np.testing.assert_array_equal(_grey(raw), data)
+
+
+def test_16_bit_data_keeps_the_16_bit_scale():
+    data = (RAMP * 20).astype(">u2")  # big-endian 16-bit, at most 61420: a little darker than full white
+    raw = encode(Image.fromarray(data), "TIFF")
+    assert Image.open(io.BytesIO(raw)).mode == "I;16B"
+    np.testing.assert_array_equal(_grey(raw), np.floor(data / 65535 * 255 + 0.5).astype(int))
+
+
+def test_float_tiffs_keep_negatives_and_unit_range():
+    signed = np.linspace(-5, 5, 64 * 48).reshape(48, 64).astype(np.float32)
+    raw = encode(Image.fromarray(signed), "TIFF")
+    assert Image.open(io.BytesIO(raw)).mode == "F"
+    got = _grey(raw)
+    np.testing.assert_array_equal(got, _stretched(signed))
+    assert got.min() == 0 and got.max() == 255 and len(np.unique(got[: 24])) > 100  # the negative half is not cut
+    unit = (RAMP / RAMP.max() * 0.5).astype(np.float32)  # floats within 0…1 keep that scale: at most mid-grey
+    assert _grey(encode(Image.fromarray(unit), "TIFF")).max() == 128
+    holes = signed.copy()
+    holes[0, :3] = [np.nan, np.inf, -np.inf]
+    assert _grey(encode(Image.fromarray(holes), "TIFF"))[0, :3].tolist() == [0, 255, 0]
