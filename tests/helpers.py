@@ -63,11 +63,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         server = self.server
         server.requests.append(self.path)
+        if server.status_line is not None:  # not HTTP at all: http.client raises BadStatusLine
+            self.wfile.write(server.status_line + b"\r\n\r\n")
+            return
         body = server.files.get(self.path.rsplit("/", 1)[-1])
         if body is None:
             self.send_error(404)
             return
         self.send_response(200)
+        if server.chunked:  # chunked transfer, cut short: http.client raises IncompleteRead
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"%x\r\n" % len(body) + body[: server.drop_after or len(body) // 2])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if server.drop_after is not None:  # announce the whole file, send part of it, hang up
@@ -80,10 +90,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def file_server(files: dict[str, bytes], drop_after: int | None = None):
-    """Serve ``files`` (name -> bytes) on 127.0.0.1 at a free port; yields the server (``.url``, ``.requests``)."""
+def file_server(files: dict[str, bytes], drop_after: int | None = None, chunked: bool = False,
+                status_line: bytes | None = None):
+    """Serve ``files`` (name -> bytes) on 127.0.0.1 at a free port; yields the server (``.url``, ``.requests``).
+
+    ``drop_after``: send that many bytes of a file, then hang up; ``chunked``: send it as one chunk of a chunked
+    body and hang up halfway (or after ``drop_after``); ``status_line``: answer every request with that line
+    instead of HTTP."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.files, server.drop_after, server.requests = files, drop_after, []
+    server.chunked, server.status_line = chunked, status_line
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

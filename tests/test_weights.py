@@ -2,15 +2,21 @@
 download path against a local HTTP server on 127.0.0.1."""
 
 import hashlib
+import os
+import pathlib
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
+import torch
 
 from helpers import file_server, free_port, install_imagenet_file
+from vggviz import i18n
+from vggviz.photo import weights as wts
 
-torch = pytest.importorskip("torch")
-from vggviz.photo import weights as wts  # noqa: E402
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -122,3 +128,37 @@ def test_refused_connection_fails_fast_with_the_manual_fallback(torch_home, monk
     assert time.monotonic() - start < 10
     message = str(err.value)
     assert "vgg11-8a719046.pth" in message and str(torch_home / "hub" / "checkpoints") in message
+
+
+FAULTS = {  # what a broken mirror does -> the message's code, English and Chinese words it must hold
+    "bad status line": (dict(status_line=b"garbage"), "bad_answer", "not valid HTTP", "不是有效的 HTTP"),
+    "empty answer": (dict(status_line=b""), "bad_answer", "not valid HTTP", "不是有效的 HTTP"),
+    "chunked body cut short": (dict(chunked=True), "cut_short", "dropped before the end", "中断"),
+    "body shorter than announced": (dict(drop_after=1000), "dropped", "dropped after", "中断"),
+    "not found": (dict(), "http_status", "HTTP 404", "HTTP 404"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_every_network_fault_is_one_clear_error_and_leaves_no_file(tmp_path, fault):
+    kwargs, code, english, chinese = FAULTS[fault]
+    body = b"w" * 300_000
+    name = "w-00000000.pth" if fault != "not found" else "elsewhere.pth"
+    with file_server({name: body}, **kwargs) as server, pytest.raises(wts.WeightsError) as err:
+        wts.download_file(f"{server.url}/w-00000000.pth", tmp_path / "w-00000000.pth", "00000000", timeout=5)
+    assert err.value.code == code and english in str(err.value) and "\n" not in str(err.value)
+    with i18n.use("zh"):
+        assert chinese in str(err.value)
+    assert _leftovers(tmp_path) == []
+
+
+def test_cli_download_fault_exits_2_with_one_translated_line(tmp_path):
+    env = dict(os.environ, TORCH_HOME=str(tmp_path))
+    for lang, words in (("en", "not valid HTTP"), ("zh", "请手动把 vgg11-8a719046.pth 复制到")):
+        with file_server({}, status_line=b"HTTP/1.1 abc") as server:
+            env[wts.MIRROR_ENV] = server.url
+            out = subprocess.run([sys.executable, "-m", "vggviz", "--lang", lang, "download", "A"],
+                                 capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+        assert out.stderr.count("\n") == 1 and words in out.stderr, out.stderr
+    assert _leftovers(tmp_path / "hub" / "checkpoints") == []

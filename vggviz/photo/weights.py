@@ -39,7 +39,7 @@ class WeightsError(TranslatableError, RuntimeError):
         "no_pretrained": N_("configuration {config} has no public pretrained weights; "
                             "use untrained weights or a checkpoint"),
         "dropped": N_("the connection dropped after {done:.1f} of {total:.1f} MB"),
-        "cut_short": N_("the connection dropped after {done:.1f} MB, before the end of the file"),
+        "cut_short": N_("the connection dropped before the end of the file"),
         "cannot_write": N_("cannot write into {folder} ({reason})"),
         "http_status": N_("could not download {url} (the server answered HTTP {status} {reason})"),
         "timeout": N_("could not download {url} (no answer within {seconds:g} s)"),
@@ -159,8 +159,8 @@ def download_file(
         return dest
     except WeightsError:
         raise
-    except http.client.IncompleteRead:  # a chunked body cut short
-        raise WeightsError("cut_short", done=done / 1e6) from None
+    except http.client.IncompleteRead:  # a chunked body cut short (its length was never announced)
+        raise WeightsError("cut_short") from None
     except Exception as exc:  # whatever else the network or the server does: one sentence, never a traceback
         raise network_error(url, exc, timeout) from None
     finally:
