@@ -12,7 +12,9 @@ os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
 
 @pytest.fixture(scope="session")
 def torch():
-    torch = pytest.importorskip("torch")
+    """torch is a hard dependency: a broken install fails here, it is never skipped."""
+    import torch
+
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     return torch
 

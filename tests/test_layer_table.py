@@ -40,14 +40,25 @@ def test_names_follow_the_paper():
 
 @pytest.mark.parametrize("name", configs.NAMES)
 def test_parameters_round_to_paper_table_2(name):
+    """Every configuration rounds to its paper column; a BN variant adds exactly what torchvision's BN models add
+    to their plain twins (a scale and a shift per conv channel: thousands, invisible in millions)."""
+    from torchvision import models
+
     c = configs.resolve(name)
-    if not c.batch_norm:
-        assert round(totals(layer_table(c)).params / 1e6) == PAPER_TABLE2[c.paper]
+    params = totals(layer_table(c)).params
+    assert round(params / 1e6) == PAPER_TABLE2[c.paper]
+    if c.batch_norm:
+        plain = configs.Config(c.paper)
+        meta = {n: models.get_model_weights(n).IMAGENET1K_V1.meta["num_params"]
+                for n in (c.torchvision_name, plain.torchvision_name)}
+        added = params - totals(layer_table(plain)).params
+        assert added == meta[c.torchvision_name] - meta[plain.torchvision_name] > 0
 
 
 @pytest.mark.parametrize("tv", configs.ALIASES)
 def test_parameters_and_macs_equal_torchvision_metadata(tv):
-    models = pytest.importorskip("torchvision.models")
+    from torchvision import models
+
     meta = models.get_model_weights(tv).IMAGENET1K_V1.meta
     t = totals(layer_table(tv, 224))
     assert t.params == meta["num_params"]

@@ -39,5 +39,38 @@ def test_release_free_memory_hands_freed_heap_pages_back():
     assert released == "True" and after_free - after_release > 150
 
 
+ARENAS = """
+import ctypes, sys, threading
+import numpy as np
+from vggviz.photo import memory
+
+capped = memory.cap_arenas(2) if sys.argv[1] == "cap" else None
+threads = 8
+barrier = threading.Barrier(threads + 1)
+held = []
+
+def work():  # every thread allocates while all of them are alive, as a classroom's sessions do
+    held.append([np.ones(8192) for _ in range(4)])  # 64 KB blocks: below the mmap threshold, from an arena
+    barrier.wait()
+    barrier.wait()
+
+workers = [threading.Thread(target=work) for _ in range(threads)]
+for w in workers:
+    w.start()
+barrier.wait()
+ctypes.CDLL("libc.so.6").malloc_stats()  # glibc prints one "Arena N:" block per arena to stderr
+barrier.wait()
+for w in workers:
+    w.join()
+print(capped)
+"""
+
+
 def test_cap_arenas_takes_effect():
-    assert memory.cap_arenas(2)
+    """Eight threads allocating at once: glibc counts its arenas (malloc_stats); the cap keeps them at two."""
+    counts = {}
+    for mode in ("cap", "free"):
+        out = subprocess.run([sys.executable, "-c", ARENAS, mode], capture_output=True, text=True, check=True)
+        counts[mode] = sum(line.startswith("Arena ") for line in out.stderr.splitlines())
+        assert out.stdout.strip() == ("True" if mode == "cap" else "None")
+    assert counts["cap"] <= 2 < counts["free"], counts

@@ -7,7 +7,8 @@ from vggviz.architecture import configs
 
 @pytest.mark.parametrize("tv", configs.ALIASES)
 def test_state_dict_matches_torchvision_and_loads_strictly(torch, tv):
-    models = pytest.importorskip("torchvision.models")
+    from torchvision import models
+
     from vggviz.architecture.model import build_model
 
     reference = getattr(models, tv)().eval()
