@@ -1,4 +1,6 @@
-"""A table of the hostile cases a test run tried, written to ``$VGGVIZ_ARTIFACTS`` (default ``artifacts/``)."""
+"""A table of the hostile cases a test run tried, written to ``$VGGVIZ_ARTIFACTS`` (default ``artifacts/``).
+
+A row's ``message`` is what was shown in English; ``message_zh``, where the case was tried in Chinese too."""
 
 from __future__ import annotations
 
@@ -46,10 +48,11 @@ def write() -> pathlib.Path | None:
     if not ROWS:
         return None
     path = artifacts() / "hostile-cases.md"
-    lines = ["| kind | case | outcome | message shown | time (ms) | peak memory above start (MB) |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| kind | case | outcome | message shown (English) | message shown (中文) | time (ms) "
+             "| peak memory above start (MB) |",
+             "|---|---|---|---|---|---|---|"]
     for r in ROWS:
-        message = r["message"].replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {r['kind']} | {r['case']} | {r['outcome']} | {message} | {r['ms']} | {r['peak_mb']} |")
+        en, zh = (r.get(key, "").replace("|", "\\|").replace("\n", " ") for key in ("message", "message_zh"))
+        lines.append(f"| {r['kind']} | {r['case']} | {r['outcome']} | {en} | {zh} | {r['ms']} | {r['peak_mb']} |")
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -1,23 +1,45 @@
 """Hostile uploads and checkpoints, generated here (nothing is downloaded): each gets a clear message in
 the engine, the command line and the app, no traceback, bounded memory, and the app keeps serving.
-Every case lands in the run's table (artifacts/hostile-cases.md)."""
+The engine's and the command line's messages are checked in English and in Chinese; the app's in English
+(its pages speak the session's language through app.py's navigation, which the pages' own tests drive).
+Every case lands in the run's table (artifacts/hostile-cases.md), with its message in both languages."""
 
+import contextlib
 import io
 import json
 import pathlib
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 import report
 from helpers import encode, photo, plain
+from vggviz import cli, i18n
 from vggviz.photo import images
 
-torch = pytest.importorskip("torch")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def in_both(make) -> tuple[str, str]:
+    """``make()``'s text in English and in Chinese."""
+    with i18n.use("en"):
+        english = str(make())
+    with i18n.use("zh"):
+        chinese = str(make())
+    return english, chinese
+
+
+def one_sentence_each(name: str, english: str, chinese: str) -> None:
+    """The same refusal in two languages: each names the file on one line; the Chinese one is Chinese."""
+    for message in (english, chinese):
+        assert name in message and "\n" not in message, message
+    assert chinese != english and CHINESE.search(chinese) and not CHINESE.search(english), (english, chinese)
 
 
 def _frames(fmt: str) -> bytes:
@@ -69,27 +91,35 @@ def test_engine_decodes_or_refuses_with_one_sentence(files, name):
             im = images.decode_image((files / name).read_bytes(), name)
             row["outcome"], row["message"] = "accepted", f"{im.size[0]}×{im.size[1]} RGB"
         except images.ImageError as exc:
-            row["outcome"], row["message"] = "refused", str(exc)
+            row["outcome"] = "refused"
+            row["message"], row["message_zh"] = in_both(lambda: exc)
     assert (row["outcome"] == "refused") == refused, row
     if refused:
-        assert name in row["message"] and "\n" not in row["message"]
+        one_sentence_each(name, row["message"], row["message_zh"])
     assert row["peak_mb"] < 200  # the bomb is refused before it is decoded
 
 
-def test_cli_names_each_bad_image_and_processes_the_rest(files):
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_cli_names_each_bad_image_and_processes_the_rest(files, lang):
+    """One line per refused file, exactly the engine's sentence in the chosen language; the rest predicted."""
     names = list(HOSTILE_IMAGES)
-    with report.measured("image (CLI)", f"predict with all {len(names)} files") as row:
-        out = subprocess.run([sys.executable, "-m", "vggviz", "predict", *[str(files / n) for n in names],
-                              "--config", "A", "--weights", "random", "--format", "json"],
-                             capture_output=True, text=True, timeout=300, cwd=ROOT)
+    with report.measured(f"image (CLI, {lang})", f"predict with all {len(names)} files") as row:
+        out = subprocess.run([sys.executable, "-m", "vggviz", "--lang", lang, "predict",
+                              *[str(files / n) for n in names], "--config", "A", "--weights", "random",
+                              "--format", "json"], capture_output=True, text=True, timeout=300, cwd=ROOT)
         row["outcome"] = f"exit {out.returncode}"
         row["message"] = f"{len(out.stderr.splitlines())} stderr lines, {len(json.loads(out.stdout))} results"
     assert out.returncode == 2 and "Traceback" not in out.stderr
     done = {pathlib.Path(r["image"]).name for r in json.loads(out.stdout)}
     assert done == {n for n, (_, refused) in HOSTILE_IMAGES.items() if not refused}
-    for n, (_, refused) in HOSTILE_IMAGES.items():
-        if refused:
-            assert sum(n in line for line in out.stderr.splitlines()) == 1, n
+    lines = out.stderr.splitlines()
+    with i18n.use(lang):
+        assert any(line == f"vggviz: {i18n._('untrained weights: these predictions mean nothing')}" for line in lines)
+        for n, (_, refused) in HOSTILE_IMAGES.items():
+            if refused:
+                with pytest.raises(images.ImageError) as err:
+                    images.load_image(files / n)
+                assert [line for line in lines if n in line] == [f"vggviz: {err.value}"], n
 
 
 @pytest.fixture(scope="module")
@@ -170,18 +200,39 @@ def test_hostile_checkpoints_are_refused_with_the_problem_named(checkpoints):
         with report.measured("checkpoint (engine)", name) as row:
             with pytest.raises(CheckpointError) as err:
                 infer_architecture(read_checkpoint(path), name)
-            row["outcome"], row["message"] = "refused", str(err.value)
-        assert words in row["message"] and name in row["message"], row
+            row["outcome"] = "refused"
+            row["message"], row["message_zh"] = in_both(lambda: err.value)
+        assert words in row["message"], row
+        one_sentence_each(name, row["message"], row["message_zh"])
     assert not (path.parent / "pwned.txt").exists()  # the payload never ran
 
 
+def _cli_in_process(args: list[str]) -> tuple[int, str]:
+    """``python -m vggviz ARGS`` run here (no interpreter start-up): its exit status and stderr."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()), i18n.use("en"):
+        status = cli.main(args)
+    return status, err.getvalue()
+
+
 def test_hostile_checkpoints_in_the_cli(checkpoints, files):
+    """English through a real ``python -m vggviz`` process per checkpoint; Chinese through the same ``main``
+    in this process. Either way one line, exit status 2, the engine's sentence."""
+    from vggviz.photo.checkpoints import CheckpointError, infer_architecture, read_checkpoint
+
     for name, (path, words) in checkpoints.items():
+        with pytest.raises(CheckpointError) as err:
+            infer_architecture(read_checkpoint(path), name)
+        english, chinese = in_both(lambda: err.value)
         with report.measured("checkpoint (CLI)", name) as row:
             out = subprocess.run([sys.executable, "-m", "vggviz", "predict", str(files / "cmyk.jpg"), "--weights",
                                   str(path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
-            row["outcome"], row["message"] = f"exit {out.returncode}", out.stderr.strip()
-        assert out.returncode == 2 and out.stderr.count("\n") == 1 and words in out.stderr, out.stderr
+            status, stderr = _cli_in_process(["--lang", "zh", "predict", str(files / "cmyk.jpg"), "--weights",
+                                              str(path)])
+            row["outcome"] = f"exit {out.returncode} / {status}"
+            row["message"], row["message_zh"] = out.stderr.strip(), stderr.strip()
+        assert out.returncode == 2 and out.stderr == f"vggviz: {english}\n" and words in english, out.stderr
+        assert status == 2 and stderr == f"vggviz: {chinese}\n", stderr
     assert not (path.parent / "pwned.txt").exists()
 
 
@@ -245,8 +296,11 @@ def test_a_silent_server_times_out(tmp_path):
             start = time.monotonic()
             with pytest.raises(wts.WeightsError) as err:
                 wts.download_file(url, tmp_path / "w-00000000.pth", "00000000", timeout=1.0)
-            row["outcome"], row["message"] = "refused", str(err.value)
+            row["outcome"] = "refused"
+            row["message"], row["message_zh"] = in_both(lambda: err.value)
         assert time.monotonic() - start < 5
+    one_sentence_each(url, row["message"], row["message_zh"])
+    assert "no answer within 1 s" in row["message"] and "1 秒内没有应答" in row["message_zh"]
     assert list(tmp_path.iterdir()) == []
 
 
