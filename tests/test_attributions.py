@@ -218,6 +218,14 @@ def test_cascading_randomisation_destroys_weight_sensitive_maps(pair, x, weights
     assert all(torch.equal(v, before[k]) for k, v in lm.model.state_dict().items())  # the shared model is untouched
 
 
+def test_stage_labels_in_both_languages():
+    from vggviz import i18n
+
+    assert [A.stage_label(s) for s in ("original", "fc8", "block5")] == ["original", "fc8", "block 5"]
+    with i18n.use("zh"):
+        assert [A.stage_label(s) for s in ("original", "fc8", "block5")] == ["原始", "fc8", "第 5 块"]
+
+
 def test_cascade_tells_guided_backprop_apart(pair, x):
     """The control that proves the statistic can tell: guided backprop is known to ignore the top layers
     (Adebayo et al., Fig. 2). Measured here: ρ ≥ 0.995 after fc8…fc6, then falling to 0.69…0.75 at block1."""

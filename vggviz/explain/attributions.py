@@ -29,6 +29,7 @@ from scipy.stats import spearmanr
 from torch import nn
 from torchvision.transforms.functional import gaussian_blur
 
+from ..i18n import _
 from ..photo.inference import LoadedModel, Result, input_tensor, mean_std
 from ..architecture.model import VGG, init_weights
 
@@ -313,6 +314,15 @@ def cascade_stages(model: VGG) -> list[tuple[str, list[str]]]:
     fcs = [s.name for s in model.specs if s.type == "fc"][::-1]
     blocks = model.conv_blocks()
     return [(n, [n]) for n in fcs] + [(f"block{b}", blocks[b][::-1]) for b in sorted(blocks, reverse=True)]
+
+
+def stage_label(stage: str) -> str:
+    """A cascade stage as a reader sees it, in the current language: "original", "block 5"; fc8… as they are."""
+    if stage == "original":
+        return _("original")
+    if stage.startswith("block"):
+        return _("block {n}", n=int(stage.removeprefix("block")))
+    return stage
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float | None:

@@ -14,7 +14,9 @@ from ..architecture.lecture import Box
 from ..i18n import N_, TranslatableError
 
 SAMPLES_DIR = Path(__file__).parents[1] / "samples"
-SAMPLES = {"chelsea the cat": "chelsea.jpg", "coffee": "coffee.jpg", "astronaut": "astronaut.jpg", "rocket": "rocket.jpg"}
+# Name (an identifier, and the English label: translated where shown, ``_(name)``) -> file.
+SAMPLES = {N_("chelsea the cat"): "chelsea.jpg", N_("coffee"): "coffee.jpg", N_("astronaut"): "astronaut.jpg",
+           N_("rocket"): "rocket.jpg"}
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 # Pillow's decoders for those types. Restricting Image.open to them keeps exotic (and less
 # hardened) decoders out of reach of uploads.
