@@ -40,3 +40,19 @@ def test_input_sizes_parse_as_height_by_width(text, size):
 def test_bad_input_sizes_are_refused(bad):
     with pytest.raises(ValueError, match="32|malformed"):
         configs.parse_input_size(bad)
+
+
+def test_errors_keep_their_types_and_speak_both_languages():
+    from vggviz import i18n
+
+    with pytest.raises(ValueError) as unknown:
+        configs.resolve("vgg99")
+    with pytest.raises(ValueError) as small:
+        configs.parse_input_size("31")
+    assert isinstance(unknown.value, configs.UnknownConfigError) and isinstance(small.value, configs.InputSizeError)
+    assert str(small.value) == "input size '31' is too small; height and width must be at least 32"
+    with i18n.use("zh"):
+        assert str(small.value) == "输入尺寸 '31' 太小；高和宽都必须至少为 32"
+        assert "未知的配置 'vgg99'" in str(unknown.value) and "vgg16_bn" in str(unknown.value)
+        assert configs.resolve("D-BN").label == "D-BN（vgg16_bn，16 个权重层）"
+    assert configs.resolve("D-BN").label == "D-BN (vgg16_bn, 16 weight layers)"
