@@ -110,6 +110,19 @@ def file_server(files: dict[str, bytes], drop_after: int | None = None, chunked:
         server.server_close()
 
 
+def cli_in_process(args: list[str]) -> tuple[int, str]:
+    """``python -m vggviz ARGS`` run in this process (no interpreter start-up): its exit status and stderr. The
+    language it sets (``--lang``) is this thread's only while it runs."""
+    import contextlib
+
+    from vggviz import cli, i18n
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()), i18n.use(i18n.language()):
+        status = cli.main(args)
+    return status, err.getvalue()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -11,6 +11,8 @@ import unicodedata
 import pytest
 from torchvision import models
 
+from helpers import cli_in_process
+
 
 def vggviz(*args, env=None):
     return subprocess.run([sys.executable, "-m", "vggviz", *args], capture_output=True, text=True, timeout=120,
@@ -132,15 +134,17 @@ def test_features_writes_one_grid_per_conv_layer(tmp_path):
 
 @pytest.mark.parametrize("weights, words, chinese", [("missing.pth", "no such file", "文件不存在"),
                                                      ("imagenet", "download", "可以下载它")])
-def test_unusable_weights_exit_2_with_one_line(tmp_path, weights, words, chinese):
+def test_unusable_weights_exit_2_with_one_line(tmp_path, monkeypatch, weights, words, chinese):
     from PIL import Image
 
     img = tmp_path / "p.png"
     Image.new("RGB", (64, 64)).save(img)
     env = dict(os.environ, TORCH_HOME=str(tmp_path / "home"))
-    for lang, expected in (("en", words), ("zh", chinese)):
-        out = vggviz("--lang", lang, "predict", str(img), "--weights", weights, env=env)
-        assert out.returncode == 2 and out.stderr.count("\n") == 1 and expected in out.stderr, out.stderr
+    out = vggviz("predict", str(img), "--weights", weights, env=env)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and words in out.stderr, out.stderr
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "home"))
+    status, stderr = cli_in_process(["--lang", "zh", "predict", str(img), "--weights", weights])
+    assert status == 2 and stderr.count("\n") == 1 and chinese in stderr, stderr
 
 
 def test_preprocess_override_reaches_the_attribution_baseline(tmp_path):

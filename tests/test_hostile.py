@@ -4,7 +4,6 @@ The engine's and the command line's messages are checked in English and in Chine
 (its pages speak the session's language through app.py's navigation, which the pages' own tests drive).
 Every case lands in the run's table (artifacts/hostile-cases.md), with its message in both languages."""
 
-import contextlib
 import io
 import json
 import pathlib
@@ -18,8 +17,8 @@ import torch
 from PIL import Image
 
 import report
-from helpers import encode, photo, plain
-from vggviz import cli, i18n
+from helpers import cli_in_process, encode, photo, plain
+from vggviz import i18n
 from vggviz.photo import images
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -207,14 +206,6 @@ def test_hostile_checkpoints_are_refused_with_the_problem_named(checkpoints):
     assert not (path.parent / "pwned.txt").exists()  # the payload never ran
 
 
-def _cli_in_process(args: list[str]) -> tuple[int, str]:
-    """``python -m vggviz ARGS`` run here (no interpreter start-up): its exit status and stderr."""
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()), i18n.use("en"):
-        status = cli.main(args)
-    return status, err.getvalue()
-
-
 def test_hostile_checkpoints_in_the_cli(checkpoints, files):
     """English through a real ``python -m vggviz`` process per checkpoint; Chinese through the same ``main``
     in this process. Either way one line, exit status 2, the engine's sentence."""
@@ -227,7 +218,7 @@ def test_hostile_checkpoints_in_the_cli(checkpoints, files):
         with report.measured("checkpoint (CLI)", name) as row:
             out = subprocess.run([sys.executable, "-m", "vggviz", "predict", str(files / "cmyk.jpg"), "--weights",
                                   str(path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
-            status, stderr = _cli_in_process(["--lang", "zh", "predict", str(files / "cmyk.jpg"), "--weights",
+            status, stderr = cli_in_process(["--lang", "zh", "predict", str(files / "cmyk.jpg"), "--weights",
                                               str(path)])
             row["outcome"] = f"exit {out.returncode} / {status}"
             row["message"], row["message_zh"] = out.stderr.strip(), stderr.strip()

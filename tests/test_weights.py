@@ -12,7 +12,7 @@ import time
 import pytest
 import torch
 
-from helpers import file_server, free_port, install_imagenet_file
+from helpers import cli_in_process, file_server, free_port, install_imagenet_file
 from vggviz import i18n
 from vggviz.photo import weights as wts
 
@@ -152,13 +152,14 @@ def test_every_network_fault_is_one_clear_error_and_leaves_no_file(tmp_path, fau
     assert _leftovers(tmp_path) == []
 
 
-def test_cli_download_fault_exits_2_with_one_translated_line(tmp_path):
-    env = dict(os.environ, TORCH_HOME=str(tmp_path))
-    for lang, words in (("en", "not valid HTTP"), ("zh", "请手动把 vgg11-8a719046.pth 复制到")):
-        with file_server({}, status_line=b"HTTP/1.1 abc") as server:
-            env[wts.MIRROR_ENV] = server.url
-            out = subprocess.run([sys.executable, "-m", "vggviz", "--lang", lang, "download", "A"],
-                                 capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
-        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
-        assert out.stderr.count("\n") == 1 and words in out.stderr, out.stderr
-    assert _leftovers(tmp_path / "hub" / "checkpoints") == []
+def test_cli_download_fault_exits_2_with_one_translated_line(torch_home, monkeypatch):
+    """A real ``python -m vggviz download`` in English; the same ``main`` in this process in Chinese."""
+    with file_server({}, status_line=b"HTTP/1.1 abc") as server:
+        monkeypatch.setenv(wts.MIRROR_ENV, server.url)
+        out = subprocess.run([sys.executable, "-m", "vggviz", "--lang", "en", "download", "A"],
+                             capture_output=True, text=True, timeout=120, cwd=ROOT, env=dict(os.environ))
+        status, stderr = cli_in_process(["--lang", "zh", "download", "A"])
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.count("\n") == 1 and "not valid HTTP" in out.stderr, out.stderr
+    assert status == 2 and stderr.count("\n") == 1 and "请手动把 vgg11-8a719046.pth 复制到" in stderr, stderr
+    assert _leftovers(torch_home / "hub" / "checkpoints") == []
