@@ -20,7 +20,7 @@ from vggviz.explain import attribution_view as view
 from vggviz.explain.attributions import METHODS, Params, attributor, cascading_randomisation
 from vggviz.i18n import N_, _
 from vggviz.photo import device as devices, lru, memory, model_identity as identity, render
-from vggviz.photo import server_checkpoints, weights
+from vggviz.photo import server_checkpoints, tracing, weights
 from vggviz.photo.checkpoints import CheckpointError
 from vggviz.photo.inference import (
     PREPROCESSING, LoadedModel, Result, first_filters, input_tensor, layer_weights, load_model, model_view, run,
@@ -40,14 +40,14 @@ MODELS: lru.BytesLRU[LoadedModel] = lru.BytesLRU(lru.budget_bytes(MODEL_BUDGET_E
 
 
 def _shared_model(key: tuple, load: Callable[[], LoadedModel]) -> LoadedModel | None:
-    """The model every session shares under ``key``, loaded (spinner shown) when none holds it. A load
-    that failed is remembered for this session, so that a bad 500 MB file is not read on every rerun:
-    the message is shown and None returned."""
+    """The model every session shares under ``key``, loaded (spinner shown) when none holds it, and
+    traced before it is shared (``tracing``). A load that failed is remembered for this session, so
+    that a bad 500 MB file is not read on every rerun: the message is shown and None returned."""
     failures = st.session_state.setdefault("load_failures", {})
     if key not in failures:
         def loading() -> LoadedModel:
             with st.spinner(_("Loading the model…")):
-                return load()
+                return tracing.traced(load())
         try:
             return MODELS.get(key, loading)
         except (CheckpointError, weights.WeightsError) as exc:
@@ -244,7 +244,8 @@ def forward(_lm: LoadedModel, model_key: tuple, photo_key: str, _photo: Image.Im
     """One forward pass per (model content, photo, preprocessing), shared and never copied: display-only
     widgets re-render from it without recomputing. Treat the result as read-only."""
     try:
-        return run(_lm, _photo, preprocess)
+        with tracing.MODULES.shared():
+            return run(_lm, _photo, preprocess)
     finally:  # the pass's freed activations lie between the cached maps: hand them back
         memory.release_free_memory()
 
@@ -314,7 +315,8 @@ def attribution(_lm: LoadedModel, _result: Result, result_key: tuple, params: Pa
     bar, report = _bar(_("{method} on {device}…", method=_(METHODS[params.method]),
                          device=devices.describe(_lm.device)))
     try:
-        return attributor(_lm).attribute(input_tensor(_lm, _result), params, report)
+        with tracing.MODULES.shared():
+            return attributor(_lm).attribute(input_tensor(_lm, _result), params, report)
     finally:
         bar.empty()
         memory.release_free_memory()
@@ -330,7 +332,8 @@ def strip(lm: LoadedModel, result: Result, result_key: tuple, target: int, layer
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
 def _strip(_lm: LoadedModel, _result: Result, result_key: tuple, target: int, layers: tuple[str, ...], method: str):
     try:
-        return attributor(_lm).strip(input_tensor(_lm, _result), target, list(layers), method)
+        with tracing.MODULES.shared():
+            return attributor(_lm).strip(input_tensor(_lm, _result), target, list(layers), method)
     finally:
         memory.release_free_memory()
 
@@ -374,7 +377,8 @@ def colour_bar_png(sign: str) -> bytes:
 def cascade(_lm: LoadedModel, _result: Result, result_key: tuple, params: Params):
     bar, report = _bar(_("Randomising the weights from fc8 down to conv1_1…"))
     try:
-        return cascading_randomisation(_lm, input_tensor(_lm, _result), params, progress=report)
+        with tracing.MODULES.shared():
+            return cascading_randomisation(_lm, input_tensor(_lm, _result), params, progress=report)
     finally:
         bar.empty()
         memory.release_free_memory()
