@@ -201,7 +201,7 @@ def _cases():
 
     p = Params("saliency", 0)
     return [  # (cached function, arguments for the i-th distinct entry, must it expire?)
-        (models.forward, lambda i: (None, ("A", str(i)), "photo", None, "imagenet"), True),
+        (models._forward, lambda i: (None, ("A", str(i)), "photo", None, "imagenet"), True),
         (models.layer_grid, lambda i: (None, ("k", i), "conv1_1", True, False, (0,)), True),
         (models.channel_view, lambda i: (None, ("k", i), "conv1_1", 0, True, 0.5), True),
         (models.seen, lambda i: (None, ("k", i)), True),

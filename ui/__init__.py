@@ -66,7 +66,7 @@ def input_size_selector() -> tuple[int, int]:
         st.stop()
 
 
-@st.cache_data(max_entries=64)
+@st.cache_data(max_entries=64, show_spinner=False)
 def cached_layer_table(name: str, input_size: tuple[int, int]) -> list[Layer]:
     return layer_table(name, input_size)
 
@@ -82,7 +82,7 @@ PHOTOS: lru.BytesLRU[Image.Image] = lru.BytesLRU(
 SOURCES = (N_("Sample"), N_("Upload"))
 
 
-@st.cache_resource(max_entries=len(images.SAMPLES))
+@st.cache_resource(max_entries=len(images.SAMPLES), show_spinner=False)
 def sample_photo(name: str) -> Image.Image:
     """A built-in sample, decoded once for every session. Read-only."""
     return images.sample(name)

@@ -239,10 +239,16 @@ def model_banner(lm: LoadedModel) -> None:
         st.info(text.markdown(_sentence(notice)))
 
 
-@st.cache_resource(max_entries=8, ttl=1800, show_spinner=False)
-def forward(_lm: LoadedModel, model_key: tuple, photo_key: str, _photo: Image.Image, preprocess: str) -> Result:
+def forward(lm: LoadedModel, model_key: tuple, photo_key: str, photo: Image.Image, preprocess: str) -> Result:
     """One forward pass per (model content, photo, preprocessing), shared and never copied: display-only
-    widgets re-render from it without recomputing. Treat the result as read-only."""
+    widgets re-render from it without recomputing. Treat the result as read-only. A spinner while it
+    computes (shown after half a second, so a cached result does not flash one)."""
+    with st.spinner(_("Running the photo through the model…")):
+        return _forward(lm, model_key, photo_key, photo, preprocess)
+
+
+@st.cache_resource(max_entries=8, ttl=1800, show_spinner=False)
+def _forward(_lm: LoadedModel, model_key: tuple, photo_key: str, _photo: Image.Image, preprocess: str) -> Result:
     try:
         with tracing.MODULES.shared():
             return run(_lm, _photo, preprocess)

@@ -22,23 +22,14 @@ CLASSES_FILE = "class_indices.json"
 
 @dataclass(frozen=True)
 class ServerCheckpoint:
-    """One listed file, with what identifies its content cheaply (re-read when size or time change)."""
+    """One listed file and the class-names file that goes with it (or None)."""
 
     name: str
     path: Path
-    size: int
-    mtime_ns: int
-    classes: Path | None  # the class-names file that goes with it
-
-    @property
-    def stamp(self) -> tuple:
-        """Name, size and modification time of the checkpoint and its classes file: a cache key that
-        changes when either file is replaced, without reading 500 MB on every rerun."""
-        extra = ()
-        if self.classes is not None:
-            st = self.classes.stat()
-            extra = (self.classes.name, st.st_size, st.st_mtime_ns)
-        return (self.name, self.size, self.mtime_ns, *extra)
+    classes: Path | None
+    # Name, size and modification time of both files when listed: a cache key that changes when either
+    # is replaced, without reading 500 MB on every rerun.
+    stamp: tuple
 
 
 def folder(environ: Mapping[str, str] | None = None) -> Path:
@@ -72,9 +63,18 @@ def listing(root: Path | None = None) -> list[ServerCheckpoint]:
         path = _inside(root, name)
         if path is None:
             continue
-        st = path.stat()
-        found.append(ServerCheckpoint(name, path, st.st_size, st.st_mtime_ns, classes_for(root, name)))
+        classes = classes_for(root, name)
+        try:
+            stamp = _stamp(path) + (_stamp(classes) if classes else ())
+        except OSError:  # taken away while being listed
+            continue
+        found.append(ServerCheckpoint(name, path, classes, stamp))
     return found
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return (path.name, st.st_size, st.st_mtime_ns)
 
 
 def classes_for(root: Path, name: str) -> Path | None:
