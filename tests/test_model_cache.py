@@ -253,3 +253,22 @@ def test_caches_are_bounded(monkeypatch):
             clock[0] -= 2 * 3600
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+def test_a_replaced_server_checkpoint_is_another_model(four_models, folder, tmp_path, monkeypatch):
+    import os
+    import shutil
+
+    from vggviz.photo import server_checkpoints
+
+    models, loads = four_models
+    own = tmp_path / "own"
+    own.mkdir()
+    shutil.copy(folder / "m0.pth", own / "m.pth")
+    monkeypatch.setenv(server_checkpoints.ENV, str(own))
+    before = _load(models, "m.pth")
+    shutil.copy(folder / "m1.pth", own / "m.pth")  # the teacher puts a new file under the same name
+    os.utime(own / "m.pth", ns=(1, 1))
+    after = _load(models, "m.pth")
+    assert loads == ["m.pth", "m.pth"] and models.model_key(after) != models.model_key(before)
+    assert models.model_key(after) == models.model_key(_load(models, "m.pth"))  # and it stays loaded
