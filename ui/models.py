@@ -203,7 +203,7 @@ def preprocess_selector(lm: LoadedModel) -> str:
         chosen.pop(model, None)
     else:
         chosen[model] = value
-        st.sidebar.caption(_("Guessed from these weights: {guessed}.", guessed=guessed))
+    st.sidebar.caption(_("Guessed from these weights: {guessed}.", guessed=guessed))
     return value
 
 
