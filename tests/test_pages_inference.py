@@ -4,6 +4,7 @@ the cache, and the download offer when they are not."""
 import json
 import pathlib
 
+import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -16,11 +17,25 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def fresh(tmp_path, monkeypatch):
+    from ui import models
+
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("VGGVIZ_CHECKPOINTS", str(tmp_path / "no server checkpoints"))
     st.cache_resource.clear()
     st.cache_data.clear()
+    models.MODELS.clear()
     yield
     st.cache_resource.clear()
+    models.MODELS.clear()
+
+
+def small_checkpoint(path: pathlib.Path, num_classes: int = 5, seed: int = 2) -> pathlib.Path:
+    """A lecture-style checkpoint of configuration A with a 16-wide head (37 MB, under the upload cap)."""
+    from vggviz.architecture.model import build_model
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(build_model("A", hidden=16, num_classes=num_classes, seed=seed).state_dict(), path)
+    return path
 
 
 def page(name: str, **state) -> AppTest:
@@ -70,12 +85,10 @@ def test_predict_with_an_uploaded_photo():
 
 
 def test_predict_with_an_uploaded_lecture_checkpoint(tmp_path):
-    from vggviz.architecture.model import build_model
-
-    sd = build_model("A", num_classes=5, seed=2).state_dict()
-    buf = tmp_path / "vgg16Net.pth"
-    torch.save(sd, buf)
+    buf = small_checkpoint(tmp_path / "vgg16Net.pth")
     at = ok(page("predict.py", weights="checkpoint"))
+    help_text = at.sidebar.file_uploader(key="ckpt").help
+    assert "50 MB" in help_text and "--server.maxUploadSize 1000" in help_text and "VGGVIZ_CHECKPOINTS" in help_text
     assert any("Upload a checkpoint" in i.value for i in at.info)
     at.sidebar.file_uploader(key="ckpt").set_value(("vgg16Net.pth", buf.read_bytes(), "application/octet-stream"))
     at.sidebar.file_uploader(key="classes").set_value(
@@ -121,3 +134,54 @@ def test_attribution_page_methods_views_strip_and_sanity_check():
     at.radio(key="strip_method").set_value("activation").run()
     at.toggle(key="sanity").set_value(True).run()
     assert any("ρ" in c.value for c in ok(at).caption)
+
+
+def test_preprocessing_follows_the_model_and_keys_the_result(tmp_path, monkeypatch):
+    """Feature maps (through model_and_photo): the sidebar shows the preprocessing guessed for the weights,
+    a change recomputes the forward pass with it, and another model brings its own guess."""
+    from ui import models
+
+    folder = tmp_path / "server"
+    small_checkpoint(folder / "flowers.pth")
+    monkeypatch.setenv("VGGVIZ_CHECKPOINTS", str(folder))
+    passes = []
+    real = models.forward
+    monkeypatch.setattr(models, "forward", lambda *a: passes.append(a[-1]) or real(*a))
+    at = ok(page("feature_maps.py", config="A", weights="random"))
+    assert at.sidebar.radio(key="preprocess").value == "imagenet" and passes == ["imagenet"]
+    at.sidebar.radio(key="preprocess").set_value("lecture").run()
+    assert ok(at).sidebar.radio(key="preprocess").value == "lecture" and passes[-1] == "lecture"
+    assert any("Guessed from these weights" in plain(c.value) for c in at.sidebar.caption)
+    at.sidebar.radio(key="weights").set_value("checkpoint").run()  # the lecture's checkpoint, from the server
+    assert ok(at).sidebar.selectbox(key="ckpt_choice").value == "flowers.pth"
+    assert at.sidebar.radio(key="preprocess").value == "lecture"  # its own guess
+    at.sidebar.radio(key="preprocess").set_value("imagenet").run()
+    assert ok(at).sidebar.radio(key="preprocess").value == "imagenet" and passes[-1] == "imagenet"
+    at.sidebar.radio(key="weights").set_value("random").run()
+    assert ok(at).sidebar.radio(key="preprocess").value == "lecture"  # this model's earlier choice
+
+
+def test_the_sidebar_speaks_chinese(monkeypatch):
+    """ui's labels, options and banner in Chinese on a photo page; and the class list marks the prediction
+    in the reader's language from one shared result."""
+    from contextvars import ContextVar
+
+    from ui import models
+    from vggviz import i18n
+
+    # The page's script thread speaks Chinese (app.py sets it from ?lang=; here the page runs alone).
+    with monkeypatch.context() as chinese_thread:
+        chinese_thread.setattr(i18n, "_current", ContextVar("vggviz_language", default="zh"))
+        at = ok(page("feature_maps.py", config="A", weights="random"))
+    assert at.sidebar.radio(key="weights").label == "权重" and at.sidebar.radio(key="preprocess").label == "预处理"
+    assert at.sidebar.selectbox(key="config").label == "配置" and at.radio(key="photo_source").label == "照片"
+    assert any("未训练的权重" in w.value for w in at.warning)
+    lm = models.MODELS.get(("random", "A", "auto", False), None)
+    result_key = (models.model_key(lm), "sample:x", "imagenet")
+    result = models.forward(lm, *result_key[:2], photo(0, (64, 64)), "imagenet")
+    english = models.class_labels(lm, result, result_key)
+    with i18n.use("zh"):
+        chinese = models.class_labels(lm, result, result_key)
+    predicted = int(np.argmax(result.probs))
+    assert english[predicted].endswith("· predicted") and chinese[predicted].endswith("· 预测")
+    assert [e for i, e in enumerate(english) if i != predicted] == [c for i, c in enumerate(chinese) if i != predicted]

@@ -12,10 +12,11 @@ import hashlib
 import streamlit as st
 from PIL import Image
 
-from vggviz.architecture import configs
-from vggviz.photo import images, memory
 from vggviz import text
+from vggviz.architecture import configs
 from vggviz.architecture.layers import Layer, layer_table
+from vggviz.i18n import N_, _
+from vggviz.photo import images, lru, memory
 
 
 def _use_app_navigation() -> None:
@@ -46,8 +47,8 @@ def config_selector() -> configs.Config:
     """The configuration selector in the sidebar; every page shares its value."""
     _keep("config", "D")
     name = st.sidebar.selectbox(
-        "Configuration", configs.NAMES, key="config", format_func=lambda n: configs.resolve(n).label,
-        help="Table 1 of Simonyan & Zisserman; -BN adds batch norm after every conv (torchvision's *_bn).",
+        _("Configuration"), configs.NAMES, key="config", format_func=lambda n: configs.resolve(n).label,
+        help=_("Table 1 of Simonyan & Zisserman; -BN adds batch norm after every conv (torchvision's *_bn)."),
     )
     return configs.resolve(name)
 
@@ -56,54 +57,68 @@ def input_size_selector() -> tuple[int, int]:
     """The input-size box in the sidebar; a bad value stops the page with a clear message."""
     _keep("input_size", str(configs.DEFAULT_INPUT))
     typed = st.sidebar.text_input(
-        "Input size", key="input_size", help="N for a square N×N input, or H×W such as 320x240; at least 32.",
+        _("Input size"), key="input_size", help=_("N for a square N×N input, or H×W such as 320x240; at least 32."),
     )
     try:
         return configs.parse_input_size(typed)
     except ValueError as exc:
-        st.error(text.markdown(f"Input size: {exc}."))
+        st.error(text.markdown(_("Input size: {error}.", error=exc)))
         st.stop()
 
 
-@st.cache_data(max_entries=64)
+@st.cache_data(max_entries=64, show_spinner=False)
 def cached_layer_table(name: str, input_size: tuple[int, int]) -> list[Layer]:
     return layer_table(name, input_size)
 
 
-@st.cache_data(max_entries=8)
-def sample_photo(name: str):
+# --- photos -------------------------------------------------------------------------------------
+
+# Decoded photos are shared, never copied: st.cache_data would pickle a 35-megapixel image (100 MB)
+# on every rerun, so they are kept by reference like the models (treat them as read-only). Bounded by
+# bytes, not by count: one upload may decode to 150 MB (images.MAX_PIXELS), most to a few MB.
+PHOTO_BUDGET_ENV, PHOTO_BUDGET_MB = "VGGVIZ_PHOTO_CACHE_MB", 512
+PHOTOS: lru.BytesLRU[Image.Image] = lru.BytesLRU(
+    lru.budget_bytes(PHOTO_BUDGET_ENV, PHOTO_BUDGET_MB), lambda im: im.width * im.height * len(im.getbands()))
+SOURCES = (N_("Sample"), N_("Upload"))
+
+
+@st.cache_resource(max_entries=len(images.SAMPLES), show_spinner=False)
+def sample_photo(name: str) -> Image.Image:
+    """A built-in sample, decoded once for every session. Read-only."""
     return images.sample(name)
 
 
-@st.cache_data(max_entries=16, ttl=3600)
-def _decode(data: bytes, name: str) -> Image.Image:
-    return images.decode_image(data, name)
+def decoded(data: bytes, name: str, digest: str) -> Image.Image:
+    """An upload decoded once for every session that sends the same bytes (``digest`` is their SHA-256,
+    worked out once per upload). Read-only. Raises ImageError."""
+    return PHOTOS.get(digest, lambda: images.decode_image(data, name))
 
-
-# --- photos -------------------------------------------------------------------------------------
 
 def photo_picker() -> tuple[Image.Image, str] | None:
     """A sample photo or an upload, kept across pages; returns (image, a key that identifies it)."""
-    _keep("photo_source", "Sample")
+    _keep("photo_source", SOURCES[0])
     _keep("sample", next(iter(images.SAMPLES)))
-    source = st.radio("Photo", ["Sample", "Upload"], horizontal=True, key="photo_source")
-    if source == "Sample":
-        name = st.selectbox("Sample photo", list(images.SAMPLES), key="sample")
+    source = st.radio(_("Photo"), SOURCES, horizontal=True, key="photo_source", format_func=_)
+    if source == SOURCES[0]:
+        name = st.selectbox(_("Sample photo"), list(images.SAMPLES), key="sample", format_func=_)
         return sample_photo(name), f"sample:{name}"
     upload = st.file_uploader(
-        f"Your photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to {images.MAX_BYTES // 2**20} MB)",
+        _("Your photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to {mb} MB)", mb=images.MAX_BYTES // 2**20),
         type=images.UPLOAD_TYPES, key="photo_upload", max_upload_size=images.MAX_BYTES // 2**20,
     )
-    if upload is not None:  # the uploader forgets its file on another page; the session keeps it
-        st.session_state.photo = (upload.name, upload.getvalue())
+    # The uploader forgets its file on another page; the session keeps it, read and hashed once.
+    if upload is not None and st.session_state.get("photo_id") != upload.file_id:
+        data = upload.getvalue()
+        st.session_state.photo = (upload.name, data, hashlib.sha256(data).hexdigest())
+        st.session_state.photo_id = upload.file_id
     if "photo" not in st.session_state:
         return None
-    name, data = st.session_state.photo
+    name, data, digest = st.session_state.photo
     try:
-        image = _decode(data, name)
+        image = decoded(data, name, digest)
     except images.ImageError as exc:
         st.error(text.markdown(str(exc)))
         return None
     if upload is None:
-        st.caption(f"Using {text.markdown(name)}, uploaded earlier.")
-    return image, f"upload:{hashlib.sha1(data).hexdigest()}"
+        st.caption(_("Using {name}, uploaded earlier.", name=text.markdown(name)))
+    return image, f"upload:{digest}"

@@ -1,9 +1,12 @@
-"""Streamlit glue for the model pages: weights, device and precision in the sidebar, the shared model
-cache, the ImageNet download with a progress bar, and the cached forward pass."""
+"""Streamlit glue for the model pages: weights, device, precision and preprocessing in the sidebar, the
+shared model cache, the ImageNet download with a progress bar, and the cached forward pass.
+
+Every cache of results is keyed by CONTENT (``model_key``: configuration, weights digest, device,
+dtype), never by object identity, so a model loaded again finds the results it had."""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -11,28 +14,46 @@ from PIL import Image
 
 import ui
 from ui import _keep
-from vggviz.explain import attribution_view as view
+from vggviz import i18n, text
 from vggviz.architecture import charts, configs
-from vggviz.photo import device as devices, memory, render, weights
-from vggviz import text
+from vggviz.explain import attribution_view as view
 from vggviz.explain.attributions import METHODS, Params, attributor, cascading_randomisation
+from vggviz.i18n import N_, _
+from vggviz.photo import device as devices, lru, memory, model_identity as identity, render
+from vggviz.photo import server_checkpoints, tracing, weights
 from vggviz.photo.checkpoints import CheckpointError
 from vggviz.photo.inference import (
-    LoadedModel, Result, first_filters, input_tensor, layer_weights, load_model, model_view, run,
+    PREPROCESSING, LoadedModel, Result, first_filters, input_tensor, layer_weights, load_model, model_view, run,
 )
 
-CHECKPOINT_MB = 600  # a VGG-19 state_dict is about 550 MB; .streamlit/config.toml allows this much
-WEIGHT_LABELS = {"imagenet": "ImageNet (torchvision)", "checkpoint": "Checkpoint file", "random": "Untrained (random)"}
+WEIGHT_LABELS = {"imagenet": N_("ImageNet (torchvision)"), "checkpoint": N_("Checkpoint file"),
+                 "random": N_("Untrained (random)")}
+DEVICE_LABELS = {"auto": N_("auto"), "cpu": "CPU", "cuda": "CUDA", "mps": "Apple MPS"}
+UPLOAD = ""  # the "upload your own" entry among the server's checkpoint names (no file is called "")
+
+# The shared models. st.cache_resource bounds a cache by entry count only, and two entries (the old
+# bound) made three students' choices reload ~0.5 GB on every switch: this LRU (vggviz.photo.lru,
+# written by hand for that reason) keeps as many models as fit in the budget.
+MODEL_BUDGET_ENV, MODEL_BUDGET_MB = "VGGVIZ_MODEL_CACHE_MB", 2048  # three VGG-19s (548 MB) or three VGG-16s
+MODELS: lru.BytesLRU[LoadedModel] = lru.BytesLRU(lru.budget_bytes(MODEL_BUDGET_ENV, MODEL_BUDGET_MB),
+                                                 identity.model_bytes)
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the model…")
-def _load_model(config: str, weights: str, device: str, half: bool, check_hash: bool,
-                checkpoint_key: str | None = None, _checkpoint: bytes | None = None,
-                checkpoint_name: str | None = None, _classes: bytes | None = None) -> LoadedModel:
-    # One model per (configuration, weights, device) for every session; checkpoints are keyed by their
-    # digest (``checkpoint_key``), their bytes (``_checkpoint``) are not hashed on every rerun.
-    return load_model(config, weights, checkpoint=_checkpoint, checkpoint_name=checkpoint_name,
-                      classes=_classes, device=device, half=half, check_hash=check_hash)
+def _shared_model(key: tuple, load: Callable[[], LoadedModel]) -> LoadedModel | None:
+    """The model every session shares under ``key``, loaded (spinner shown) when none holds it, and
+    traced before it is shared (``tracing``). A load that failed is remembered for this session, so
+    that a bad 500 MB file is not read on every rerun: the message is shown and None returned."""
+    failures = st.session_state.setdefault("load_failures", {})
+    if key not in failures:
+        def loading() -> LoadedModel:
+            with st.spinner(_("Loading the model…")):
+                return tracing.traced(load())
+        try:
+            return MODELS.get(key, loading)
+        except (CheckpointError, weights.WeightsError) as exc:
+            failures[key] = exc
+    st.error(text.markdown(str(failures[key])))
+    return None
 
 
 def model_picker(config: configs.Config) -> LoadedModel | None:
@@ -42,17 +63,19 @@ def model_picker(config: configs.Config) -> LoadedModel | None:
     _keep("weights", options[0])
     if st.session_state.weights not in options:
         st.session_state.weights = options[0]
-    source = st.sidebar.radio("Weights", options, key="weights", format_func=WEIGHT_LABELS.get)
+    source = st.sidebar.radio(_("Weights"), options, key="weights", format_func=lambda w: _(WEIGHT_LABELS[w]))
     if not has_imagenet:
-        st.sidebar.caption(f"{config.name} has no public pretrained weights: untrained, or your checkpoint.")
+        st.sidebar.caption(_("{config} has no public pretrained weights: untrained, or your checkpoint.",
+                             config=config.name))
     dev_choices = devices.available()
     _keep("device", "auto")
-    device = st.sidebar.selectbox("Device", dev_choices, key="device",
-                                  help="auto: CUDA, then Apple MPS, then the CPU")
+    device = st.sidebar.selectbox(_("Device"), dev_choices, key="device", format_func=lambda d: _(DEVICE_LABELS[d]),
+                                  help=_("auto: CUDA, then Apple MPS, then the CPU"))
     half = False
     if "cuda" in dev_choices and device in ("auto", "cuda"):
         _keep("half", False)
-        half = st.sidebar.toggle("Half precision", key="half", help="float16 on the GPU: faster, slightly different numbers")
+        half = st.sidebar.toggle(_("Half precision"), key="half",
+                                 help=_("float16 on the GPU: faster, slightly different numbers"))
 
     if source == "checkpoint":
         return _checkpoint_model(device, half)
@@ -61,109 +84,181 @@ def model_picker(config: configs.Config) -> LoadedModel | None:
     return _imagenet_model(config, device, half)
 
 
-def _imagenet_model(config: configs.Config, device: str, half: bool) -> LoadedModel:
+def _imagenet_model(config: configs.Config, device: str, half: bool) -> LoadedModel | None:
     w = weights.imagenet_weights(config)
     path = weights.cached_path(w)
     trusted = st.session_state.get("trusted_files", set())
     if path.is_file():
-        try:
-            return _load_model(config.name, "imagenet", device, half, path.name not in trusted)
-        except weights.CorruptWeights as exc:
-            st.error(text.markdown(str(exc)))
+        check = path.name not in trusted
+        stat = path.stat()  # a file downloaded again or replaced is another model
+        key = ("imagenet", config.name, str(path), stat.st_size, stat.st_mtime_ns, check, device, half)
+        lm = _shared_model(key, lambda: identity.identify(
+            load_model(config.name, "imagenet", device=device, half=half, check_hash=check),
+            identity.of_imagenet_file(path, verified=check)))
+        if lm is not None:
+            return lm
+        if isinstance(st.session_state.load_failures[key], weights.CorruptWeights):
             left, right = st.columns(2)
-            if left.button("Download it again", key="redownload"):
+            if left.button(_("Download it again"), key="redownload"):
                 path.unlink(missing_ok=True)
                 _download(w)
-            if right.button("Use this file anyway", key="trust"):
+            if right.button(_("Use this file anyway"), key="trust"):
                 st.session_state.trusted_files = trusted | {path.name}
                 st.rerun()
     else:
         failure = st.session_state.get("download_failure", {}).get(path.name)
-        if failure:
-            st.warning(text.markdown(failure))
-        st.info(text.markdown(f"The ImageNet weights of {config.name} ({path.name}, {weights.size_mb(w):.0f} MB) "
-                              f"are not in {path.parent} yet."))
-        if st.button(f"Download {path.name}", key="download", type="primary"):
+        if failure is not None:  # the error itself: its text is made in the language shown now
+            st.warning(text.markdown(_("The download failed: {error}. Carrying on with untrained weights.",
+                                       error=failure)))
+        st.info(text.markdown(_("The ImageNet weights of {config} ({file}, {mb:.0f} MB) are not in {folder} yet.",
+                                config=config.name, file=path.name, mb=weights.size_mb(w), folder=path.parent)))
+        if st.button(_("Download {file}", file=path.name), key="download", type="primary"):
             _download(w)
     return _untrained(config, device, half)
 
 
 def _download(w) -> None:
     name = weights.file_name(w)
-    bar = st.progress(0.0, text=f"Downloading {name}…")
+    bar = st.progress(0.0, text=_("Downloading {file}…", file=name))
     try:
         weights.download(w, progress=lambda p: bar.progress(p.fraction or 0.0, text=f"{name}: {p.text()}"))
     except weights.WeightsError as exc:
         bar.empty()
-        failures = st.session_state.setdefault("download_failure", {})
-        failures[name] = f"The download failed: {exc}. Carrying on with untrained weights."
+        st.session_state.setdefault("download_failure", {})[name] = exc
     else:
         st.session_state.get("download_failure", {}).pop(name, None)
     st.rerun()
 
 
 def _untrained(config: configs.Config, device: str, half: bool) -> LoadedModel:
-    return _load_model(config.name, "random", device, half, True)
+    return _shared_model(("random", config.name, device, half), lambda: identity.identify(
+        load_model(config.name, "random", device=device, half=half), identity.UNTRAINED))
 
 
 def _checkpoint_model(device: str, half: bool) -> LoadedModel | None:
-    ckpt = st.sidebar.file_uploader("Checkpoint (.pth, .pt)", type=["pth", "pt", "bin", "ckpt"], key="ckpt",
-                                    max_upload_size=CHECKPOINT_MB)
-    classes = st.sidebar.file_uploader("class_indices.json (optional)", type=["json"], key="classes")
+    on_server = server_checkpoints.listing()
+    choice = UPLOAD
+    if on_server:
+        names = [c.name for c in on_server] + [UPLOAD]
+        if st.session_state.get("ckpt_choice") not in names:  # first visit, or the file was taken away
+            st.session_state.ckpt_choice = names[0]
+        choice = st.sidebar.selectbox(
+            _("Checkpoint"), names, key="ckpt_choice", format_func=lambda n: n or _("Upload your own…"),
+            help=_("The checkpoints in the server's folder, or one of yours."))
+    if choice != UPLOAD:
+        found = server_checkpoints.find(choice)  # listed again: only a file that is there now
+        if found is None:
+            st.warning(_("{file} is no longer in the server's checkpoint folder.", file=text.markdown(choice)))
+            return None
+        return _server_checkpoint(found, device, half)
+    cap = st.config.get_option("server.maxUploadSize")
+    ckpt = st.sidebar.file_uploader(
+        _("Checkpoint (.pth, .pt)"), type=["pth", "pt", "bin", "ckpt"], key="ckpt",
+        help=_("Up to {mb} MB here (a VGG checkpoint is about 500 MB). Larger files: put them in the server's "
+               "checkpoint folder ({variable}, default checkpoints/ beside app.py), or on your own machine raise "
+               "the cap: streamlit run app.py --server.maxUploadSize 1000, or maxUploadSize under [server] in "
+               ".streamlit/config.toml.", mb=cap, variable=server_checkpoints.ENV))
+    classes = st.sidebar.file_uploader(_("class_indices.json (optional)"), type=["json"], key="classes")
     if ckpt is None:
-        st.info("Upload a checkpoint in the sidebar: a state_dict, e.g. vgg16Net.pth from the lecture's train.py, "
-                "optionally with its class_indices.json.")
+        st.info(_("Upload a checkpoint in the sidebar: a state_dict, e.g. vgg16Net.pth from the lecture's train.py, "
+                  "optionally with its class_indices.json."))
         return None
-    data = ckpt.getvalue()
-    digests = st.session_state.setdefault("digests", {})
-    if ckpt.file_id not in digests:
-        digests[ckpt.file_id] = hashlib.sha256(data).hexdigest()
-    class_bytes = classes.getvalue() if classes is not None else None
-    key = digests[ckpt.file_id] + (":" + hashlib.sha256(class_bytes).hexdigest() if class_bytes else "")
-    try:
-        return _load_model("checkpoint", "checkpoint", device, half, True, key, data, ckpt.name, class_bytes)
-    except CheckpointError as exc:
-        st.error(text.markdown(str(exc)))
-        return None
+    digests = st.session_state.setdefault("digests", {})  # read and hashed once per uploaded file
+    for upload in (ckpt, classes):
+        if upload is not None and upload.file_id not in digests:
+            digests[upload.file_id] = identity.of_bytes(upload.getvalue())
+    digest = identity.with_classes(digests[ckpt.file_id], digests[classes.file_id] if classes else None)
+    return _shared_model(("checkpoint", digest, device, half), lambda: identity.identify(
+        load_model("checkpoint", "checkpoint", checkpoint=ckpt.getvalue(), checkpoint_name=ckpt.name,
+                   classes=classes.getvalue() if classes else None, device=device, half=half), digest))
+
+
+def _server_checkpoint(ckpt: server_checkpoints.ServerCheckpoint, device: str, half: bool) -> LoadedModel | None:
+    def load() -> LoadedModel:
+        lm = load_model("checkpoint", "checkpoint", checkpoint=ckpt.path, checkpoint_name=ckpt.name,
+                        classes=ckpt.classes, device=device, half=half)
+        classes = identity.of_file(ckpt.classes) if ckpt.classes else None
+        return identity.identify(lm, identity.with_classes(identity.of_file(ckpt.path), classes))
+
+    if ckpt.classes is not None:
+        st.sidebar.caption(_("Class names from {file}.", file=text.markdown(ckpt.classes.name)))
+    return _shared_model(("server", str(ckpt.path), ckpt.stamp, device, half), load)
+
+
+def preprocess_selector(lm: LoadedModel) -> str:
+    """The preprocessing of the photo, in the sidebar: by default the one guessed from the weights (the
+    lecture's for a checkpoint trained with its code, else ImageNet's); a change is kept for that model."""
+    options = list(PREPROCESSING)
+    model = model_key(lm)
+    chosen = st.session_state.setdefault("preprocess_chosen", {})  # model key -> the user's choice
+    # A keyed radio ignores its default after the first run: follow the model explicitly.
+    if st.session_state.get("preprocess_for") != model or st.session_state.get("preprocess") not in options:
+        st.session_state.preprocess = chosen.get(model, lm.preprocess)
+        st.session_state.preprocess_for = model
+    guessed = _(PREPROCESSING[lm.preprocess])
+    value = st.sidebar.radio(_("Preprocessing"), options, key="preprocess", format_func=lambda k: _(PREPROCESSING[k]),
+                             help=_("Guessed from these weights: {guessed}. Another choice recomputes the results.",
+                                    guessed=guessed))
+    if value == lm.preprocess:
+        chosen.pop(model, None)
+    else:
+        chosen[model] = value
+    st.sidebar.caption(_("Guessed from these weights: {guessed}.", guessed=guessed))
+    return value
 
 
 def model_and_photo() -> tuple[LoadedModel, Result, tuple]:
-    """The sidebar's configuration, weights and photo, the shared model and the cached forward pass over the
-    photo, with the model's banner shown; stops the page (after saying what is missing) without either.
-    Returns the model, the result and the result's cache key."""
+    """The sidebar's configuration, weights, photo and preprocessing, the shared model and the cached forward
+    pass over the photo, with the model's banner shown; stops the page (after saying what is missing)
+    without a model or a photo. Returns the model, the result and the result's cache key."""
     lm = model_picker(ui.config_selector())
     with st.sidebar:
         picked = ui.photo_picker()
+    preprocess = preprocess_selector(lm) if lm is not None else None
     if lm is None or picked is None:
         st.stop()
     photo, photo_key = picked
-    result_key = (model_key(lm), photo_key, lm.preprocess)
-    result = forward(lm, *result_key[:2], photo, lm.preprocess)
+    result_key = (model_key(lm), photo_key, preprocess)
+    result = forward(lm, *result_key[:2], photo, preprocess)
     model_banner(lm)
     return lm, result, result_key
+
+
+def _sentence(message: object) -> str:
+    said = str(message)
+    said = said[:1].upper() + said[1:]
+    return said if said.endswith((".", "。", "!", "！", "?", "？")) else said + "."
 
 
 def model_banner(lm: LoadedModel) -> None:
     """What every result must say about the model: untrained weights, device fallbacks."""
     if not lm.trained:
-        st.warning("**Untrained weights**: random initialisation, so these results show the architecture, "
-                   "not what a trained VGG has learned.", icon=":material/warning:")
+        st.warning(_("**Untrained weights**: random initialisation, so these results show the architecture, "
+                     "not what a trained VGG has learned."), icon=":material/warning:")
     for notice in lm.notices:
-        st.info(text.markdown(notice[0].upper() + notice[1:] + "."))
+        st.info(text.markdown(_sentence(notice)))
 
 
-@st.cache_resource(max_entries=8, ttl=1800)
-def forward(_lm: LoadedModel, model_key: tuple, photo_key: str, _photo: Image.Image, preprocess: str) -> Result:
-    """One forward pass per (model, photo, preprocessing), shared and never copied: display-only
-    widgets re-render from it without recomputing. Treat the result as read-only."""
+def forward(lm: LoadedModel, model_key: tuple, photo_key: str, photo: Image.Image, preprocess: str) -> Result:
+    """One forward pass per (model content, photo, preprocessing), shared and never copied: display-only
+    widgets re-render from it without recomputing. Treat the result as read-only. A spinner while it
+    computes (shown after half a second, so a cached result does not flash one)."""
+    with st.spinner(_("Running the photo through the model…")):
+        return _forward(lm, model_key, photo_key, photo, preprocess)
+
+
+@st.cache_resource(max_entries=8, ttl=1800, show_spinner=False)
+def _forward(_lm: LoadedModel, model_key: tuple, photo_key: str, _photo: Image.Image, preprocess: str) -> Result:
     try:
-        return run(_lm, _photo, preprocess)
+        with tracing.MODULES.shared():
+            return run(_lm, _photo, preprocess)
     finally:  # the pass's freed activations lie between the cached maps: hand them back
         memory.release_free_memory()
 
 
 def model_key(lm: LoadedModel) -> tuple:
-    return (lm.config.name, lm.weights, str(lm.device), str(lm.dtype), id(lm))
+    """What identifies the model's numbers: configuration, weights digest, device, dtype."""
+    return identity.content_key(lm)
 
 
 @st.cache_resource(max_entries=64, ttl=1800, show_spinner=False)
@@ -202,44 +297,64 @@ def filters_png(_lm: LoadedModel, model_key: tuple) -> bytes:
     return render.png(render.filters_rgb(first_filters(_lm)))
 
 
+def weight_histogram(lm: LoadedModel, model_key: tuple, layer: str):
+    """A layer's weight histogram (a read-only Plotly figure) with its titles in the reader's language."""
+    return _weight_histogram(lm, model_key, layer, i18n.language())
+
+
 @st.cache_resource(max_entries=64, ttl=1800, show_spinner=False)
-def weight_histogram(_lm: LoadedModel, model_key: tuple, layer: str):
+def _weight_histogram(_lm: LoadedModel, model_key: tuple, layer: str, lang: str):
     return charts.weight_histogram(layer_weights(_lm, layer), layer)
 
 
 # --- attributions -------------------------------------------------------------------------------
 
-def _bar(text: str):
-    bar = st.progress(0.0, text=text)
-    return bar, (lambda f: bar.progress(f, text=f"{text} {f:.0%}"))
+def _bar(label: str):
+    bar = st.progress(0.0, text=label)
+    return bar, (lambda f: bar.progress(f, text=f"{label} {f:.0%}"))
 
 
 @st.cache_resource(max_entries=32, ttl=1800, show_spinner=False)
 def attribution(_lm: LoadedModel, _result: Result, result_key: tuple, params: Params):
     """One attribution per (model, photo, preprocessing, method parameters, target): changing only the
     display recomputes nothing. Shows a progress bar while it computes. Treat the array as read-only."""
-    bar, report = _bar(f"{METHODS[params.method]} on {devices.describe(_lm.device)}…")
+    bar, report = _bar(_("{method} on {device}…", method=_(METHODS[params.method]),
+                         device=devices.describe(_lm.device)))
     try:
-        return attributor(_lm).attribute(input_tensor(_lm, _result), params, report)
+        with tracing.MODULES.shared():
+            return attributor(_lm).attribute(input_tensor(_lm, _result), params, report)
     finally:
         bar.empty()
         memory.release_free_memory()
 
 
-@st.cache_resource(max_entries=16, ttl=1800, show_spinner="Computing the strip…")
-def strip(_lm: LoadedModel, _result: Result, result_key: tuple, target: int, layers: tuple[str, ...], method: str):
+def strip(lm: LoadedModel, result: Result, result_key: tuple, target: int, layers: tuple[str, ...], method: str):
+    """A layer method at several conv layers (cached); a spinner while it computes (shown after half a
+    second, so a cached strip does not flash one)."""
+    with st.spinner(_("Computing the strip…")):
+        return _strip(lm, result, result_key, target, layers, method)
+
+
+@st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
+def _strip(_lm: LoadedModel, _result: Result, result_key: tuple, target: int, layers: tuple[str, ...], method: str):
     try:
-        return attributor(_lm).strip(input_tensor(_lm, _result), target, list(layers), method)
+        with tracing.MODULES.shared():
+            return attributor(_lm).strip(input_tensor(_lm, _result), target, list(layers), method)
     finally:
         memory.release_free_memory()
 
 
+def class_labels(lm: LoadedModel, result: Result, result_key: tuple) -> tuple[str, ...]:
+    """Every class as "name (index, probability)" for a searchable selectbox, the predicted one marked in the
+    reader's language."""
+    return _class_labels(lm, result, result_key, i18n.language())
+
+
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
-def class_labels(_lm: LoadedModel, _result: Result, result_key: tuple) -> tuple[str, ...]:
-    """Every class as "name (index, probability)" for a searchable selectbox, the predicted one marked."""
+def _class_labels(_lm: LoadedModel, _result: Result, result_key: tuple, lang: str) -> tuple[str, ...]:
     predicted = int(np.argmax(_result.probs))
-    return tuple(f"{name} ({i}, {p:.1%})" + (" · predicted" if i == predicted else "")
-                 for i, (name, p) in enumerate(zip(_lm.classes, _result.probs)))
+    return tuple(_("{name} ({index}, {p:.1%}) · predicted", name=name, index=i, p=p) if i == predicted
+                 else f"{name} ({i}, {p:.1%})" for i, (name, p) in enumerate(zip(_lm.classes, _result.probs)))
 
 
 # The pictures made from an attribution, cached per display choice like ``layer_grid``: moving the sign,
@@ -266,9 +381,10 @@ def colour_bar_png(sign: str) -> bytes:
 
 @st.cache_resource(max_entries=4, ttl=1800, show_spinner=False)
 def cascade(_lm: LoadedModel, _result: Result, result_key: tuple, params: Params):
-    bar, report = _bar("Randomising the weights from fc8 down to conv1_1…")
+    bar, report = _bar(_("Randomising the weights from fc8 down to conv1_1…"))
     try:
-        return cascading_randomisation(_lm, input_tensor(_lm, _result), params, progress=report)
+        with tracing.MODULES.shared():
+            return cascading_randomisation(_lm, input_tensor(_lm, _result), params, progress=report)
     finally:
         bar.empty()
         memory.release_free_memory()
