@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import language
+from ui import language, navigation
 from vggviz.i18n import _
 
 language.current()  # before anything is drawn: the page title, navigation and pages speak it
@@ -13,17 +13,4 @@ language.current()  # before anything is drawn: the page title, navigation and p
 ICON = str(Path(__file__).with_name("vggviz") / "assets" / "icon.png")
 st.set_page_config(page_title=_("vggviz: inside VGG"), page_icon=ICON, layout="wide")
 language.selector()
-
-LECTURE = [
-    st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),
-    st.Page("pages/architecture.py", title=_("Architecture"), icon=":material/view_column:"),
-    st.Page("pages/compare.py", title=_("Compare configurations"), icon=":material/table_chart:"),
-    st.Page("pages/arithmetic.py", title=_("The lecture's arithmetic"), icon=":material/calculate:"),
-    st.Page("pages/receptive_field.py", title=_("See a receptive field"), icon=":material/center_focus_strong:"),
-]
-PHOTO = [
-    st.Page("pages/predict.py", title=_("Predict"), icon=":material/image_search:"),
-    st.Page("pages/feature_maps.py", title=_("Feature maps"), icon=":material/grid_view:"),
-    st.Page("pages/attributions.py", title=_("Attributions"), icon=":material/local_fire_department:"),
-]
-st.navigation({_("The lecture"): LECTURE, _("A photo through VGG"): PHOTO}).run()
+navigation.navigation().run()
