@@ -11,7 +11,7 @@ from vggviz.i18n import _
 
 st.title(_("The lecture's arithmetic"))
 
-st.header(_("Why stacking three 3×3 convs beats one large 7×7 kernel"))
+st.header(_("Why stacking three 3×3 convs beats one large kernel (7×7)"))
 c1, c2, c3 = st.columns(3)
 n = c1.slider(_("Stacked 3×3 convs (n)"), 1, 6, 3, key="stack_n")
 channels = c2.number_input(_("Channels C (in = out)"), 1, 4096, 512, step=64, key="stack_channels")
@@ -61,7 +61,7 @@ with left:
 with right:
     layer = dependent.widget(st.selectbox, _("A layer of {config}", config=config.name), spatial,
                              key="topdown_layer", default="pool5" if "pool5" in spatial else spatial[0],
-                             depends_on=tuple(spatial))
+                             depends_on=config.name)
     steps = lecture.topdown_for(rows, layer)
     st.markdown(_("One unit of **{layer}** sees **{f}×{f}** input pixels: {path}", layer=layer, f=steps[-1].after,
                   path=" → ".join(["1"] + [str(s.after) for s in steps])))

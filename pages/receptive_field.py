@@ -19,14 +19,14 @@ left, right = st.columns([1, 2])
 with left:
     names = [r.name for r in choices]
     layer = dependent.widget(st.selectbox, _("Layer"), names, key="rf_layer",
-                             default="conv3_1" if "conv3_1" in names else names[0], depends_on=tuple(names))
+                             default="conv3_1" if "conv3_1" in names else names[0], depends_on=config.name)
     row = next(r for r in choices if r.name == layer)
     _channels, out_h, out_w = row.out_shape
-    # A new layer or input size starts at its centre unit; the range is part of what the slider depends on.
+    # A new layer starts at its centre unit, and so does a new input size unless the user moved the unit.
     unit_row = dependent.widget(st.slider, _("Unit row"), 0, out_h - 1, key="rf_row", default=out_h // 2,
-                                depends_on=(layer, out_h))
+                                depends_on=layer)
     unit_col = dependent.widget(st.slider, _("Unit column"), 0, out_w - 1, key="rf_col", default=out_w // 2,
-                                depends_on=(layer, out_w))
+                                depends_on=layer)
     picked = ui.photo_picker()
     photo = picked[0] if picked else None
 
