@@ -3,8 +3,15 @@
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
-from ui import language, navigation
+# This script is the app: leave Streamlit's legacy multipage mode (on at a server's first run, because a
+# pages/ folder exists) before anything imports ``ui``, whose import reruns a legacy-mode run. Without
+# this, the very first session of a server gets the legacy file-name menu until that rerun lands, and a
+# click on it meanwhile runs a page without the app around it.
+PagesManager.uses_pages_directory = False
+
+from ui import language, navigation  # noqa: E402 (after the switch above)
 from vggviz.i18n import _
 
 language.current()  # before anything is drawn: the page title, navigation and pages speak it

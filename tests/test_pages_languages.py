@@ -16,6 +16,7 @@ from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
 from app_pages import ROOT, app, ok, through_app_py  # noqa: F401 (a fixture)
+from text_checks import CJK, english_runs
 from ui.navigation import PAGES
 from vggviz import i18n
 from vggviz.glossary import TERMS
@@ -86,37 +87,7 @@ def texts(at: AppTest) -> list[str]:
     return out
 
 
-# --- what may stay English, and where a string comes from -----------------------------------------------
-@functools.cache
-def imagenet_classes() -> tuple[str, ...]:
-    from torchvision.models import VGG11_Weights
-
-    return tuple(VGG11_Weights.IMAGENET1K_V1.meta["categories"])
-
-
-ALLOWED = ("Very Deep Convolutional Networks for Large-Scale Image Recognition",  # paper titles, cited as is
-           "Sanity Checks for Saliency Maps", "et al")
-
-
-@functools.cache
-def allowed_pattern() -> re.Pattern:
-    names = sorted({*ALLOWED, *(c for c in imagenet_classes() if " " in c)}, key=len, reverse=True)
-    return re.compile("|".join(re.escape(n) for n in names))
-
-
-# A word: letters, with inner apostrophes or hyphens; tokens with digits or underscores (conv3_1, vgg16,
-# fc8, FC-4096) are names, single letters are variables or configuration letters.
-WORD = r"(?<![\w\-'’])[A-Za-z]{2,}(?:['’\-][A-Za-z]+)*(?![\w\-'’])"
-RUN = re.compile(rf"{WORD}(?:[ \t]+{WORD})+")
-CODE = re.compile(r"`[^`]*`|\$\$.*?\$\$", re.S)  # inline code and LaTeX: commands and formulas, not prose
-CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
-
-
-def english_runs(text: str) -> list[str]:
-    """Runs of two or more English words left in ``text`` once names and formulas are taken out."""
-    return RUN.findall(allowed_pattern().sub(" ", CODE.sub(" ", text)))
-
-
+# --- where a string comes from -------------------------------------------------------------------------
 def literals(paths) -> str:
     """Every string constant (f-string parts too) in ``paths``, codes written as words, one per line."""
     found = []
