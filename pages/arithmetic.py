@@ -30,10 +30,10 @@ table = [
      "macs": cmp.single_macs, "relus": cmp.single_nonlinearities},
 ]
 st.dataframe(table, hide_index=True, column_config={
-    "rf": st.column_config.TextColumn(_("receptive field")),
-    "params": st.column_config.NumberColumn(_("parameters"), format="localized"),
-    "macs": st.column_config.NumberColumn(_("multiply-accumulates (MACs)"), format="localized"),
-    "relus": st.column_config.NumberColumn(_("non-linearities (ReLU)")),
+    "rf": st.column_config.TextColumn(_("Receptive field")),
+    "params": st.column_config.NumberColumn(_("Parameters"), format="localized"),
+    "macs": st.column_config.NumberColumn(_("Multiply-accumulates (MACs)"), format="localized"),
+    "relus": st.column_config.NumberColumn(_("Non-linearities (ReLU)")),
 })
 st.success(_("The stack saves {saving:.0%} of the parameters and MACs; non-linearities (ReLU): {stacked} vs {single}.",
              saving=cmp.saving, stacked=cmp.stacked_nonlinearities, single=cmp.single_nonlinearities))
@@ -55,7 +55,7 @@ with left:
         path = " → ".join(["1"] + [str(s.after) for s in steps])
         st.markdown(f"{_(title)}: **{path}**")
         st.dataframe([{"layer": s.layer, "formula": s.formula()} for s in steps], hide_index=True, column_config={
-            "layer": st.column_config.TextColumn(_("layer")),
+            "layer": st.column_config.TextColumn(_("Layer")),
             "formula": st.column_config.TextColumn("F(i) = (F(i+1) − 1) × stride + ksize"),
         })
 with right:
@@ -67,9 +67,9 @@ with right:
                   path=" → ".join(["1"] + [str(s.after) for s in steps])))
     st.dataframe([{"layer": s.layer, "kernel": s.kernel, "stride": s.stride, "F(i)": s.formula()} for s in steps],
                  hide_index=True, height=min(38 + 35 * len(steps), 500), column_config={
-                     "layer": st.column_config.TextColumn(_("layer")),
-                     "kernel": st.column_config.NumberColumn(_("kernel size")),
-                     "stride": st.column_config.NumberColumn(_("stride")),
+                     "layer": st.column_config.TextColumn(_("Layer")),
+                     "kernel": st.column_config.NumberColumn(_("Kernel size")),
+                     "stride": st.column_config.NumberColumn(_("Stride")),
                  })
 
 st.header(_("Output size"))

@@ -19,7 +19,7 @@ relu = c3.toggle(_("After ReLU"), value=True, key="fm_relu")
 scale = c3.radio(_("Colour scale"), render.SCALES, key="fm_scale", horizontal=False, format_func=_)
 maps = result.features[layer]
 top = c4.select_slider(_("Channels shown"), ["all", 8, 16, 32, 64, 128], value="all", key="fm_top",
-                       format_func=lambda v: _("all") if v == "all" else str(v),
+                       format_func=lambda v: _("All") if v == "all" else str(v),
                        help=_("all, or the channels with the highest mean activation"))
 channels = render.select_channels(maps, None if top == "all" else top, relu)
 grid = models.layer_grid(result, result_key, layer, relu, scale == render.SCALES[1], tuple(int(c) for c in channels))

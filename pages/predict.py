@@ -21,7 +21,7 @@ photo, photo_key = picked
 model_key = models.model_key(lm)
 with left:
     # Both defaults follow the model: its training preprocessing, and its number of classes.
-    preprocess = dependent.widget(st.radio, _("Preprocessing"), list(PREPROCESSING), key="preprocess",
+    preprocess = dependent.widget(st.radio, _("Preprocessing of the photo"), list(PREPROCESSING), key="preprocess",
                                   default=lm.preprocess, depends_on=model_key,
                                   format_func=lambda p: _(PREPROCESSING[p]),
                                   help=_("Default: what these weights were trained with."))
