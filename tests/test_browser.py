@@ -278,11 +278,11 @@ def test_photo_journey_predictions_feature_maps_attributions(server, browser, tm
     expect(s.page.get_by_test_id("stFileChipName")).to_contain_text("my photo.png")
     sample = inference.run(lm, images.sample(next(iter(images.SAMPLES))), lm.preprocess, features=False).probs
     assert_own_top_five(shown_predictions(s, probs), probs, [sample])  # the upload's, not the sample's
-    s.ready("pages/predict.py", "en")
-    s.open("pages/feature_maps.py")
-    s.ready("pages/feature_maps.py", "en")
-    s.open("pages/attributions.py")
-    s.ready("pages/attributions.py", "en")
+    for path in ("pages/predict.py", "pages/feature_maps.py", "pages/attributions.py"):
+        if path != "pages/predict.py":
+            s.open(path)
+        s.ready(path, "en")
+        s.shot(f"{SLUG[path]}_upload")
     page = s.page
     with page.expect_download() as info:  # made on the click (a deferred download), not on every rerun
         page.locator(".st-key-dl_npy").get_by_role("button").click()
