@@ -7,6 +7,8 @@ import pathlib
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from vggviz import i18n
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -31,6 +33,14 @@ def ok(at: AppTest) -> AppTest:
     """``at`` after a run that raised nothing."""
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def run(at: AppTest) -> AppTest:
+    """Run ``at`` (checked with ``ok``) in the language its last run spoke. AppTest reads the widgets' state
+    in this thread through their ``format_func``, which translates: it must give the options as shown."""
+    lang = at.session_state["_language"] if "_language" in at.session_state else i18n.DEFAULT
+    with i18n.use(lang):
+        return ok(at.run())
 
 
 def app(path: str = "app.py", lang: str | None = None, locale: str | None = None, config: str = "A",

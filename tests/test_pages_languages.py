@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
-from app_pages import ROOT, app, ok, through_app_py  # noqa: F401 (a fixture)
+from app_pages import ROOT, app, run, through_app_py  # noqa: F401 (a fixture)
 from text_checks import CJK, english_runs
 from ui.navigation import PAGES
 from vggviz import i18n
@@ -128,10 +128,10 @@ def awaiting_merge(found: list[str], what: str) -> None:
 @functools.cache
 def rendered(lang: str) -> dict[str, list[str]]:
     """Every page's texts, rendered in one session that opened with ?lang=``lang``."""
-    at = ok(app(lang=lang).run())
+    at = run(app(lang=lang))
     pages = {}
     for path in PAGE_PATHS:
-        ok(at.switch_page(path).run())
+        run(at.switch_page(path))
         assert at.query_params.get("lang") == lang and at.sidebar.radio(key="lang").value == lang
         pages[path] = texts(at)
     return pages
@@ -196,24 +196,24 @@ def test_the_catalogue_uses_the_lectures_terms():
     ("klingon", None, "en"), ("", "en-GB", "en"),  # an unknown value falls back silently
 ])
 def test_the_first_language_comes_from_the_url_else_the_browser_else_english(lang, locale, expected):
-    at = ok(app(lang=lang, locale=locale).run())
+    at = run(app(lang=lang, locale=locale))
     assert at.title[0].value == TITLES[expected]
     assert at.sidebar.radio(key="lang").value == expected
     assert at.query_params["lang"] == expected  # written back, so that the URL carries the language
 
 
 def test_the_choice_survives_page_switches_and_is_written_to_the_url():
-    at = ok(app(lang="zh").run())
+    at = run(app(lang="zh"))
     at.sidebar.radio(key="lang").set_value("en")
-    ok(at.run())
+    run(at)
     assert at.title[0].value == TITLES["en"] and at.query_params["lang"] == "en"
-    ok(at.switch_page("pages/architecture.py").run())
+    run(at.switch_page("pages/architecture.py"))
     assert at.query_params["lang"] == "en" and at.title[0].value.startswith("Architecture of")
     at.sidebar.radio(key="lang").set_value("zh")
-    ok(at.run())
+    run(at)
     assert at.query_params["lang"] == "zh" and "网络结构" in at.title[0].value
-    ok(at.switch_page("pages/glossary.py").run())
+    run(at.switch_page("pages/glossary.py"))
     assert at.title[0].value == "术语表" and at.query_params["lang"] == "zh"
     at.query_params.clear()  # the browser clears the query string on a page switch
-    ok(at.switch_page("pages/home.py").run())
+    run(at.switch_page("pages/home.py"))
     assert at.title[0].value == TITLES["zh"] and at.query_params["lang"] == "zh"

@@ -10,7 +10,7 @@ import functools
 import numpy as np
 import pytest
 
-from app_pages import app, captions, ok, through_app_py  # noqa: F401 (a fixture)
+from app_pages import app, captions, run, through_app_py  # noqa: F401 (a fixture)
 
 # The last conv layer of each block (Table 1): what the per-block strip starts with.
 BLOCK_ENDS = {"D": ["conv1_2", "conv2_2", "conv3_3", "conv4_3", "conv5_3"],
@@ -19,7 +19,7 @@ BLOCK_ENDS = {"D": ["conv1_2", "conv2_2", "conv3_3", "conv4_3", "conv5_3"],
 
 def page(path: str, config: str = "A", **state):
     """``path`` run on its own (no language choice: English), after its first run."""
-    return ok(app(path, config=config, **state).run())
+    return run(app(path, config=config, **state))
 
 
 @functools.cache
@@ -36,10 +36,13 @@ def test_the_explained_class_follows_the_photo_unless_the_user_chose_one_for_it(
     first, second = predicted("A", "chelsea the cat"), predicted("A", "coffee")
     assert at.selectbox(key="target").value == first
     chosen = next(c for c in range(1000) if c not in (first, second))
-    ok(at.selectbox(key="target").set_value(chosen).run())
-    ok(at.selectbox(key="sign").set_value("positive").run())  # another widget: the choice stays
+    at.selectbox(key="target").set_value(chosen)
+    run(at)
+    at.selectbox(key="sign").set_value("positive")  # another widget: the choice stays
+    run(at)
     assert at.selectbox(key="target").value == chosen
-    ok(at.sidebar.selectbox(key="sample").set_value("coffee").run())
+    at.sidebar.selectbox(key="sample").set_value("coffee")
+    run(at)
     assert at.selectbox(key="target").value == second  # a new photo: its own prediction
 
 
@@ -47,25 +50,34 @@ def test_layer_choices_follow_the_configuration_unless_the_user_chose_for_it():
     at = page("pages/attributions.py", config="D", method="gradcam")
     assert at.multiselect(key="strip_layers").value == BLOCK_ENDS["D"]
     assert at.selectbox(key="attr_layer").value == "conv5_3"
-    ok(at.sidebar.selectbox(key="config").set_value("A").run())  # D -> A: D's layers are not all in A
+    at.sidebar.selectbox(key="config").set_value("A")  # D -> A: D's layers are not all in A
+    run(at)
     assert at.multiselect(key="strip_layers").value == BLOCK_ENDS["A"]
     assert at.selectbox(key="attr_layer").value == "conv5_2"
     assert len(at.image) >= 2 + len(BLOCK_ENDS["A"])  # the map, its colour bar and the strip drawn
-    ok(at.multiselect(key="strip_layers").set_value(["conv3_1"]).run())
-    ok(at.selectbox(key="attr_layer").set_value("conv4_1").run())
-    ok(at.sidebar.selectbox(key="sample").set_value("rocket").run())  # same configuration: choices stay
+    at.multiselect(key="strip_layers").set_value(["conv3_1"])
+    run(at)
+    at.selectbox(key="attr_layer").set_value("conv4_1")
+    run(at)
+    at.sidebar.selectbox(key="sample").set_value("rocket")  # same configuration: choices stay
+    run(at)
     assert at.multiselect(key="strip_layers").value == ["conv3_1"]
     assert at.selectbox(key="attr_layer").value == "conv4_1"
 
 
 def test_feature_map_choices_follow_the_configuration_and_the_photo():
     at = page("pages/feature_maps.py", config="D", fm_block=3)
-    ok(at.selectbox(key="fm_layer_3").set_value("conv3_3").run())
-    ok(at.selectbox(key="hist_layer").set_value("conv5_3").run())
-    ok(at.number_input(key="fm_channel").set_value(10).run())
-    ok(at.toggle(key="fm_relu").set_value(False).run())  # a display choice: the channel stays
+    at.selectbox(key="fm_layer_3").set_value("conv3_3")
+    run(at)
+    at.selectbox(key="hist_layer").set_value("conv5_3")
+    run(at)
+    at.number_input(key="fm_channel").set_value(10)
+    run(at)
+    at.toggle(key="fm_relu").set_value(False)  # a display choice: the channel stays
+    run(at)
     assert at.number_input(key="fm_channel").value == 10
-    ok(at.sidebar.selectbox(key="config").set_value("A").run())  # A's block 3 has conv3_1 and conv3_2 only
+    at.sidebar.selectbox(key="config").set_value("A")  # A's block 3 has conv3_1 and conv3_2 only
+    run(at)
     assert at.selectbox(key="fm_layer_3").value == "conv3_1"
     assert at.selectbox(key="hist_layer").value == "conv1_1"
     assert at.number_input(key="fm_channel").value == 0  # all channels shown: the first one again
@@ -73,16 +85,22 @@ def test_feature_map_choices_follow_the_configuration_and_the_photo():
 
 def test_the_receptive_field_unit_follows_the_layer_and_the_input_size():
     at = page("pages/receptive_field.py", config="D")
-    ok(at.selectbox(key="rf_layer").set_value("conv5_3").run())
-    ok(at.sidebar.selectbox(key="config").set_value("A").run())
+    at.selectbox(key="rf_layer").set_value("conv5_3")
+    run(at)
+    at.sidebar.selectbox(key="config").set_value("A")
+    run(at)
     assert at.selectbox(key="rf_layer").value == "conv3_1"  # A has no conv5_3: the page's default
     assert (at.slider(key="rf_row").value, at.slider(key="rf_col").value) == (28, 28)  # 56×56 map's centre
-    ok(at.slider(key="rf_row").set_value(50).run())
-    ok(at.selectbox(key="rf_layer").set_value("pool5").run())  # 7×7: row 50 does not exist
+    at.slider(key="rf_row").set_value(50)
+    run(at)
+    at.selectbox(key="rf_layer").set_value("pool5")  # 7×7: row 50 does not exist
+    run(at)
     assert (at.slider(key="rf_row").value, at.slider(key="rf_col").value) == (3, 3)
     assert at.metric[0].value == "150×150 px"  # A's pool5 (REFERENCE.md §3 gives D's: 212)
-    ok(at.slider(key="rf_col").set_value(1).run())
-    ok(at.sidebar.text_input(key="input_size").set_value("320x240").run())  # pool5: 10×7
+    at.slider(key="rf_col").set_value(1)
+    run(at)
+    at.sidebar.text_input(key="input_size").set_value("320x240")  # pool5: 10×7
+    run(at)
     # The row left at the centre follows the new centre; the column the user moved stays where it was.
     assert (at.slider(key="rf_row").value, at.slider(key="rf_col").value) == (5, 1)
 
@@ -90,18 +108,23 @@ def test_the_receptive_field_unit_follows_the_layer_and_the_input_size():
 def test_the_top_down_layer_follows_the_configuration():
     at = page("pages/arithmetic.py", config="D")
     assert at.selectbox(key="topdown_layer").value == "pool5"
-    ok(at.selectbox(key="topdown_layer").set_value("conv5_3").run())
-    ok(at.sidebar.selectbox(key="config").set_value("A").run())
+    at.selectbox(key="topdown_layer").set_value("conv5_3")
+    run(at)
+    at.sidebar.selectbox(key="config").set_value("A")
+    run(at)
     assert at.selectbox(key="topdown_layer").value == "pool5"
 
 
 def test_the_preprocessing_follows_the_model_unless_chosen_for_it():
     at = page("pages/predict.py", config="D")
     assert at.radio(key="preprocess").value == "imagenet"  # what torchvision's weights were trained with
-    ok(at.radio(key="preprocess").set_value("lecture").run())
-    ok(at.slider(key="topk").set_value(3).run())
+    at.radio(key="preprocess").set_value("lecture")
+    run(at)
+    at.slider(key="topk").set_value(3)
+    run(at)
     assert at.radio(key="preprocess").value == "lecture"
-    ok(at.sidebar.selectbox(key="config").set_value("A").run())
+    at.sidebar.selectbox(key="config").set_value("A")
+    run(at)
     assert at.radio(key="preprocess").value == "imagenet" and at.slider(key="topk").value == 3
 
 
@@ -118,8 +141,8 @@ def test_the_sanity_check_says_when_rho_is_undefined(monkeypatch, through_app_py
                 CascadeStep("fc7", maps[2], float("nan")), CascadeStep("fc6", maps[3], 0.25)]
 
     monkeypatch.setattr(models, "cascade", cascade)
-    at = ok(app(lang=lang, sanity=True).run())
-    ok(at.switch_page("pages/attributions.py").run())
+    at = run(app(lang=lang, sanity=True))
+    run(at.switch_page("pages/attributions.py"))
     undefined = {"en": "ρ undefined (constant map)", "zh": "ρ 无定义（常数图）"}[lang]
     sep = {"en": ": ", "zh": "："}[lang]
     assert [c for c in captions(at) if "ρ" in c] == [f"original{sep}ρ = 1.00", f"fc8{sep}{undefined}",
