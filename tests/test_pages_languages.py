@@ -161,6 +161,8 @@ def test_the_checks_catch_what_they_look_for():
     assert english_runs("Simonyan & Zisserman，*Very Deep Convolutional Networks for Large-Scale Image "
                         "Recognition*，Adebayo et al.，`python -m vggviz summary vgg16`") == []
     assert english_runs("great white shark (2, 0.1%)") == []  # an ImageNet class name
+    assert english_runs("积分梯度（Integrated gradients）") == []  # a gloss
+    assert english_runs("（Integrated gradients，每步）") == ["Integrated gradients"]  # not a gloss
     assert CJK.search("感受野") and not CJK.search("receptive field × 3 — ρ")
 
 
