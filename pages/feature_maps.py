@@ -23,10 +23,10 @@ top = c4.select_slider(_("Channels shown"), ["all", 8, 16, 32, 64, 128], value="
                        help=_("all, or the channels with the highest mean activation"))
 channels = render.select_channels(maps, None if top == "all" else top, relu)
 grid = models.layer_grid(result, result_key, layer, relu, scale == render.SCALES[1], tuple(int(c) for c in channels))
-caption = (_("{layer}: {shown} of {total} channels, {h}×{w} each") if top == "all" else
-           _("{layer}: {shown} of {total} channels, {h}×{w} each, ordered by mean activation"))
+sizes = dict(layer=layer, shown=len(channels), total=len(maps), h=maps.shape[1], w=maps.shape[2])
 st.image(grid, output_format="PNG", width="stretch",
-         caption=caption.format(layer=layer, shown=len(channels), total=len(maps), h=maps.shape[1], w=maps.shape[2]))
+         caption=_("{layer}: {shown} of {total} channels, {h}×{w} each", **sizes) if top == "all" else
+         _("{layer}: {shown} of {total} channels, {h}×{w} each, ordered by mean activation", **sizes))
 
 st.subheader(_("One channel, enlarged"))
 left, right = st.columns([1, 2])
