@@ -3,8 +3,15 @@
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
-from ui import language
+# This script is the app: leave Streamlit's legacy multipage mode (on at a server's first run, because a
+# pages/ folder exists) before anything imports ``ui``, whose import reruns a legacy-mode run. Without
+# this, the very first session of a server gets the legacy file-name menu until that rerun lands, and a
+# click on it meanwhile runs a page without the app around it.
+PagesManager.uses_pages_directory = False
+
+from ui import language, navigation  # noqa: E402 (after the switch above)
 from vggviz.i18n import _
 
 language.current()  # before anything is drawn: the page title, navigation and pages speak it
@@ -13,17 +20,4 @@ language.current()  # before anything is drawn: the page title, navigation and p
 ICON = str(Path(__file__).with_name("vggviz") / "assets" / "icon.png")
 st.set_page_config(page_title=_("vggviz: inside VGG"), page_icon=ICON, layout="wide")
 language.selector()
-
-LECTURE = [
-    st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),
-    st.Page("pages/architecture.py", title=_("Architecture"), icon=":material/view_column:"),
-    st.Page("pages/compare.py", title=_("Compare configurations"), icon=":material/table_chart:"),
-    st.Page("pages/arithmetic.py", title=_("The lecture's arithmetic"), icon=":material/calculate:"),
-    st.Page("pages/receptive_field.py", title=_("See a receptive field"), icon=":material/center_focus_strong:"),
-]
-PHOTO = [
-    st.Page("pages/predict.py", title=_("Predict"), icon=":material/image_search:"),
-    st.Page("pages/feature_maps.py", title=_("Feature maps"), icon=":material/grid_view:"),
-    st.Page("pages/attributions.py", title=_("Attributions"), icon=":material/local_fire_department:"),
-]
-st.navigation({_("The lecture"): LECTURE, _("A photo through VGG"): PHOTO}).run()
+navigation.navigation().run()

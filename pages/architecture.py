@@ -5,39 +5,41 @@ import streamlit as st
 import ui
 from vggviz.architecture import charts, tables
 from vggviz.architecture.layers import totals
+from vggviz.i18n import _
 
 config = ui.config_selector()
 size = ui.input_size_selector()
 rows = ui.cached_layer_table(config.name, size)
 t = totals(rows)
 
-st.title(f"Architecture of {config.label}")
-st.caption(f"Input {size[0]}×{size[1]} RGB. Convs 3×3 (or 1×1), stride 1, padding 1; maxpool 2×2, stride 2.")
+st.title(_("Architecture of {config}", config=config.label))
+st.caption(_("Input {h}×{w} RGB. Convs 3×3 (or 1×1), stride 1, padding 1; max pooling 2×2, stride 2.",
+             h=size[0], w=size[1]))
 cols = st.columns(4)
-cols[0].metric("Parameters", f"{t.params:,}")
-cols[1].metric("Multiply-accumulates", f"{t.macs / 1e9:.3f} G")
-cols[2].metric("Weight layers", t.weight_layers)
-cols[3].metric("Final receptive field", f"{t.final_rf} px" if t.final_rf else "uneven")
+cols[0].metric(_("Parameters"), f"{t.params:,}")
+cols[1].metric(_("Multiply-accumulates (MACs)"), f"{t.macs / 1e9:.3f} G")
+cols[2].metric(_("Weight layers"), t.weight_layers)
+cols[3].metric(_("Final receptive field"), f"{t.final_rf} px" if t.final_rf else _("uneven"))
 
-all_rows = st.toggle("Show ReLU, BN, LRN and dropout rows", value=False)
+all_rows = st.toggle(_("Show ReLU, BN, LRN and dropout rows"), value=False, key="arch_all_rows")
 shown = [r for r in tables.display_rows(rows) if all_rows or r["type"] not in ("relu", "bn", "lrn", "dropout")]
 st.dataframe(
     shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 720),
     column_config={
         "params": st.column_config.NumberColumn(format="localized"),
         "MACs": st.column_config.NumberColumn(format="localized"),
-        "r": st.column_config.NumberColumn(help="receptive field: input pixels one unit sees, per side"),
-        "jump": st.column_config.NumberColumn(help="effective stride: input pixels between neighbouring units"),
-        "start": st.column_config.NumberColumn(help="centre of unit 0's receptive field (pixel i centred at i)"),
+        "r": st.column_config.NumberColumn(help=_("receptive field: input pixels one unit sees, per side")),
+        "jump": st.column_config.NumberColumn(help=_("effective stride: input pixels between neighbouring units")),
+        "start": st.column_config.NumberColumn(help=_("centre of unit 0's receptive field (pixel i centred at i)")),
     },
 )
 st.download_button(
-    "Download the table as CSV", tables.to_csv(rows),
-    file_name=f"{config.name}_{size[0]}x{size[1]}.csv", mime="text/csv", on_click="ignore",
+    _("Download the table as CSV"), tables.to_csv(rows),
+    file_name=f"{config.name}_{size[0]}x{size[1]}.csv", mime="text/csv", on_click="ignore", key="arch_csv",
 )
 
-fmap, rf, cost = st.tabs(["Feature-map size", "Receptive field", "Parameters and MACs"])
+fmap, rf, cost = st.tabs([_("Feature-map size"), _("Receptive field"), _("Parameters and MACs")], key="arch_tabs")
 fmap.plotly_chart(charts.feature_map_chart(rows), key="fmap")
 rf.plotly_chart(charts.receptive_field_chart(rows), key="rf")
-log = cost.toggle("Log scale", value=True)
+log = cost.toggle(_("Log scale"), value=True, key="arch_log")
 cost.plotly_chart(charts.cost_chart(rows, log=log), key="cost")

@@ -1,51 +1,70 @@
 """Attributions: which pixels made VGG say what it said, and what each block looks at (captum)."""
 
+import math
 from dataclasses import astuple
 
 import numpy as np
 import streamlit as st
 
-from ui import models
-from vggviz.explain import attribution_view as view
+from ui import dependent, models
 from vggviz import text
+from vggviz.explain import attribution_view as view
 from vggviz.explain.attributions import BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER, Params, block_ends
+from vggviz.i18n import _
 
-st.title("Attributions")
+st.title(_("Attributions"))
 lm, result, result_key = models.model_and_photo()
 seen = models.seen(result, result_key)
 convs = list(result.features)
 
+
+def label(code: str) -> str:
+    """An engine code such as ``blended_heat_map`` as words, in the reader's language."""
+    return _(code.replace("_", " "))
+
+
+def correlation(step) -> str:
+    """A cascade step's caption: ρ, or why there is none (a constant map has no ranks to correlate)."""
+    rho = step.rank_correlation
+    if rho is None or math.isnan(rho):
+        return _("{stage}: ρ undefined (constant map)", stage=step.stage)
+    return _("{stage}: ρ = {rho:.2f}", stage=step.stage, rho=rho)
+
+
 # --- what to explain ---
-predicted = int(np.argmax(result.probs))
 c1, c2 = st.columns([3, 2])
-target = c1.selectbox("Explain the class", range(len(lm.classes)), index=predicted, key="target",
-                      format_func=models.class_labels(lm, result, result_key).__getitem__,
-                      help="Type to search. Default: the predicted class.")
-method = c2.selectbox("Method", list(METHODS), format_func=METHODS.get, key="method")
+with c1:  # the predicted class of this photo and model, unless the user picked another one for them
+    target = dependent.widget(st.selectbox, _("Explain the class"), range(len(lm.classes)), key="target",
+                              default=int(np.argmax(result.probs)), depends_on=result_key,
+                              format_func=models.class_labels(lm, result, result_key).__getitem__,
+                              help=_("Type to search. Default: the predicted class."))
+method = c2.selectbox(_("Method"), list(METHODS), format_func=lambda m: _(METHODS[m]), key="method")
 kw = {}
-with st.expander("Method settings", expanded=method in NEEDS_LAYER or method in ("integrated_gradients", "occlusion")):
+with st.expander(_("Method settings"), key="method_settings",
+                 expanded=method in NEEDS_LAYER or method in ("integrated_gradients", "occlusion")):
     if method in NEEDS_LAYER:
-        kw["layer"] = st.selectbox("Conv layer", convs, index=len(convs) - 1, key="attr_layer")
+        kw["layer"] = dependent.widget(st.selectbox, _("Conv layer"), convs, key="attr_layer", default=convs[-1],
+                                       depends_on=tuple(convs))
     if method in ("integrated_gradients", "deeplift"):
-        kw["baseline"] = st.radio("Baseline", BASELINES, horizontal=True, key="baseline")
+        kw["baseline"] = st.radio(_("Baseline"), BASELINES, horizontal=True, key="baseline", format_func=label)
     if method == "integrated_gradients":
-        kw["steps"] = st.slider("Steps", 4, 128, 32, key="steps")
+        kw["steps"] = st.slider(_("Steps"), 4, 128, 32, key="steps")
     if method == "smoothgrad":
-        kw["samples"] = st.slider("Samples", 2, 64, 16, key="samples")
-        kw["stdev"] = st.slider("Noise σ (normalised units)", 0.01, 1.0, 0.15, key="stdev")
+        kw["samples"] = st.slider(_("Samples"), 2, 64, 16, key="samples")
+        kw["stdev"] = st.slider(_("Noise σ (normalised units)"), 0.01, 1.0, 0.15, key="stdev")
     if method == "occlusion":
-        kw["window"] = st.slider("Window (px)", 8, 112, 56, key="window")
-        kw["stride"] = st.slider("Stride (px)", 4, 112, 28, key="stride")
+        kw["window"] = st.slider(_("Window (px)"), 8, 112, 56, key="window")
+        kw["stride"] = st.slider(_("Stride (px)"), 4, 112, 28, key="stride")
     if method not in ("integrated_gradients", "deeplift", "smoothgrad", "occlusion") and method not in NEEDS_LAYER:
-        st.caption("This method has no settings.")
+        st.caption(_("This method has no settings."))
 params = Params(method, int(target), **kw)
 attr = models.attribution(lm, result, result_key, params)
 
 # --- how to show it ---
 d1, d2, d3 = st.columns(3)
-shown = d1.selectbox("Show as", view.VIEWS, key="view", format_func=lambda v: v.replace("_", " "))
-sign = d2.selectbox("Sign", view.SIGNS, key="sign", format_func=lambda v: v.replace("_", " "))
-outlier = d3.slider("Clip the top % (outliers)", 0.0, 10.0, 2.0, 0.5, key="outlier")
+shown = d1.selectbox(_("Show as"), view.VIEWS, key="view", format_func=label)
+sign = d2.selectbox(_("Sign"), view.SIGNS, key="sign", format_func=label)
+outlier = d3.slider(_("Clip the top % (outliers)"), 0.0, 10.0, 2.0, 0.5, key="outlier")
 left, right = st.columns([3, 2])
 attr_key = (result_key, astuple(params))
 try:
@@ -55,24 +74,28 @@ except ValueError as exc:  # masked image / alpha scaling with both signs
     left.warning(str(exc))
 else:
     left.image(picture, output_format="PNG", width="stretch",
-               caption=f"{METHODS[method]} for {text.markdown(lm.classes[target])}")
+               caption=_("{method} for {label}", method=_(METHODS[method]), label=text.markdown(lm.classes[target])))
 with right:
     st.image(models.colour_bar_png(sign), output_format="PNG", width="stretch")
-    st.caption(f"{'−1 … 0 … +1' if sign == 'all' else '0 … 1'} "
-               f"(scaled so that the top {outlier:g} % is clipped)")
+    st.caption(_("{range} (scaled so that the top {outlier:g} % is clipped)",
+                 range="−1 … 0 … +1" if sign == "all" else "0 … 1", outlier=outlier))
     # Deferred: the bytes are made (or handed over) on a click, not registered on every rerun.
     if picture is not None:
-        st.download_button("Download picture (PNG)", lambda: picture, f"{method}_{target}.png",
+        st.download_button(_("Download picture (PNG)"), lambda: picture, f"{method}_{target}.png",
                            "image/png", on_click="ignore", key="dl_png")
-    st.download_button("Download raw attribution (.npy)", lambda: view.npy_bytes(attr),
+    st.download_button(_("Download raw attribution (.npy)"), lambda: view.npy_bytes(attr),
                        f"{method}_{target}.npy", "application/octet-stream", on_click="ignore", key="dl_npy")
-    st.caption(f"Raw attribution: shape {tuple(attr.shape)}, at the model's {attr.shape[-2]}×{attr.shape[-1]} input.")
+    st.caption(_("Raw attribution: shape {shape}, at the model's {h}×{w} input.", shape=tuple(attr.shape),
+                 h=attr.shape[-2], w=attr.shape[-1]))
 
 # --- per block ---
-st.subheader("What each block looks at")
+st.subheader(_("What each block looks at"))
 s1, s2 = st.columns([1, 3])
-layer_method = s1.radio("Layer method", list(LAYER_METHODS), format_func=LAYER_METHODS.get, key="strip_method")
-layers = s2.multiselect("Conv layers", convs, default=block_ends(lm.model), key="strip_layers")
+layer_method = s1.radio(_("Layer method"), list(LAYER_METHODS), format_func=LAYER_METHODS.get, key="strip_method")
+with s2:  # the last conv layer of each block of this configuration, unless the user chose others for it
+    layers = dependent.widget(st.multiselect, _("Conv layers"), convs, key="strip_layers",
+                              default=block_ends(lm.model), depends_on=tuple(convs),
+                              placeholder=_("Choose conv layers"))
 if layers:
     maps = models.strip(lm, result, result_key, int(target), tuple(layers), layer_method)
     strip_sign = "positive" if layer_method == "gradcam" else "absolute_value"
@@ -82,16 +105,16 @@ if layers:
         col.image(pictures[name], output_format="PNG", caption=name, width="stretch")
 
 # --- sanity check ---
-st.subheader("Sanity check")
-if st.toggle("Randomise the weights layer by layer, from fc8 down to conv1_1", key="sanity",
-             help="Adebayo et al., 'Sanity Checks for Saliency Maps', NeurIPS 2018: a map that barely changes "
-                  "when the learned weights are destroyed does not explain what the network learned."):
+st.subheader(_("Sanity check"))
+if st.toggle(_("Randomise the weights layer by layer, from fc8 down to conv1_1"), key="sanity",
+             help=_("Adebayo et al., 'Sanity Checks for Saliency Maps', NeurIPS 2018: a map that barely changes "
+                    "when the learned weights are destroyed does not explain what the network learned.")):
     steps = models.cascade(lm, result, result_key, params)
     cols = st.columns(min(len(steps), 6))
     for i, step in enumerate(steps):
         img = models.attribution_png(step.attribution, seen, (*attr_key, step.stage), "absolute_value", outlier,
                                      "heat_map")
-        cols[i % len(cols)].image(img, output_format="PNG", width="stretch",
-                                  caption=f"{step.stage}: ρ = {step.rank_correlation:.2f}")
-    st.caption("ρ: Spearman rank correlation of |attribution| with the original map. It should fall as more "
-               "layers are randomised; a method whose ρ stays high is mostly showing the input, not the model.")
+        cols[i % len(cols)].image(img, output_format="PNG", width="stretch", caption=correlation(step))
+    st.caption(_("ρ: Spearman rank correlation of |attribution| with the original map. It should fall as more "
+                 "layers are randomised; a method whose ρ stays high is mostly showing the input, not the model. "
+                 "A constant map (all pixels equal) has no ranks to correlate: its ρ is undefined."))

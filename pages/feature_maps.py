@@ -2,40 +2,51 @@
 
 import streamlit as st
 
-from ui import models
+from ui import dependent, models
+from vggviz.i18n import _
 from vggviz.photo import render
 
-st.title("Feature maps")
+st.title(_("Feature maps"))
 lm, result, result_key = models.model_and_photo()
 
 blocks = lm.model.conv_blocks()
 c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
-block = c1.segmented_control("Block", list(blocks), default=1, key="fm_block") or 1
-layer = c2.selectbox("Layer", blocks[block], key=f"fm_layer_{block}")
-relu = c3.toggle("After ReLU", value=True, key="fm_relu")
-scale = c3.radio("Colour scale", render.SCALES, key="fm_scale", horizontal=False)
+block = c1.segmented_control(_("Block"), list(blocks), default=1, key="fm_block") or 1
+with c2:  # one choice per block, reset when the configuration gives the block other layers
+    layer = dependent.widget(st.selectbox, _("Layer"), blocks[block], key=f"fm_layer_{block}",
+                             default=blocks[block][0], depends_on=tuple(blocks[block]))
+relu = c3.toggle(_("After ReLU"), value=True, key="fm_relu")
+scale = c3.radio(_("Colour scale"), render.SCALES, key="fm_scale", horizontal=False, format_func=_)
 maps = result.features[layer]
-top = c4.select_slider("Channels shown", ["all", 8, 16, 32, 64, 128], value="all", key="fm_top",
-                       help="all, or the channels with the highest mean activation")
+top = c4.select_slider(_("Channels shown"), ["all", 8, 16, 32, 64, 128], value="all", key="fm_top",
+                       format_func=lambda v: _("All") if v == "all" else str(v),
+                       help=_("all, or the channels with the highest mean activation"))
 channels = render.select_channels(maps, None if top == "all" else top, relu)
 grid = models.layer_grid(result, result_key, layer, relu, scale == render.SCALES[1], tuple(int(c) for c in channels))
+sizes = dict(layer=layer, shown=len(channels), total=len(maps), h=maps.shape[1], w=maps.shape[2])
 st.image(grid, output_format="PNG", width="stretch",
-         caption=f"{layer}: {len(channels)} of {len(maps)} channels, {maps.shape[1]}×{maps.shape[2]} each"
-         f"{', ordered by mean activation' if top != 'all' else ''}")
+         caption=_("{layer}: {shown} of {total} channels, {h}×{w} each", **sizes) if top == "all" else
+         _("{layer}: {shown} of {total} channels, {h}×{w} each, ordered by mean activation", **sizes))
 
-st.subheader("One channel, enlarged")
+st.subheader(_("One channel, enlarged"))
 left, right = st.columns([1, 2])
-channel = left.number_input("Channel", 0, len(maps) - 1, int(channels[0]), key="fm_channel")
-alpha = left.slider("Overlay opacity", 0.0, 1.0, 0.6, key="fm_alpha")
+with left:  # starts at the most active channel shown; a new photo or layer starts there again
+    channel = dependent.widget(st.number_input, _("Channel"), 0, len(maps) - 1, key="fm_channel",
+                               default=int(channels[0]), depends_on=(result_key, layer))
+alpha = left.slider(_("Overlay opacity"), 0.0, 1.0, 0.6, key="fm_alpha")
 picture, numbers = models.channel_view(result, result_key, layer, int(channel), relu, alpha)
-left.metric("max", f"{numbers['max']:.3g}")
-left.markdown(f"min {numbers['min']:.3g} · mean {numbers['mean']:.3g} · zeros {numbers['zeros']:.0%}")
-right.image(picture, output_format="PNG", caption=f"{layer}, channel {channel}, upsampled over the input the model saw")
+left.metric(_("max"), f"{numbers['max']:.3g}")
+left.markdown(_("min {min:.3g} · mean {mean:.3g} · zeros {zeros:.0%}", **numbers))
+right.image(picture, output_format="PNG",
+            caption=_("{layer}, channel {channel}, upsampled over the input the model saw", layer=layer,
+                      channel=channel))
 
-with st.expander("Filters: conv1_1's kernels and any layer's weights"):
+with st.expander(_("Filters: conv1_1's kernels and any layer's weights"), key="fm_filters"):
     f1, f2 = st.columns([1, 2])
     f1.image(models.filters_png(lm, models.model_key(lm)), output_format="PNG",
-             caption="conv1_1's kernels as RGB patches")
+             caption=_("conv1_1's kernels as RGB patches"))
     weighted = [s.name for s in lm.model.specs if s.type in ("conv", "fc")]
-    name = f2.selectbox("Layer", weighted, key="hist_layer")
+    with f2:
+        name = dependent.widget(st.selectbox, _("Layer"), weighted, key="hist_layer", default=weighted[0],
+                                depends_on=tuple(weighted))
     f2.plotly_chart(models.weight_histogram(lm, models.model_key(lm), name), key="hist")

@@ -3,12 +3,13 @@
 import streamlit as st
 
 import ui
-from ui import models
-from vggviz.architecture import charts
+from ui import dependent, models
 from vggviz import text
+from vggviz.architecture import charts
+from vggviz.i18n import _
 from vggviz.photo.inference import PREPROCESSING
 
-st.title("What does VGG see?")
+st.title(_("What does VGG see?"))
 config = ui.config_selector()
 lm = models.model_picker(config)
 left, right = st.columns([1, 2])
@@ -17,18 +18,23 @@ with left:
 if lm is None or picked is None:
     st.stop()
 photo, photo_key = picked
+model_key = models.model_key(lm)
 with left:
-    preprocess = st.radio("Preprocessing", list(PREPROCESSING), index=list(PREPROCESSING).index(lm.preprocess),
-                          format_func=PREPROCESSING.get, key="preprocess",
-                          help="Default: what these weights were trained with.")
-    k = st.slider("Top k", 1, min(20, len(lm.classes)), min(5, len(lm.classes)), key="topk")
+    # Both defaults follow the model: its training preprocessing, and its number of classes.
+    preprocess = dependent.widget(st.radio, _("Preprocessing of the photo"), list(PREPROCESSING), key="preprocess",
+                                  default=lm.preprocess, depends_on=model_key,
+                                  format_func=lambda p: _(PREPROCESSING[p]),
+                                  help=_("Default: what these weights were trained with."))
+    most = min(20, len(lm.classes))
+    k = dependent.widget(st.slider, _("Top k"), 1, most, key="topk", default=min(5, most), depends_on=most)
 
-result_key = (models.model_key(lm), photo_key, preprocess)
+result_key = (model_key, photo_key, preprocess)
 result = models.forward(lm, *result_key[:2], photo, preprocess)
 with right:
     models.model_banner(lm)
     st.plotly_chart(charts.topk_chart(result.top(lm.classes, k)), key="topk_chart")
-    st.caption(f"{text.markdown(lm.describe())} · forward pass with every conv layer's maps: {result.seconds * 1000:.0f} ms")
+    st.caption(_("{model} · forward pass with every conv layer's maps: {ms:.0f} ms",
+                 model=text.markdown(str(lm.describe())), ms=result.seconds * 1000))
 with left:
     st.image(models.seen_png(result, result_key), output_format="PNG",
-             caption="The photo as the model sees it (after preprocessing)")
+             caption=_("The photo as the model sees it (after preprocessing)"))

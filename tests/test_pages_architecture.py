@@ -10,9 +10,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from helpers import plain
+from ui.navigation import HOME, SECTIONS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-LECTURE_PAGES = ["pages/architecture.py", "pages/compare.py", "pages/arithmetic.py", "pages/receptive_field.py"]
+# The navigation's first section, the lecture (the home page runs through app.py).
+LECTURE_PAGES = [p.path for p in next(iter(SECTIONS.values())) if p.path != HOME]
 
 
 def run(path: str) -> AppTest:

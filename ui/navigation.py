@@ -1,0 +1,59 @@
+"""The app's pages, in one list that app.py's navigation and the home page's links both read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from vggviz.i18n import N_, _
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    path: str  # relative to app.py
+    title: str  # N_-marked, translated where shown
+    icon: str  # a Material symbol that Streamlit ships (no font CDN needed)
+    summary: str = ""  # N_-marked: the home page's link text; empty: no link
+
+
+HOME = "pages/home.py"
+SECTIONS: dict[str, tuple[PageInfo, ...]] = {
+    N_("The lecture"): (
+        PageInfo(HOME, N_("Home"), ":material/home:"),
+        PageInfo("pages/architecture.py", N_("Architecture"), ":material/view_column:",
+                 N_("Architecture: the layer table, feature-map sizes, receptive-field growth")),
+        PageInfo("pages/compare.py", N_("Compare configurations"), ":material/table_chart:",
+                 N_("Compare configurations: Table 1 regenerated, parameters, MACs")),
+        PageInfo("pages/arithmetic.py", N_("The lecture's arithmetic"), ":material/calculate:",
+                 N_("The lecture's arithmetic: stacking 3×3 convs, the receptive-field recursion")),
+        PageInfo("pages/receptive_field.py", N_("See a receptive field"), ":material/center_focus_strong:",
+                 N_("See a receptive field on a photo")),
+        PageInfo("pages/glossary.py", N_("Glossary"), ":material/translate:",
+                 N_("Glossary: the lecture's terms in Chinese and English")),
+    ),
+    N_("A photo through VGG"): (
+        PageInfo("pages/predict.py", N_("Predict"), ":material/image_search:",
+                 N_("Predict: what VGG says about a photo")),
+        PageInfo("pages/feature_maps.py", N_("Feature maps"), ":material/grid_view:",
+                 N_("Feature maps: every conv layer's channels, and the filters")),
+        PageInfo("pages/attributions.py", N_("Attributions"), ":material/local_fire_department:",
+                 N_("Attributions: which pixels made VGG say what it said")),
+    ),
+}
+PAGES: tuple[PageInfo, ...] = tuple(p for pages in SECTIONS.values() for p in pages)
+
+
+def navigation():
+    """``st.navigation`` over every page, titles and section names in the current language."""
+    return st.navigation({
+        _(section): [st.Page(p.path, title=_(p.title), icon=p.icon, default=p.path == HOME) for p in pages]
+        for section, pages in SECTIONS.items()
+    })
+
+
+def links() -> None:
+    """A link to every page that has a summary, labelled with it."""
+    for p in PAGES:
+        if p.summary:
+            st.page_link(p.path, label=_(p.summary), icon=p.icon)
