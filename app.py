@@ -11,10 +11,12 @@ from streamlit.runtime.pages_manager import PagesManager
 # click on it meanwhile runs a page without the app around it.
 PagesManager.uses_pages_directory = False
 
-from ui import language, navigation  # noqa: E402 (after the switch above)
+import ui  # noqa: E402 (after the switch above)
+from ui import language, navigation  # noqa: E402
 from vggviz.i18n import _
 
 language.current()  # before anything is drawn: the page title, navigation and pages speak it
+ui.keep_shared_choices()
 # A local icon: a Material-symbol page icon would be fetched from a font CDN, which a classroom
 # network may block.
 ICON = str(Path(__file__).with_name("vggviz") / "assets" / "icon.png")

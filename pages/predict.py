@@ -7,7 +7,6 @@ from ui import dependent, models
 from vggviz import text
 from vggviz.architecture import charts
 from vggviz.i18n import _
-from vggviz.photo.inference import PREPROCESSING
 
 st.title(_("What does VGG see?"))
 config = ui.config_selector()
@@ -19,12 +18,9 @@ if lm is None or picked is None:
     st.stop()
 photo, photo_key = picked
 model_key = models.model_key(lm)
+preprocess = models.preprocess_selector(lm)  # in the sidebar, as on every photo page
 with left:
-    # Both defaults follow the model: its training preprocessing, and its number of classes.
-    preprocess = dependent.widget(st.radio, _("Preprocessing of the photo"), list(PREPROCESSING), key="preprocess",
-                                  default=lm.preprocess, depends_on=model_key,
-                                  format_func=lambda p: _(PREPROCESSING[p]),
-                                  help=_("Default: what these weights were trained with."))
+    # The top-k default follows the model's number of classes.
     most = min(20, len(lm.classes))
     k = dependent.widget(st.slider, _("Top k"), 1, most, key="topk", default=min(5, most), depends_on=most)
 

@@ -10,6 +10,7 @@ import functools
 import numpy as np
 import pytest
 
+from vggviz import i18n
 from app_pages import app, captions, run, through_app_py  # noqa: F401 (a fixture)
 
 # The last conv layer of each block (Table 1): what the per-block strip starts with.
@@ -147,3 +148,22 @@ def test_the_sanity_check_says_when_rho_is_undefined(monkeypatch, through_app_py
     sep = {"en": ": ", "zh": "："}[lang]
     assert [c for c in captions(at) if "ρ" in c] == [f"original{sep}ρ = 1.00", f"fc8{sep}{undefined}",
                                                     f"fc7{sep}{undefined}", f"fc6{sep}ρ = 0.25"]
+
+
+def test_sidebar_choices_survive_a_page_that_does_not_draw_them(through_app_py):
+    """Compare draws no configuration or weights selector; the choices made before it are still there after."""
+    at = run(app("app.py", lang="en"))
+    at.switch_page("pages/predict.py")
+    run(at)
+    with i18n.use("en"):
+        at.sidebar.selectbox(key="config").set_value("B")
+        at.sidebar.radio(key="weights").set_value("random")
+    run(at)
+    at.switch_page("pages/compare.py")
+    run(at)
+    at.switch_page("pages/arithmetic.py")
+    run(at)
+    assert at.sidebar.selectbox(key="config").value == "B"
+    at.switch_page("pages/predict.py")
+    run(at)
+    assert at.sidebar.radio(key="weights").value == "random"

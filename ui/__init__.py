@@ -37,6 +37,19 @@ _use_app_navigation()
 memory.cap_arenas()  # before any session thread allocates
 
 
+# The sidebar choices every page shares. Streamlit drops a widget's state on a run that does not draw it,
+# and some pages draw none of these (Compare, the glossary): app.py hands them on at the top of every run.
+SHARED_CHOICES = ("config", "input_size", "photo_source", "sample", "weights", "device", "half", "preprocess",
+                  "ckpt_choice")
+
+
+def keep_shared_choices() -> None:
+    """Re-assign the shared choices this session has made, so that a page without their widgets keeps them."""
+    for key in SHARED_CHOICES:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def _keep(key: str, default: object) -> None:
     # A widget's state is dropped on a run that does not draw it (another page); re-assigning it
     # first makes the choice survive page switches.

@@ -17,7 +17,8 @@ from ui import _keep
 from vggviz import i18n, text
 from vggviz.architecture import charts, configs
 from vggviz.explain import attribution_view as view
-from vggviz.explain.attributions import METHODS, Params, attributor, cascading_randomisation
+from vggviz.explain.attributions import METHODS, Params, attributor, explain
+from vggviz.explain.attributions import cascade as randomised_cascade
 from vggviz.i18n import N_, _
 from vggviz.photo import device as devices, lru, memory, model_identity as identity, render
 from vggviz.photo import server_checkpoints, tracing, weights
@@ -322,7 +323,7 @@ def attribution(_lm: LoadedModel, _result: Result, result_key: tuple, params: Pa
                          device=devices.describe(_lm.device)))
     try:
         with tracing.MODULES.shared():
-            return attributor(_lm).attribute(input_tensor(_lm, _result), params, report)
+            return explain(_lm, _result, params, report)  # the result's preprocessing reaches the baselines
     finally:
         bar.empty()
         memory.release_free_memory()
@@ -384,7 +385,7 @@ def cascade(_lm: LoadedModel, _result: Result, result_key: tuple, params: Params
     bar, report = _bar(_("Randomising the weights from fc8 down to conv1_1…"))
     try:
         with tracing.MODULES.shared():
-            return cascading_randomisation(_lm, input_tensor(_lm, _result), params, progress=report)
+            return randomised_cascade(_lm, _result, params, progress=report)
     finally:
         bar.empty()
         memory.release_free_memory()
