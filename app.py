@@ -15,6 +15,7 @@ st.set_page_config(page_title=_("vggviz: inside VGG"), page_icon=ICON, layout="w
 language.selector()
 
 LECTURE = [
+    st.Page("pages/lesson.py", title=_("Lesson"), icon=":material/school:"),
     st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),
     st.Page("pages/architecture.py", title=_("Architecture"), icon=":material/view_column:"),
     st.Page("pages/compare.py", title=_("Compare configurations"), icon=":material/table_chart:"),

@@ -325,7 +325,11 @@ def test_the_lesson_follows_the_slides():
 def test_steps_in_the_url_and_seeds():
     assert lesson.parse_step("1") == 0 and lesson.parse_step(" 9 ") == 8
     for bad in ("0", "10", "-1", "two", "", "٣", "[x](y)"):
-        with pytest.raises(lesson.StepError):
+        with pytest.raises(lesson.LessonError):
             lesson.parse_step(bad)
+    assert lesson.parse_seed("12345") == 12345
+    for bad in ("-3", "x", "99999999999", "１"):
+        with pytest.raises(lesson.LessonError):
+            lesson.parse_seed(bad)
     assert lesson.exercise_seed(5, 2, 0) == lesson.exercise_seed(5, 2, 0)
     assert len({lesson.exercise_seed(5, step, draw) for step in range(9) for draw in range(20)}) == 180

@@ -101,21 +101,35 @@ STEPS: tuple[Step, ...] = (
 )
 
 
-class StepError(TranslatableError):
-    """A step number that is not one of the lesson's (a hand-edited ``?step=``)."""
+class LessonError(TranslatableError):
+    """A hand-edited ``?step=`` or ``?seed=`` that the lesson cannot use."""
 
-    MESSAGES = {"no_step": N_("There is no step “{value}” in this lesson: its steps are 1 to {last}.")}
+    MESSAGES = {
+        "no_step": N_("There is no step “{value}” in this lesson: its steps are 1 to {last}."),
+        "no_seed": N_("“{value}” is not a seed (a whole number below {limit}); the numbers are drawn at random."),
+    }
+
+
+SEED_LIMIT = 2**31
 
 
 def parse_step(value: str | int | None) -> int:
-    """``?step=N`` (1-based, as shown) -> the step's index; StepError when there is no such step."""
+    """``?step=N`` (1-based, as shown) -> the step's index; LessonError when there is no such step."""
     typed = str(value).strip()
     if not (typed.isascii() and typed.isdigit() and 1 <= int(typed) <= len(STEPS)):
-        raise StepError("no_step", value=text.markdown(typed[:20]), last=len(STEPS))
+        raise LessonError("no_step", value=text.markdown(typed[:20]), last=len(STEPS))
     return int(typed) - 1
+
+
+def parse_seed(value: str | int) -> int:
+    """``?seed=N``: a teacher's seed, so that the whole class gets the same numbers."""
+    typed = str(value).strip()
+    if not (typed.isascii() and typed.isdigit() and int(typed) < SEED_LIMIT):
+        raise LessonError("no_seed", value=text.markdown(typed[:20]), limit=SEED_LIMIT)
+    return int(typed)
 
 
 def exercise_seed(student: int | str, step: int, draw: int) -> int:
     """The seed of a student's ``draw``-th exercise at ``step``: the same for the same student seed (a
     teacher's ``?seed=``), different for every step and every "new numbers"."""
-    return random.Random(f"{student}:{STEPS[step].key}:{draw}").randrange(2**31)
+    return random.Random(f"{student}:{STEPS[step].key}:{draw}").randrange(SEED_LIMIT)
