@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 from helpers import plain
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-LECTURE_PAGES = ["pages/architecture.py", "pages/compare.py", "pages/arithmetic.py", "pages/receptive_field.py"]
+LECTURE_PAGES = ["pages/architecture.py", "pages/compare.py", "pages/arithmetic.py", "pages/receptive_field.py",
+                 "pages/lesson.py"]
 
 
 def run(path: str) -> AppTest:
