@@ -131,7 +131,7 @@ def _feedback(exercise: Exercise, feedback: Feedback) -> None:
         st.markdown("\n".join(f"{i}. {line}" for i, line in enumerate(exercise.solution, 1)))
 
 
-def exercise_panel(index: int) -> Exercise:
+def exercise_panel(index: int) -> None:
     """The step's exercise with this student's numbers: the answer form, the feedback, "new numbers"."""
     step = lesson.STEPS[index]
     draw = st.session_state.get("lesson_draws", {}).get(step.key, 0)
@@ -157,7 +157,6 @@ def exercise_panel(index: int) -> Exercise:
         _feedback(exercise, feedback[exercise.key])
     st.button(_("New numbers"), key=f"lesson_new_{step.key}", on_click=_new_numbers, args=(step.key,),
               icon=":material/casino:")
-    return exercise
 
 
 def _reset_score() -> None:
