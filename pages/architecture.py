@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+from ui import lecture as widgets
 from vggviz.architecture import charts, tables
 from vggviz.architecture.layers import totals
 from vggviz.i18n import _
@@ -21,18 +22,7 @@ cols[1].metric(_("Multiply-accumulates (MACs)"), f"{t.macs / 1e9:.3f} G")
 cols[2].metric(_("Weight layers"), t.weight_layers)
 cols[3].metric(_("Final receptive field"), f"{t.final_rf} px" if t.final_rf else _("uneven"))
 
-all_rows = st.toggle(_("Show ReLU, BN, LRN and dropout rows"), value=False, key="arch_all_rows")
-shown = [r for r in tables.display_rows(rows) if all_rows or r["type"] not in ("relu", "bn", "lrn", "dropout")]
-st.dataframe(
-    shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 720),
-    column_config={
-        "params": st.column_config.NumberColumn(format="localized"),
-        "MACs": st.column_config.NumberColumn(format="localized"),
-        "r": st.column_config.NumberColumn(help=_("receptive field: input pixels one unit sees, per side")),
-        "jump": st.column_config.NumberColumn(help=_("effective stride: input pixels between neighbouring units")),
-        "start": st.column_config.NumberColumn(help=_("centre of unit 0's receptive field (pixel i centred at i)")),
-    },
-)
+widgets.layer_table(rows, key="arch_all_rows")
 st.download_button(
     _("Download the table as CSV"), tables.to_csv(rows),
     file_name=f"{config.name}_{size[0]}x{size[1]}.csv", mime="text/csv", on_click="ignore", key="arch_csv",

@@ -20,6 +20,8 @@ class PageInfo:
 HOME = "pages/home.py"
 SECTIONS: dict[str, tuple[PageInfo, ...]] = {
     N_("The lecture"): (
+        PageInfo("pages/lesson.py", N_("Lesson"), ":material/school:",
+                 N_("Lesson: the slides step by step, with exercises that check themselves")),
         PageInfo(HOME, N_("Home"), ":material/home:"),
         PageInfo("pages/architecture.py", N_("Architecture"), ":material/view_column:",
                  N_("Architecture: the layer table, feature-map sizes, receptive-field growth")),

@@ -7,19 +7,20 @@ import math
 from dataclasses import dataclass
 
 from ..i18n import N_, _
-from .layers import SPATIAL, Layer, LayerError
+from .layers import SPATIAL, Layer, LayerError, conv_output_size
 
 
 @dataclass(frozen=True)
 class StackComparison:
-    """n stacked 3x3 convs vs one (2n+1)x(2n+1) conv, C channels in and out, biases ignored as on the slides."""
+    """n stacked 3x3 convs vs one (2n+1)x(2n+1) conv, C channels in and out; biases ignored as on the
+    slides unless asked for (one per output channel of each conv)."""
 
     n: int
     channels: int
     fmap: tuple[int, int]
     rf: int  # both see (2n+1) x (2n+1) pixels
-    stacked_params: int  # n * 3*3*C*C
-    single_params: int  # (2n+1)^2 * C*C
+    stacked_params: int  # n * 3*3*C*C (+ n*C biases)
+    single_params: int  # (2n+1)^2 * C*C (+ C biases)
     stacked_macs: int  # per output map of fmap size (stride 1, 'same' padding)
     single_macs: int
     stacked_nonlinearities: int
@@ -31,15 +32,19 @@ class StackComparison:
         return 1 - self.stacked_params / self.single_params
 
 
-def stack_vs_single(n: int, channels: int, fmap: tuple[int, int] = (56, 56)) -> StackComparison:
+def stack_vs_single(
+    n: int, channels: int, fmap: tuple[int, int] = (56, 56), bias: bool = False,
+) -> StackComparison:
     if n < 1 or channels < 1 or min(fmap) < 1:
         raise LayerError("not_positive")
     k = 2 * n + 1
     pixels = fmap[0] * fmap[1]
     stacked = n * 9 * channels * channels
     single = k * k * channels * channels
+    biases = channels if bias else 0
     return StackComparison(
-        n=n, channels=channels, fmap=fmap, rf=k, stacked_params=stacked, single_params=single,
+        n=n, channels=channels, fmap=fmap, rf=k,
+        stacked_params=stacked + n * biases, single_params=single + biases,
         stacked_macs=stacked * pixels, single_macs=single * pixels, stacked_nonlinearities=n,
     )
 
@@ -101,12 +106,15 @@ def output_size_formula(row: Layer, axis: int = 1) -> str:
             return _("adaptive average pool: {size_in} → {size_out} (uneven windows)", size_in=size_in,
                      size_out=size_out)
         return _("{type}: shape unchanged", type=row.type)
-    num = size_in - row.kernel + 2 * row.padding
-    floor = "⌊" if num % row.stride else ""
-    close = "⌋" if num % row.stride else ""
-    return (
-        f"out = {floor}({size_in} − {row.kernel} + 2·{row.padding}) / {row.stride}{close} + 1 = {size_out}"
-    )
+    return size_formula(size_in, row.kernel, row.stride, row.padding)
+
+
+def size_formula(size_in: int, kernel: int, stride: int, padding: int) -> str:
+    """out = (in − F + 2P)/S + 1 with these numbers, the division in floor brackets when it is not exact."""
+    num = size_in - kernel + 2 * padding
+    floor, close = ("⌊", "⌋") if num % stride else ("", "")
+    out = conv_output_size(size_in, kernel, stride, padding)
+    return f"out = {floor}({size_in} − {kernel} + 2·{padding}) / {stride}{close} + 1 = {out}"
 
 
 def rf_formula(row: Layer) -> str:
