@@ -34,7 +34,16 @@ def through_app_py(monkeypatch):
     monkeypatch.setattr(app_test, "PagesManager", AppNavigation)
 
 
+@pytest.fixture(autouse=True)
+def speaks_english_afterwards():
+    yield
+    i18n.set_language(i18n.DEFAULT)
+
+
 def open_lesson(lang: str, **query: str) -> AppTest:
+    # AppTest reads a widget's state in this thread through its format_func, which translates: speak the
+    # session's language here too.
+    i18n.set_language(lang)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params.update({"lang": lang, "seed": str(SEED), **query})
     at.run()

@@ -67,11 +67,17 @@ def stack_comparison(key: str = "stack", n: int = 3) -> None:
                  "{single}.", saving=cmp.saving, stacked=cmp.stacked_nonlinearities, single=cmp.single_nonlinearities))
 
 
+def _configuration(rows: list[Layer]) -> tuple[str, ...]:
+    """What a layer choice depends on: the configuration's layers (not the input size, which only changes
+    whether an uneven average pool has a single receptive field)."""
+    return tuple(r.name for r in rows if r.type in SPATIAL)
+
+
 def layer_picker(rows: list[Layer], label: str, key: str, default: str) -> str:
-    """A conv or pool layer (with a single receptive field) of the table; the default follows the table."""
+    """A conv or pool layer (with a single receptive field) of the table; the default follows the configuration."""
     names = [r.name for r in rows if r.type in SPATIAL and r.kernel is not None]
     return dependent.widget(st.selectbox, label, names, key=key, default=default if default in names else names[0],
-                            depends_on=tuple(names))
+                            depends_on=_configuration(rows))
 
 
 def topdown(rows: list[Layer], config: str, key: str = "topdown_layer") -> str:
@@ -122,7 +128,8 @@ def unit_box(rows: list[Layer], size: tuple[int, int], key: str = "rf") -> tuple
     with left:
         names = [r.name for r in choices]
         layer = dependent.widget(st.selectbox, _("Layer"), names, key=f"{key}_layer",
-                                 default="conv3_1" if "conv3_1" in names else names[0], depends_on=tuple(names))
+                                 default="conv3_1" if "conv3_1" in names else names[0],
+                                 depends_on=_configuration(rows))
         row = next(r for r in choices if r.name == layer)
         _channels, out_h, out_w = row.out_shape
         # A new layer starts at its centre unit, and so does a new input size unless the user moved the unit.
