@@ -33,6 +33,11 @@ def imagenet_classes() -> list[str]:
     return list(_IMAGENET.meta["categories"])
 
 
+def unnamed_classes(n: int) -> list[str]:
+    """The names a checkpoint's classes get when no class_indices.json names them."""
+    return [f"class {i}" for i in range(n)]
+
+
 def transform(kind: str):
     """PIL image -> normalised float tensor (3, 224, 224)."""
     if kind == "imagenet":
@@ -122,7 +127,7 @@ def load_model(
         model = build_model(arch.config, head=arch.head, hidden=arch.hidden, num_classes=arch.num_classes, seed=None)
         model.load_state_dict(state, strict=True)
         names = (read_class_names(classes, arch.num_classes) if classes is not None
-                 else [f"class {i}" for i in range(arch.num_classes)])
+                 else unnamed_classes(arch.num_classes))
         lm = LoadedModel(model, arch.config, f"checkpoint:{name}", names,
                          "lecture" if arch.lecture else "imagenet", dev)
     else:
@@ -208,6 +213,12 @@ def _forward(lm: LoadedModel, x: torch.Tensor, features: bool, compact: bool = T
         if features:
             return dict((lm.compact_extractor if compact else lm.extractor)(x))
         return {extraction.LOGITS: lm.model(x)}
+
+
+def logits(lm: LoadedModel, x: torch.Tensor) -> torch.Tensor:
+    """The float32 logits of a batch of preprocessed inputs (N, 3, H, W), on the model's device: one pass
+    under the model's forward lock, in its dtype and memory layout."""
+    return _forward(lm, x, features=False)[extraction.LOGITS].float()
 
 
 def model_view(result: Result) -> np.ndarray:
