@@ -25,5 +25,6 @@ PHOTO = [
     st.Page("pages/predict.py", title=_("Predict"), icon=":material/image_search:"),
     st.Page("pages/feature_maps.py", title=_("Feature maps"), icon=":material/grid_view:"),
     st.Page("pages/attributions.py", title=_("Attributions"), icon=":material/local_fire_department:"),
+    st.Page("pages/evaluate.py", title=_("Evaluate a folder"), icon=":material/fact_check:"),
 ]
 st.navigation({_("The lecture"): LECTURE, _("A photo through VGG"): PHOTO}).run()

@@ -63,6 +63,7 @@ class Prediction:
 class Evaluation:
     name: str
     classes: list[str]  # the model's classes that have a folder or were predicted, in the model's order
+    indices: list[int]  # their indices among the model's classes
     predictions: list[Prediction]
     skipped: list[Skipped]
     metrics: metrics.Metrics
@@ -133,4 +134,4 @@ def _result(lm: LoadedModel, name: str, files: list[str], found: list, with_fold
     predicted = np.array([p.predicted for p in predictions])
     top5 = np.array([p.top5 for p in predictions])
     figures = metrics.summarise(true, predicted, top5, names, len(lm.classes))
-    return Evaluation(name, names, predictions, skipped, figures, preprocess, seconds)
+    return Evaluation(name, names, shown, predictions, skipped, figures, preprocess, seconds)
