@@ -293,3 +293,54 @@ def test_cli_bad_input_exits_2_with_one_line(checkpoint, few, args, words):
     out = vggviz(*args, "--weights", checkpoint[0], "--classes", checkpoint[1], cwd=few)
     assert out.returncode == 2 and out.stdout == "" and out.stderr.count("\n") == 1, out.stderr
     assert words in out.stderr and "Traceback" not in out.stderr
+
+
+# --- the page's computations ----------------------------------------------------------------------
+
+def test_why_gives_gradcam_for_the_true_and_the_predicted_class(lm, checkpoint):
+    """Both maps equal captum's LayerGradCam called here on torchvision's vgg11 with the same weights, at the
+    last conv layer's ReLU, upsampled as captum does; a half-red, half-blue photo gets different maps."""
+    from captum.attr import LayerAttribution, LayerGradCam
+    from PIL import Image
+    from torch import nn
+    from torchvision import models, transforms
+
+    from vggviz.evaluate import why
+
+    image = Image.new("RGB", (64, 64), planted.COLOURS["roses"])
+    image.paste(planted.COLOURS["tulips"], (32, 0, 64, 64))
+    true, predicted = planted.CLASSES.index("roses"), planted.CLASSES.index("tulips")
+    got = why.contrast(lm, image, "lecture", true, predicted)
+    assert got.layer == "conv5_2" and got.seen.shape == (224, 224, 3)
+
+    ref = models.vgg11()
+    ref.classifier = nn.Sequential(nn.Linear(25088, planted.HIDDEN), nn.ReLU(), nn.Dropout(),
+                                   nn.Linear(planted.HIDDEN, planted.HIDDEN), nn.ReLU(), nn.Dropout(),
+                                   nn.Linear(planted.HIDDEN, len(planted.CLASSES)))
+    ref.load_state_dict(torch.load(checkpoint[0], weights_only=True))
+    ref.eval()
+    for m in ref.modules():
+        if isinstance(m, nn.ReLU):
+            m.inplace = False
+    x = transforms.Compose([transforms.Resize((224, 224)), transforms.ToTensor(),
+                            transforms.Normalize((0.5,) * 3, (0.5,) * 3)])(image)[None]
+    for ours, target in ((got.true, true), (got.predicted, predicted)):
+        cam = LayerGradCam(ref, ref.features[19]).attribute(x, target=target, relu_attributions=True)
+        expected = LayerAttribution.interpolate(cam, (224, 224), "bilinear")[0, 0].detach().numpy()
+        np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-6 * float(np.abs(expected).max()))
+    assert not np.allclose(got.true, got.predicted)
+
+
+def test_confusion_chart_draws_counts_or_row_shares_with_names_escaped():
+    from vggviz.evaluate import charts
+
+    confusion = np.array([[3, 1, 0], [0, 0, 0], [2, 0, 2]])
+    names = ["daisy", "<b>roses</b>", "tulips"]
+    counts = charts.confusion_chart(confusion, names).data[0]
+    assert counts.z.tolist() == confusion.tolist() and counts.y[1] == "&lt;b&gt;roses&lt;/b&gt;"
+    shares = charts.confusion_chart(confusion, names, normalised=True)
+    z = np.array(shares.data[0].z, dtype=float)
+    assert z[0].tolist() == [0.75, 0.25, 0] and np.isnan(z[1]).all() and z[2].tolist() == [0.5, 0, 0.5]
+    assert shares.data[0].customdata.tolist() == confusion.tolist()  # hover keeps the counts
+    with i18n.use("zh"):
+        assert charts.confusion_chart(confusion, names).layout.yaxis.title.text == "真实类别（文件夹）"
