@@ -129,3 +129,28 @@ def small(size: int = 64):
 
     return transforms.Compose([transforms.Resize((size, size)), transforms.ToTensor(),
                                transforms.Normalize((0.5,) * 3, (0.5,) * 3)])
+
+
+def peak_mb(pid: int | str = "self") -> float:
+    """A process's peak resident memory (VmHWM), MB. It belongs to the address space, so unlike getrusage's
+    maxrss it is not inherited from the parent through fork and exec (a pytest or bench parent of GBs)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError("no VmHWM")
+
+
+class WorkerPeak:
+    """A progress callback that keeps the largest peak memory of the DataLoader's live workers, MB."""
+
+    def __init__(self) -> None:
+        self.mb = 0.0
+
+    def __call__(self, _progress) -> None:
+        import multiprocessing
+
+        for child in multiprocessing.active_children():
+            try:
+                self.mb = max(self.mb, peak_mb(child.pid))
+            except (OSError, LookupError):  # a worker that has just exited
+                pass
