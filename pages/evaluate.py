@@ -24,10 +24,10 @@ try:
 except EvaluationError as exc:
     st.error(text.markdown(str(exc)))
     st.stop()
-photos = sum(len(files) for files in listing.folders.values())
-st.caption(_("{name}: {photos} files in {folders} class folders", name=text.markdown(name), photos=photos,
+st.caption(_("{name}: {photos} files in {folders} class folders", name=text.markdown(name), photos=listing.files,
              folders=len(listing.folders)))
-preprocess = st.radio(_("Preprocessing of the photos"), list(PREPROCESSING), index=list(PREPROCESSING).index(lm.preprocess),
+preprocess = st.radio(_("Preprocessing of the photos"), list(PREPROCESSING),
+                      index=list(PREPROCESSING).index(lm.preprocess),
                       format_func=lambda k: _(PREPROCESSING[k]), key=f"eval_preprocess_{lm.preprocess}",
                       horizontal=True, help=_("Default: the preprocessing these weights were trained with."))
 evaluation = ev_ui.run(lm, listing, digest, preprocess)

@@ -67,7 +67,9 @@ def reference(root, sd):
 def test_figures_equal_an_independent_imagefolder_evaluation(lm, folder, checkpoint):
     root, expected = folder
     seen = []
-    ev = evaluate(lm, archive.open_path(root), batch_size=8, workers=1, progress=seen.append)
+    listing = archive.open_path(root)
+    assert listing.files == len(expected) and list(listing.folders) == sorted(planted.layout())
+    ev = evaluate(lm, listing, batch_size=8, workers=1, progress=seen.append)
     assert lm.preprocess == "lecture" and ev.preprocess == "lecture"
     assert [p.done for p in seen][-1] == len(expected) and seen[-1].seconds_left == 0
     ref = reference(root / "flower_data" / "val", torch.load(checkpoint[0], weights_only=True))

@@ -109,12 +109,14 @@ def results(lm: LoadedModel, ev: Evaluation, listing_: Listing, digest: str) -> 
     st.caption(_("{seconds:.1f} s · {model}", seconds=ev.seconds, model=text.markdown(lm.describe())))
     if ev.skipped:
         with st.expander(_("Skipped files and why")):
-            st.dataframe({_("Skipped file"): [s.file for s in ev.skipped], _("Why it was skipped"): [str(s.reason) for s in ev.skipped]},
+            st.dataframe({_("Skipped file"): [s.file for s in ev.skipped],
+                          _("Why it was skipped"): [str(s.reason) for s in ev.skipped]},
                          key="eval_skipped", hide_index=True)
     st.subheader(_("Per class"))
-    percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe({_("Class"): [c.name for c in m.per_class], _("Precision"): [c.precision for c in m.per_class],
-                  _("Recall"): [c.recall for c in m.per_class], "F1": [c.f1 for c in m.per_class],
+    percent = st.column_config.NumberColumn(format="%.1f%%")
+    st.dataframe({_("Class"): [c.name for c in m.per_class],
+                  _("Precision"): _percents(c.precision for c in m.per_class),
+                  _("Recall"): _percents(c.recall for c in m.per_class), "F1": _percents(c.f1 for c in m.per_class),
                   _("Support"): [c.support for c in m.per_class]},
                  column_config={_("Precision"): percent, _("Recall"): percent, "F1": percent},
                  key="eval_per_class", hide_index=True)
@@ -129,6 +131,11 @@ def results(lm: LoadedModel, ev: Evaluation, listing_: Listing, digest: str) -> 
     right.download_button(_("Download one row per photo (CSV)"), lambda: report.to_csv(ev), "evaluation.csv",
                           "text/csv", on_click="ignore", key="eval_csv")
     mistakes(lm, ev, listing_, digest)
+
+
+def _percents(values) -> list[float | None]:
+    """Ratios as percentages for the table; None (undefined) stays an empty cell."""
+    return [None if v is None else 100 * v for v in values]
 
 
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
@@ -185,4 +192,5 @@ def _contrast(_lm: LoadedModel, model_key: tuple, digest: str, file: str, prepro
               predicted: int, _listing: Listing) -> tuple[tuple[bytes, bytes], str]:
     with st.spinner(_("Computing Grad-CAM for both classes…")):
         c = why.contrast(_lm, why.photo(_listing, file), preprocess, true, predicted)
-    return tuple(render.png(view.draw(m, c.seen, "blended_heat_map", "positive")) for m in (c.true, c.predicted)), c.layer
+    pictures = tuple(render.png(view.draw(m, c.seen, "blended_heat_map", "positive")) for m in (c.true, c.predicted))
+    return pictures, c.layer

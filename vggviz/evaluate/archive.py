@@ -49,6 +49,10 @@ class Listing:
     folders: dict[str, list[str]]
     skipped: list[Skipped] = field(default_factory=list)
 
+    @property
+    def files(self) -> int:
+        return sum(len(keys) for keys in self.folders.values())
+
 
 def open_path(path: str | Path) -> Listing:
     """A folder, or a zip file, on disk."""
