@@ -244,6 +244,10 @@ class Bench:
                           "value": round(32 / o, 1), "unit": "img/s", "baseline": "bare fp16 forward",
                           "baseline_value": round(32 / b, 1), "ratio": round(o / b, 3), "target": None, "ok": None})
 
+    def evaluate(self) -> None:
+        from bench import evaluate  # its own module: figures of "Evaluate a folder" (vgg11)
+        self.rows += evaluate.figures(self.device, self.repeats)
+
 
 @contextlib.contextmanager
 def _server(env: dict | None = None):
@@ -328,7 +332,7 @@ def _peak_rss_subprocess(sessions: int) -> float:
         return next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
 
 
-FIGURES = ("pipeline", "render", "integrated_gradients", "rerun", "first_paint", "memory", "half")
+FIGURES = ("pipeline", "render", "integrated_gradients", "rerun", "first_paint", "memory", "half", "evaluate")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -360,6 +364,7 @@ def table(rows: list[dict], machine: dict) -> str:
     for r in rows:
         base = f"{r['baseline']}: {r['baseline_value']} {r['unit']}" if r["baseline"] else "—"
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.3f}"
-        target = "—" if r["target"] is None else f"≤ {r['target']} {'✓' if r['ok'] else '✗'}"
+        bound = "≥" if r.get("at_least") else "≤"
+        target = "—" if r["target"] is None else f"{bound} {r['target']} {'✓' if r['ok'] else '✗'}"
         out.append(f"| {r['figure']} | {r['what']} | {r['value']} {r['unit']} | {base} | {ratio} | {target} |")
     return "\n".join(out)

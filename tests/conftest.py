@@ -19,6 +19,16 @@ def torch():
     return torch
 
 
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A test may speak another language in its own thread (AppTest reads widgets through their translated
+    labels in the test's thread); the next test starts in English again."""
+    yield
+    from vggviz import i18n
+
+    i18n.set_language(i18n.DEFAULT)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Write the table of hostile cases tried in this run (issue: hardening) next to the screenshots."""
     import report

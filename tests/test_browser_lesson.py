@@ -12,7 +12,7 @@ from vggviz.architecture import exercises, lesson
 from vggviz.i18n import _
 
 pytestmark = pytest.mark.slow
-expect = pytest.importorskip("playwright.sync_api").expect
+from playwright.sync_api import expect  # noqa: E402 (after test_browser, which fails in CI without it)
 SEED = 11
 
 

@@ -16,7 +16,6 @@ from streamlit.testing.v1 import AppTest
 import report
 from helpers import encode, one_runtime, photo
 
-torch = pytest.importorskip("torch")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PAGES = ["predict.py", "feature_maps.py", "attributions.py"]
 STUDENTS = 8

@@ -14,7 +14,7 @@ from streamlit.runtime.caching import cache_utils
 
 from helpers import encode, photo
 
-torch = pytest.importorskip("torch")
+import torch  # a hard dependency: a broken install fails, never skips
 
 
 # --- the byte-bounded LRU itself ------------------------------------------------------------------

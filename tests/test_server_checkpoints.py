@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from helpers import plain
 
-torch = pytest.importorskip("torch")
+import torch  # a hard dependency: a broken install fails, never skips
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FLOWERS = ["daisy", "dandelion", "roses", "sunflowers", "tulips"]
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from . import i18n
 from .architecture import configs
 from .explain.methods import METHODS as _METHODS
+from .evaluate import default_workers
 from .i18n import _
 
 PROG = "python -m vggviz"
@@ -101,6 +102,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("download", parents=[language], help=_("fetch ImageNet weights into torch hub's cache"))
     p.add_argument("configs", nargs="+", type=_config, metavar="CONFIG")
     p.set_defaults(func=_download)
+
+    # evaluate: a trained VGG on a folder or zip of class folders (vggviz/evaluate)
+    p = sub.add_parser("evaluate", parents=[model_args, language],
+                       help=_("accuracy, per-class figures and confusion matrix on a folder or zip of class folders"))
+    p.add_argument("path", metavar="PATH", help=_("a folder or .zip with one folder of photos per class"))
+    p.add_argument("--batch-size", type=_at_least(1), default=16, metavar="N", help=_("photos per forward pass"))
+    p.add_argument("--workers", type=_at_least(0), default=None, metavar="N",
+                   help=_("processes that decode photos (default {n}; 0: decode in this process)",
+                          n=default_workers()))
+    p.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    p.add_argument("--out", metavar="FILE", help=_("write here instead of to the terminal"))
+    p.set_defaults(func=_evaluate)
     return parser
 
 
@@ -305,6 +318,64 @@ class _ProgressBar:
         if self.drawn:
             print(file=sys.stderr)
             self.drawn = False
+
+
+# --- evaluate ------------------------------------------------------------------------------------
+
+def _at_least(low: int):
+    def parse(value: str) -> int:
+        number = _int(value)
+        if number is None or number < low:
+            raise argparse.ArgumentTypeError(_("must be a whole number of at least {low}, not {value!r}",
+                                               low=low, value=value))
+        return number
+    return parse
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import archive, report
+    from .evaluate.errors import EvaluationError
+    from .evaluate.run import evaluate
+
+    try:
+        listing = archive.open_path(args.path)  # before the model: a wrong path fails fast
+    except EvaluationError as exc:
+        _error(str(exc))
+        return 2
+    lm = _load(args)
+    if lm is None:
+        return 2
+    try:
+        ev = evaluate(lm, listing, preprocess=args.preprocess, batch_size=args.batch_size, workers=args.workers,
+                      progress=_evaluation_progress if sys.stderr.isatty() else None)
+    except EvaluationError as exc:
+        _error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _error(str(EvaluationError("cancelled")))
+        return 130
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    out = {"json": report.to_json, "csv": report.to_csv}.get(args.format, lambda e: report.to_text(e, lm.describe()))(ev)
+    if args.format == "csv":  # the CSV has one row per evaluated photo: say what was left out
+        for skipped in ev.skipped:
+            _error(str(skipped.reason))
+    if args.out is None:
+        sys.stdout.write(out)
+        return 0
+    try:
+        Path(args.out).write_text(out, encoding="utf-8")
+    except OSError as exc:
+        _error(_("{out} could not be written ({reason})", out=args.out, reason=exc.strerror or exc))
+        return 2
+    return 0
+
+
+def _evaluation_progress(p) -> None:
+    left = "?" if p.seconds_left is None else f"{p.seconds_left:.0f}"
+    sys.stderr.write("\r  " + _("{done} of {total} photos, {rate:.1f} photos/s, {left} s left",
+                                 done=p.done, total=p.total, rate=p.images_per_s, left=left) + "   ")
+    sys.stderr.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,6 +46,11 @@ def imagenet_classes() -> list[str]:
     return list(_IMAGENET.meta["categories"])
 
 
+def unnamed_classes(n: int) -> list[str]:
+    """The names a checkpoint's classes get when no class_indices.json names them."""
+    return [f"class {i}" for i in range(n)]
+
+
 def transform(kind: str):
     """PIL image -> normalised float tensor (3, 224, 224)."""
     if kind == "imagenet":
@@ -154,7 +159,7 @@ def load_model(
             notices.append(Text(N_("{name} has torchvision's 1000-class head and came without a class file: "
                                    "its classes are taken to be ImageNet's."), name=name))
         else:
-            names = [f"class {i}" for i in range(arch.num_classes)]
+            names = unnamed_classes(arch.num_classes)
         lm = LoadedModel(model, arch.config, f"checkpoint:{name}", names,
                          "lecture" if arch.lecture else "imagenet", dev)
     else:
@@ -259,6 +264,12 @@ def _forward(lm: LoadedModel, x: torch.Tensor, features: bool, compact: bool = T
         if features:
             return dict((lm.compact_extractor if compact else lm.extractor)(x))
         return {extraction.LOGITS: lm.model(x)}
+
+
+def logits(lm: LoadedModel, x: torch.Tensor) -> torch.Tensor:
+    """The float32 logits of a batch of preprocessed inputs (N, 3, H, W), on the model's device: one pass
+    under the model's forward lock, in its dtype and memory layout."""
+    return _forward(lm, x, features=False)[extraction.LOGITS].float()
 
 
 def model_view(result: Result) -> np.ndarray:
