@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import language
+from ui import language, serving
 from vggviz.i18n import _
 
 language.current()  # before anything is drawn: the page title, navigation and pages speak it
@@ -13,6 +13,7 @@ language.current()  # before anything is drawn: the page title, navigation and p
 ICON = str(Path(__file__).with_name("vggviz") / "assets" / "icon.png")
 st.set_page_config(page_title=_("vggviz: inside VGG"), page_icon=ICON, layout="wide")
 language.selector()
+serving.lost_session_notice()
 
 LECTURE = [
     st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),

@@ -11,6 +11,7 @@ states; file-upload URL requests), uploads files over HTTP as the frontend does,
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import itertools
 import time
@@ -64,17 +65,23 @@ def _widget_ids(message: Message, found: dict[str, str]) -> None:
 class Session:
     """One browser tab's worth of protocol: one session on the server."""
 
-    def __init__(self, url: str, query: str = "", timeout: float = 600.0) -> None:
+    def __init__(self, url: str, query: str = "", timeout: float = 600.0,
+                 cookies: http.cookiejar.CookieJar | None = None, resume: str | None = None) -> None:
+        """``cookies``: the browser's cookie jar, shared by sessions of one "browser" (a load balancer's
+        sticky cookie lives there); ``resume``: the session id to ask for, as the frontend does when it
+        reconnects."""
         self.url, self.query, self.timeout = url.rstrip("/"), query, timeout
-        jar = http.cookiejar.CookieJar()
-        self._http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        self.cookies = http.cookiejar.CookieJar() if cookies is None else cookies
+        self._http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
         with self._http.open(self.url + "/_stcore/health", timeout=30) as response:  # sets the XSRF cookie
             response.read()
-        self.xsrf = next((c.value for c in jar if c.name == XSRF_COOKIE), "")
+        self.xsrf = self.cookie(XSRF_COOKIE) or ""
         ws_url = "ws" + self.url[len("http"):] + "/_stcore/stream"
-        headers = {"Cookie": f"{XSRF_COOKIE}={self.xsrf}"} if self.xsrf else {}
-        self.ws = connect(ws_url, subprotocols=["streamlit", self.xsrf or "placeholder"],
-                          additional_headers=headers, max_size=None, open_timeout=30)
+        jar = "; ".join(f"{c.name}={c.value}" for c in self.cookies)
+        tokens = ["streamlit", self.xsrf or "placeholder", *([resume] if resume else [])]
+        self._closing = contextlib.ExitStack()  # connect() is a context manager (websockets >= 16 insists)
+        self.ws = self._closing.enter_context(connect(ws_url, subprotocols=tokens, max_size=None, open_timeout=30,
+                                                      additional_headers={"Cookie": jar} if jar else {}))
         self.session_id = ""
         self.page_hash = ""
         self.pages: dict[str, str] = {}  # url path name -> page script hash
@@ -82,8 +89,11 @@ class Session:
         self.states: dict[str, WidgetState] = {}  # widget id -> the state this client holds for it
         self._ids = itertools.count()
 
+    def cookie(self, name: str) -> str | None:
+        return next((c.value for c in self.cookies if c.name == name), None)
+
     def close(self) -> None:
-        self.ws.close()
+        self._closing.close()
 
     # --- running the script -----------------------------------------------------------------------
     def rerun(self, page: str | None = None) -> Run:
