@@ -12,7 +12,7 @@ from streamlit.runtime.pages_manager import PagesManager
 PagesManager.uses_pages_directory = False
 
 import ui  # noqa: E402 (after the switch above)
-from ui import language, navigation  # noqa: E402
+from ui import language, navigation, serving  # noqa: E402
 from vggviz.i18n import _
 
 language.current()  # before anything is drawn: the page title, navigation and pages speak it
@@ -22,4 +22,5 @@ ui.keep_shared_choices()
 ICON = str(Path(__file__).with_name("vggviz") / "assets" / "icon.png")
 st.set_page_config(page_title=_("vggviz: inside VGG"), page_icon=ICON, layout="wide")
 language.selector()
+serving.lost_session_notice()
 navigation.navigation().run()

@@ -7,13 +7,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -36,8 +34,10 @@ from vggviz.photo import images, inference, memory, render  # noqa: E402
 from vggviz.explain.attributions import Params, attributor, block_ends, default_batch  # noqa: E402
 
 CONFIG = "vgg16"
-TARGETS = {"pipeline": 1.10, "render": 0.5, "integrated_gradients": 1.10, "gradcam_strip": 1.5, "rerun": 0.1,
-           "memory_5_sessions": 1.2}
+TARGETS = {"pipeline": 1.10, "render": 0.5, "integrated_gradients": 1.10, "gradcam_strip": 1.5,
+           "server_rerun": 0.1, "server_new_session": 0.3, "server_class": 1.2, "server_class_memory": 1.3,
+           "server_rss_200": 1.05}
+CLASS_SIZE = 30
 
 
 def paired(ours: Callable[[], object], base: Callable[[], object], repeats: int, warmup: int = 1) -> tuple[float, float]:
@@ -166,61 +166,54 @@ class Bench:
         self.add("gradcam_strip", *paired(lambda: att.strip(self.x, 3, names), one, self.repeats),
                  "Grad-CAM at the 5 block ends (one forward + one backward, torch hooks)", "1 × bare forward+backward")
 
-    def rerun(self) -> None:
-        """AppTest reruns after display-only changes, every cache warm: the feature-maps page's colour scale
-        and channel, the attributions page's sign (saliency)."""
-        for page, kind, key, values, what in (
-                ("feature_maps", "radio", "fm_scale", ["shared across the layer", "per channel"], "colour scale"),
-                ("feature_maps", "number_input", "fm_channel", [5, 6], "channel"),
-                ("attributions", "selectbox", "sign", ["positive", "absolute_value"], "sign")):
-            self._rerun(page, kind, key, values, what)
+    def server(self) -> None:
+        """The real server (``bench.server``): display-only reruns, new sessions on cached pages, a class of
+        30 opening Predict at once, and memory over 200 reruns."""
+        from bench import server as srv
 
-    def _rerun(self, page: str, kind: str, key: str, values: list, what: str) -> None:
-        from unittest import mock
+        forward = timed(self.bare_forward(), max(self.repeats, 5))  # the servers below are not running yet
+        base = "bare forward"
+        with srv.Server(srv.DEFAULTS) as s:
+            self.add("server_rerun_defaults", srv.display_rerun_cpu(s), forward,
+                     "server CPU per display-only rerun (feature maps, colour scale), Streamlit's defaults", base)
+            self.add("server_new_session_defaults", srv.new_session_cpu(s, "feature_maps"), forward,
+                     "server CPU for a new session on Feature maps, results cached, Streamlit's defaults", base)
+        with srv.Server() as s:
+            self.add("server_rerun", srv.display_rerun_cpu(s), forward,
+                     "server CPU per display-only rerun (feature maps, colour scale)", base)
+            for page in ("predict", "feature_maps", "attributions"):
+                self.add("server_new_session", srv.new_session_cpu(s, page), forward,
+                         f"server CPU for a new session on {page}, results cached", base)
+            after_10, after_200 = srv.rss_drift(s)
+            self.add("server_rss_200", after_200, after_10, "server RSS after 200 display-only reruns",
+                     "after 10", unit="MB")
+        self.class_of(CLASS_SIZE, forward)
 
-        from streamlit.runtime.scriptrunner.script_cache import ScriptCache
-        from streamlit.testing.v1 import AppTest
+    def class_of(self, students: int, forward: float) -> None:
+        """``students`` sessions open Predict with as many different photos at once, on a fresh server; and
+        one student alone on another fresh server, for the memory ratio."""
+        from bench import server as srv
 
-        # A server compiles each page once (its ScriptCache); AppTest makes a new cache on every run and so
-        # re-parses and recompiles the page each time (the attributions page: 0.14 -> 0.09 of a forward). Give it
-        # one cache, as the server has, so that the figure measures the rerun and not the compiler.
-        shared = ScriptCache()
-        with mock.patch("streamlit.testing.v1.app_test.ScriptCache", lambda: shared), \
-                mock.patch("streamlit.testing.v1.local_script_runner.ScriptCache", lambda: shared):
-            at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=600)
-            at.session_state["config"], at.session_state["weights"] = "D", "random"
-            at.session_state["device"] = self.device.type
-            at.run()
+        sys.path.insert(0, str(ROOT / "tests"))
+        from helpers import encode, photo
 
-            def widget():
-                return getattr(at, kind)(key=key)
-            for v in values:  # warm every display choice once
-                widget().set_value(v).run()
-            assert not at.exception, at.exception
-            i = [0]
-
-            def run():
-                i[0] += 1
-                widget().set_value(values[i[0] % 2]).run()
-            self.add("rerun", *paired(run, self.bare_forward(), max(self.repeats, 15)),
-                     f"AppTest rerun of {page}.py, {what} changed", "bare forward")
+        photos = [encode(photo(i), "JPEG", quality=90) for i in range(students)]
+        with srv.Server() as s:
+            srv.class_opens_predict(s, photos[:1])
+            one = s.peak()
+        with srv.Server() as s:
+            elapsed, _ = srv.class_opens_predict(s, photos)
+            many = s.peak()
+        self.add("server_class", elapsed, students * forward,
+                 f"{students} sessions open Predict with {students} different photos at once: until the last "
+                 "has its predictions", f"{students} × bare forward", unit="s")
+        self.add("server_class_memory", many, one, f"server peak RSS, {students} sessions", "one session",
+                 unit="MB")
 
     def first_paint(self) -> None:
         self.rows.append({"figure": "first_paint", "what": "streamlit run app.py → home page visible in Chromium",
                           "value": round(first_paint(), 2), "unit": "s", "baseline": None, "baseline_value": None,
                           "ratio": None, "target": None, "ok": None})
-
-    def memory(self) -> None:
-        one = _peak_rss_subprocess(1)
-        five = _peak_rss_subprocess(5)
-        self.rows.append({"figure": "memory_one_session", "what": "peak RSS: one vgg16, one photo, all its maps",
-                          "value": round(one, 1), "unit": "MB", "baseline": None, "baseline_value": None,
-                          "ratio": None, "target": None, "ok": None})
-        ratio = five / one
-        self.rows.append({"figure": "memory_5_sessions", "what": "peak RSS: 5 concurrent sessions, 5 photos",
-                          "value": round(five, 1), "unit": "MB", "baseline": "one session", "baseline_value": round(one, 1),
-                          "ratio": round(ratio, 3), "target": TARGETS["memory_5_sessions"],
-                          "ok": ratio <= TARGETS["memory_5_sessions"]})
 
     def half(self) -> None:
         if self.device.type != "cuda":
@@ -249,32 +242,6 @@ class Bench:
         self.rows += evaluate.figures(self.device, self.repeats)
 
 
-@contextlib.contextmanager
-def _server(env: dict | None = None):
-    """`streamlit run app.py` on a free port of 127.0.0.1; yields (url, process) once it answers."""
-    import socket
-    import urllib.request
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield url, proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def _chromium(p):
     return p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
 
@@ -283,56 +250,20 @@ def first_paint() -> float:
     """Seconds from launching `streamlit run app.py` to the home page's title visible in Chromium."""
     from playwright.sync_api import sync_playwright
 
+    from bench.server import Server
+
     start = time.perf_counter()
-    with _server() as (url, _), sync_playwright() as p:
+    with Server() as server, sync_playwright() as p:
         browser = _chromium(p)
         page = browser.new_page()
-        page.goto(f"{url}/")
+        page.goto(f"{server.url}/?lang=en")
         page.get_by_role("heading", name="Inside VGG").wait_for(timeout=60_000)
         elapsed = time.perf_counter() - start
         browser.close()
     return elapsed
 
 
-def _peak_rss_subprocess(sessions: int) -> float:
-    """Peak resident memory (MB) of a fresh `streamlit run app.py` server while ``sessions`` browser pages
-    each upload their own photo to the feature-maps page at the same time (vgg16, untrained weights)."""
-    import tempfile
-
-    from playwright.sync_api import sync_playwright
-
-    sys.path.insert(0, str(ROOT / "tests"))
-    from helpers import encode, photo
-
-    home = tempfile.mkdtemp()
-    photos = []
-    for i in range(sessions):
-        path = Path(home) / f"photo{i}.png"
-        path.write_bytes(encode(photo(i)))
-        photos.append(path)
-    with _server(dict(os.environ, TORCH_HOME=home)) as (url, proc), sync_playwright() as p:
-        browser = _chromium(p)
-        pages = [browser.new_page() for _ in range(sessions)]
-        for page in pages:
-            page.set_default_timeout(600_000)
-            page.goto(f"{url}/")
-            page.get_by_role("heading", name="Inside VGG").wait_for()
-            page.locator('[data-testid="stSidebarNav"]').get_by_text("Feature maps", exact=True).click()
-            page.get_by_text("One channel, enlarged").wait_for()
-            page.get_by_text("Upload", exact=True).click()
-            page.locator('input[type="file"]').first.wait_for(state="attached")
-        for page, path in zip(pages, photos):  # all at once, like a class told "now upload yours"
-            page.locator('input[type="file"]').first.set_input_files(str(path))
-        for page, path in zip(pages, photos):
-            page.get_by_text(f"{path.name}").first.wait_for(state="attached")
-            page.wait_for_timeout(500)
-            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
-        browser.close()
-        status = Path(f"/proc/{proc.pid}/status").read_text()
-        return next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
-
-
-FIGURES = ("pipeline", "render", "integrated_gradients", "rerun", "first_paint", "memory", "half", "evaluate")
+FIGURES = ("pipeline", "render", "integrated_gradients", "server", "first_paint", "half", "evaluate")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,146 @@
+"""Serving a class: the settings the real server runs with, and several replicas behind HAProxy
+(deploy/haproxy.cfg, deploy/serve.py) on this machine's loopback, driven by clients of Streamlit's own
+protocol (bench/client.py): sessions spread, stay on their replica (uploads are HTTP requests that only
+the session's replica can take), and a replica that stops loses only its own sessions, which come back
+on another replica with a message."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from bench.client import FINISHED, Session
+from deploy import serve
+from helpers import encode, free_port, photo
+
+ROOT = Path(__file__).resolve().parents[1]
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+COOKIE = "vggviz_replica"  # deploy/haproxy.cfg
+
+
+OPTIONS = ("server.fileWatcherType", "runner.postScriptGC", "server.maxUploadSize", "server.enableXsrfProtection")
+
+
+def effective_config() -> dict:
+    """The options `streamlit run app.py` in the repository runs with, read by Streamlit's own loader (the one
+    its bootstrap calls) in a fresh process with an empty home folder."""
+    code = ("import json; from streamlit import config; config.get_config_options(force_reparse=True); "
+            f"print(json.dumps({{o: config.get_option(o) for o in {OPTIONS!r}}}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env=dict(os.environ, HOME=tempfile.mkdtemp())).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_the_server_runs_with_the_shipped_settings():
+    """A later edit (or a forgotten flag) cannot silently turn the file watcher or the post-script GC back on:
+    both cost a forward pass's worth of server CPU per rerun (README, Serving a class)."""
+    shipped = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    config = effective_config()
+    assert shipped["server"]["fileWatcherType"] == config["server.fileWatcherType"] == "none"
+    assert shipped["runner"]["postScriptGC"] is config["runner.postScriptGC"] is False
+    assert config["server.maxUploadSize"] <= 50
+    assert config["server.enableXsrfProtection"] is True
+
+
+@pytest.fixture(scope="module")
+def balanced(tmp_path_factory):
+    """Two replicas (r1, r2) and HAProxy in front of them; yields (balancer url, {name: replica process})."""
+    if not os.path.exists(HAPROXY):
+        if os.environ.get("CI"):
+            pytest.fail(f"no HAProxy at {HAPROXY}: .ci/run installs it (apt-get install haproxy)")
+        pytest.skip(f"no HAProxy at {HAPROXY} (apt-get install haproxy)")
+    folder = tmp_path_factory.mktemp("serve")
+    env = dict(os.environ, TORCH_HOME=str(folder))  # no weights: untrained, as everywhere in the tests
+    ports = {"r1": free_port(), "r2": free_port()}
+    logs = {name: open(folder / f"{name}.log", "w") for name in ports}
+    replicas = {name: serve.start_replica(port, 1, env, logs[name]) for name, port in ports.items()}
+    bind = f"127.0.0.1:{free_port()}"
+    balancer_log = open(folder / "haproxy.log", "w")
+    balancer = None
+    try:
+        for port in ports.values():
+            serve.wait_healthy(f"http://127.0.0.1:{port}")
+        config = serve.haproxy_config([(name, f"127.0.0.1:{port}") for name, port in ports.items()])
+        balancer = serve.start_balancer(config, bind, str(folder), balancer_log)
+        serve.wait_healthy(f"http://{bind}")
+        yield f"http://{bind}", replicas
+    finally:
+        for proc in [*replicas.values(), *([balancer] if balancer else [])]:
+            proc.terminate()
+            proc.wait(timeout=30)
+        for log in [*logs.values(), balancer_log]:
+            log.close()
+
+
+def _student(url: str, seed: int) -> Session:
+    """A browser (its own cookie jar) with the feature-maps page open on its own uploaded photo."""
+    s = Session(url, query="lang=en")
+    run = s.rerun(page="feature_maps")
+    assert run.status == FINISHED
+    s.set("photo_source", string_value="Upload")
+    run = s.upload("photo_upload", f"student{seed}.png", encode(photo(seed, (96, 80))))
+    assert run.status == FINISHED and run.of_type("imgs"), "the upload did not reach the session's replica"
+    return s
+
+
+LOST = "lost its session on the server"
+
+
+def _alerts(run) -> list[str]:
+    return [a.body for a in run.of_type("alert")]
+
+
+@pytest.mark.slow
+def test_sessions_spread_stay_on_their_replica_and_survive_another_replica_stopping(balanced):
+    url, replicas = balanced
+    students = [_student(url, i) for i in range(4)]
+    on = {i: s.cookie(COOKIE) for i, s in enumerate(students)}
+    assert set(on.values()) == {"r1", "r2"}, f"sessions did not spread: {on}"
+
+    # The same browser connecting again (a second tab) goes back to its replica.
+    again = Session(url, query="lang=en", cookies=students[0].cookies)
+    run = again.rerun(page="home")
+    assert again.cookie(COOKIE) == on[0] and not any(LOST in a for a in _alerts(run))
+    again.close()
+    # A browser that reconnects to the replica holding its session gets that session back, silently.
+    resumed = Session(url, query="lang=en", cookies=students[1].cookies, resume=students[1].session_id)
+    run = resumed.rerun(page="feature_maps")
+    assert resumed.session_id == students[1].session_id and not any(LOST in a for a in _alerts(run))
+    students[1].close()
+    students[1] = resumed
+
+    replicas["r1"].terminate()
+    replicas["r1"].wait(timeout=30)
+    for i, s in enumerate(students):
+        if on[i] == "r2":  # untouched: the next rerun works on the same session
+            assert s.set("fm_relu", bool_value=False).status == FINISHED
+        else:  # its replica is gone: the websocket is closed
+            with pytest.raises(ConnectionClosed):
+                s.set("fm_relu", bool_value=False)
+            # The browser reconnects, asking for its session, and lands on r2 in a fresh one that says so.
+            back = Session(url, query="lang=en", cookies=s.cookies, resume=s.session_id)
+            run = back.rerun(page="feature_maps")
+            assert run.status == FINISHED
+            assert back.cookie(COOKIE) == "r2" and back.session_id != s.session_id
+            assert any(LOST in a for a in _alerts(run)), _alerts(run)
+            back.close()
+    for s in students:
+        s.close()
+
+
+def test_requested_session_is_the_third_protocol_entry():
+    from ui.serving import requested_session
+
+    assert requested_session("streamlit, 2|ab|cd|1, 7f3c-11") == "7f3c-11"
+    assert requested_session("streamlit, 2|ab|cd|1") is None  # a first visit asks for no session
+    assert requested_session("streamlit, , ") is None
+    assert requested_session(None) is None
