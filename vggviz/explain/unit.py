@@ -24,7 +24,10 @@ import torch
 from ..architecture.layers import Layer, layer_table
 from ..architecture.lecture import Box, unit_box
 from ..photo.inference import LAYOUT, LoadedModel, Result, input_tensor
+from ..i18n import N_
 from .picking import PickError, check_channel, check_unit, find_layer
+
+RGB = (N_("red (R)"), N_("green (G)"), N_("blue (B)"))  # conv1_1's input channels, in order
 
 
 @dataclass(frozen=True)
@@ -139,23 +142,33 @@ def _window(maps: np.ndarray, top: int, left: int, k: int) -> np.ndarray:
     return out
 
 
+def _checked(lm: LoadedModel, result: Result, layer: str, channel: int,
+             at: tuple[int, int]) -> tuple[Layer, int, tuple[int, int]]:
+    row = find_layer(_rows(lm, result), layer, lm.config.name, ("conv", "pool"))
+    return row, check_channel(row, channel), check_unit(row, at)
+
+
 def compute(lm: LoadedModel, result: Result, layer: str, channel: int, at: tuple[int, int],
             inputs: np.ndarray | None = None) -> ConvUnit | PoolUnit:
     """Unit ``at`` (row, column) of ``channel`` of conv or pool ``layer`` for ``result``'s photo. ``inputs``:
     the layer's input if already at hand (``layer_input``); otherwise it is computed. Raises PickError."""
-    rows = _rows(lm, result)
-    row = find_layer(rows, layer, lm.config.name, ("conv", "pool"))
-    channel, at = check_channel(row, channel), check_unit(row, at)
+    row, channel, at = _checked(lm, result, layer, channel, at)
     if row.type == "pool":
-        return pool_unit(lm, result, row, channel, at, inputs)
-    return conv_unit(lm, result, row, channel, at, inputs)
+        return _pool_unit(lm, result, row, channel, at, inputs)
+    return _conv_unit(lm, result, row, channel, at, inputs)
 
 
-def conv_unit(lm: LoadedModel, result: Result, row: Layer, channel: int, at: tuple[int, int],
+def conv_unit(lm: LoadedModel, result: Result, layer: str, channel: int, at: tuple[int, int],
               inputs: np.ndarray | None = None) -> ConvUnit:
-    """A checked conv unit's arithmetic; a pool layer has none (PickError)."""
+    """Like ``compute``, for a conv layer only: a pool has no contributions (PickError)."""
+    row, channel, at = _checked(lm, result, layer, channel, at)
     if row.type != "conv":
         raise PickError("pool_contributions", layer=row.name, size=row.kernel)
+    return _conv_unit(lm, result, row, channel, at, inputs)
+
+
+def _conv_unit(lm: LoadedModel, result: Result, row: Layer, channel: int, at: tuple[int, int],
+               inputs: np.ndarray | None) -> ConvUnit:
     inputs = layer_input(lm, result, row.name) if inputs is None else inputs
     conv = lm.model.get_submodule(_spec(lm, row.name).module)
     k, s, p = row.kernel, row.stride, row.padding
@@ -184,9 +197,9 @@ def _batch_norm(lm: LoadedModel, conv: str, channel: int, pre: float) -> BatchNo
     return BatchNormStep(mean, var, float(bn.eps), weight, bias, value)
 
 
-def pool_unit(lm: LoadedModel, result: Result, row: Layer, channel: int, at: tuple[int, int],
-              inputs: np.ndarray | None = None) -> PoolUnit:
-    """A checked max-pool unit: its window of the rectified map below and the largest value in it."""
+def _pool_unit(lm: LoadedModel, result: Result, row: Layer, channel: int, at: tuple[int, int],
+               inputs: np.ndarray | None) -> PoolUnit:
+    """A max-pool unit: its window of the rectified map below and the largest value in it."""
     k, s = row.kernel, row.stride
     top, left = at[0] * s, at[1] * s
     if inputs is not None:
