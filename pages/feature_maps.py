@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import models
+from ui import erf as erf_ui, models
 from vggviz.photo import render
 
 st.title("Feature maps")
@@ -30,7 +30,9 @@ alpha = left.slider("Overlay opacity", 0.0, 1.0, 0.6, key="fm_alpha")
 picture, numbers = models.channel_view(result, result_key, layer, int(channel), relu, alpha)
 left.metric("max", f"{numbers['max']:.3g}")
 left.markdown(f"min {numbers['min']:.3g} · mean {numbers['mean']:.3g} · zeros {numbers['zeros']:.0%}")
-right.image(picture, output_format="PNG", caption=f"{layer}, channel {channel}, upsampled over the input the model saw")
+erf_ui.clickable_channel(right, picture, f"{layer}, channel {channel}, upsampled over the input the model saw", layer,
+                        maps.shape[1:])
+erf_ui.unit_panel(lm, result, result_key, layer, int(channel), maps.shape[1:])
 
 with st.expander("Filters: conv1_1's kernels and any layer's weights"):
     f1, f2 = st.columns([1, 2])

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+from ui import erf as erf_ui
 from vggviz.photo import images
 from vggviz.architecture import lecture
 from vggviz.architecture.layers import SPATIAL
@@ -42,3 +43,5 @@ with right:
         st.image(images.draw_receptive_field(resized, full, clipped),
                  caption=f"The photo resized to the {size[0]}×{size[1]} input; red: the part of the box inside the "
                          "image, dashed yellow: the whole receptive field (grey: padding).")
+
+erf_ui.erf_section(config, size, row, (unit_row, unit_col), picked)

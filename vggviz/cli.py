@@ -395,7 +395,8 @@ def _unit(args: argparse.Namespace) -> int:
             bias=u.bias, n=len(u.contributions), total=u.contributions.sum(), pre=u.pre))
     if u.batch_norm is not None:
         bn = u.batch_norm
-        print(_("batch norm: ({pre:.4g} − {mean:.4g}) / √({var:.4g} + {eps:g}) × {weight:.4g} + {bias:.4g} = {value:.4g}",
+        print(_("batch norm: ({pre:.4g} − {mean:.4g}) / √({var:.4g} + {eps:g}) × {weight:.4g} + {bias:.4g} "
+                "= {value:.4g}",
                 pre=u.pre, mean=bn.mean, var=bn.var, eps=bn.eps, weight=bn.weight, bias=bn.bias, value=bn.value))
     print(_("ReLU: {post:.4g} (the value on the map after ReLU)", post=u.post))
     print(_("largest contributions:"))

@@ -50,11 +50,12 @@ def erf_figure(erf: ERF, photo: np.ndarray | None = None) -> go.Figure:
         if side is not None:
             fig.add_shape(type="rect", **_square(erf.centre, side), line=dict(color=colour, width=2),
                           name=_("{p:.0%} of the ERF: {side:.1f} px", p=fraction, side=side), showlegend=True)
-    h, w = erf.map.shape
-    fig.update_xaxes(range=[min(-0.5, erf.box.left - 1.5), max(w - 0.5, erf.box.right + 1.5)], showgrid=False,
-                     constrain="domain")
-    fig.update_yaxes(range=[max(h - 0.5, erf.box.bottom + 1.5), min(-0.5, erf.box.top - 1.5)], showgrid=False,
-                     scaleanchor="x")
+    # Zoomed on the field (twice its size, at least 48 px) within the photo and the box; double-click: all.
+    (h, w), (cy, cx), half, box = erf.map.shape, erf.centre, max(erf.rf, 24), erf.box
+    left, right = max(cx - half, min(-0.5, box.left - 1.5)), min(cx + half, max(w - 0.5, box.right + 1.5))
+    top, bottom = max(cy - half, min(-0.5, box.top - 1.5)), min(cy + half, max(h - 0.5, box.bottom + 1.5))
+    fig.update_xaxes(range=[left, right], showgrid=False, constrain="domain")
+    fig.update_yaxes(range=[bottom, top], showgrid=False, scaleanchor="x")
     fig.update_layout(
         title=_("Effective receptive field of {layer}, unit ({row}, {col})", layer=erf.layer, row=erf.unit[0],
                 col=erf.unit[1]),
@@ -99,7 +100,8 @@ def profile_chart(erf: ERF) -> go.Figure:
     if side is not None:
         fig.add_vrect(x0=-side / 2, x1=side / 2, fillcolor=SQUARE_COLOURS[0.5], opacity=0.2, line_width=0,
                       annotation_text=_("50 %: {side:.1f} px", side=side), annotation_position="bottom right")
-    fig.update_xaxes(title_text=_("offset from the receptive field's centre (input pixels)"))
+    fig.update_xaxes(title_text=_("offset from the receptive field's centre (input pixels)"),
+                     range=[-max(erf.rf, 16), max(erf.rf, 16)])
     fig.update_yaxes(title_text=_("|∂y/∂x|, scaled to the peak"))
     fig.update_layout(title=_("Cross-section through the unit"), height=_HEIGHT, legend=dict(orientation="h", y=1.12))
     return fig
