@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from ui import erf as erf_ui
+from vggviz import i18n
 from vggviz.photo import images
 from vggviz.architecture import lecture
 from vggviz.architecture.layers import SPATIAL
@@ -44,4 +44,7 @@ with right:
                  caption=f"The photo resized to the {size[0]}×{size[1]} input; red: the part of the box inside the "
                          "image, dashed yellow: the whole receptive field (grey: padding).")
 
-erf_ui.erf_section(config, size, row, (unit_row, unit_col), picked)
+if st.toggle(i18n._("Measure the effective receptive field (loads a model)"), key="erf_on"):
+    from ui import erf as erf_ui  # torch and a model only when asked: the lecture pages stay light
+
+    erf_ui.erf_section(config, size, row, (unit_row, unit_col), picked)

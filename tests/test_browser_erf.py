@@ -42,6 +42,8 @@ def test_erf_charts_render(server, browser):  # noqa: F811
     box = page.locator('[data-testid="stSidebar"]').get_by_label("Input size", exact=True)
     box.fill("96")  # small: every conv layer of vgg16 in a few seconds on a CPU
     box.press("Enter")
+    w.settle()
+    page.get_by_text("Measure the effective receptive field (loads a model)").click()
     expect(page.get_by_text("Effective receptive field of conv3_1, unit (12, 12)")).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_text("Cross-section through the unit")).to_be_visible(timeout=TIMEOUT)
     page.get_by_text("Chart every conv layer (the centre unit of each)").click()

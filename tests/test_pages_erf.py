@@ -57,7 +57,7 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def test_receptive_field_page_shows_the_erf_the_engine_computes(vgg11):
-    at = page("receptive_field.py", input_size="64")
+    at = page("receptive_field.py", input_size="64", erf_on=True)
     assert "Effective receptive field (ERF)" in [h.value for h in at.header]
     assert {c.key for c in at.get("plotly_chart")} >= {"erf_map", "erf_profile", "erf_stack"}
     x = erf.photo_input(images.sample(SAMPLE), "imagenet", (64, 64))
@@ -108,7 +108,7 @@ def test_feature_maps_page_shows_a_units_arithmetic(vgg11, monkeypatch):
 
 
 def test_both_pages_in_chinese():
-    at = page("receptive_field.py", "zh", input_size="64")
+    at = page("receptive_field.py", "zh", input_size="64", erf_on=True)
     assert "有效感受野（ERF）" in [h.value for h in at.header]
     assert "理论感受野 r（像素）" in [m.label for m in at.metric]
     at = page("feature_maps.py", "zh")
