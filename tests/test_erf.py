@@ -8,13 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from helpers import photo
+from helpers import batch_norm_not_identity, photo, torchvision_twin
 from vggviz import i18n
 from vggviz.architecture.layers import layer_table
 from vggviz.architecture.lecture import stack_vs_single
 
 torch = pytest.importorskip("torch")
-from torchvision import models, transforms  # noqa: E402
+from torchvision import transforms  # noqa: E402
 
 from vggviz.architecture.model import build_model  # noqa: E402
 from vggviz.explain import erf  # noqa: E402
@@ -34,14 +34,6 @@ def loaded(model, half: bool = False) -> inference.LoadedModel:
     return lm
 
 
-def torchvision_twin(name: str, model) -> torch.nn.Module:
-    """torchvision's own ``name`` holding ``model``'s weights (made on the meta device: no initialisation)."""
-    with torch.device("meta"):
-        reference = getattr(models, name)()
-    reference.load_state_dict(model.state_dict(), assign=True)
-    return reference.eval()
-
-
 @pytest.fixture(scope="module")
 def vgg11():
     model = build_model("A", seed=4)
@@ -51,14 +43,7 @@ def vgg11():
 @pytest.fixture(scope="module")
 def vgg11_bn():
     model = build_model("A-BN", seed=5)
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for m in model.modules():  # batch-norm statistics and affine weights that are not the identity
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_var.uniform_(0.5, 1.5, generator=gen)
-                m.running_mean.normal_(0, 0.2, generator=gen)
-                m.weight.uniform_(0.5, 1.5, generator=gen)
-                m.bias.normal_(0, 0.2, generator=gen)
+    batch_norm_not_identity(model, 0)
     return loaded(model), torchvision_twin("vgg11_bn", model)
 
 

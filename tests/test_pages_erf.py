@@ -6,9 +6,9 @@ from __future__ import annotations
 import pathlib
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from test_pages_inference import fresh  # noqa: F401  (autouse: fresh caches, no weights file)
 from vggviz import i18n
 
 torch = pytest.importorskip("torch")
@@ -17,15 +17,6 @@ from vggviz.photo import images, inference  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SAMPLE = next(iter(images.SAMPLES))  # the photo pickers' default
-
-
-@pytest.fixture(autouse=True)
-def fresh(tmp_path, monkeypatch):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")

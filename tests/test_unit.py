@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import photo
+from helpers import batch_norm_not_identity, photo, torchvision_twin
 from vggviz import i18n
 
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
-from torchvision import models, transforms  # noqa: E402
+from torchvision import transforms  # noqa: E402
 
 from vggviz.architecture.layers import layer_table  # noqa: E402
 from vggviz.architecture.model import build_model  # noqa: E402
@@ -23,26 +23,13 @@ from vggviz.photo import extraction, inference  # noqa: E402
 SIZE = (64, 64)
 
 
-def bn_not_identity(model, seed: int) -> None:
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_var.uniform_(0.5, 1.5, generator=gen)
-                m.running_mean.normal_(0, 0.2, generator=gen)
-                m.weight.uniform_(0.5, 1.5, generator=gen)
-                m.bias.normal_(0, 0.2, generator=gen)
-
-
 def setup(config: str, name: str, seed: int):
     """Our model; torchvision's with the same weights, run over a 64×64 photo with every module's input and
     output recorded (cloned: its ReLUs are in place); and the Result a forward pass gives, its cached maps
     (float16, before ReLU) taken from torchvision's run."""
     model = build_model(config, seed=seed)
-    bn_not_identity(model, seed)
-    with torch.device("meta"):
-        reference = getattr(models, name)()
-    reference.load_state_dict(model.state_dict(), assign=True)
+    batch_norm_not_identity(model, seed)
+    reference = torchvision_twin(name, model)
     lm = inference.LoadedModel(model, model.config, "test", inference.imagenet_classes(), "imagenet",
                                torch.device("cpu"))
     lm = inference.to_device(lm, torch.device("cpu"), False)
