@@ -202,3 +202,20 @@ def test_bad_requests_are_one_translated_sentence(vgg11):
         assert "conv2_1" in str(info.value) and str(info.value) != info.value.MESSAGES["unit"]
     with pytest.raises(PickError):
         erf.noise(0, SIZE)
+
+
+# REFERENCE.md §7: untrained torchvision VGG-16, 8 noise inputs, 224², centre unit after ReLU; sides holding
+# 20 / 50 / 90 / 99 % of the mass, in whole pixels.
+REFERENCE_SIDES = {"conv2_2": (5, 9, 13, 15), "conv3_3": (11, 19, 31, 39)}
+
+
+@pytest.mark.slow
+def test_untrained_vgg16_agrees_with_the_reference_figures():
+    lm = inference.load_model("D", "random")
+    # 96² instead of 224²: both fields lie far from the border there too, so nothing changes but the cost.
+    x = erf.noise(8, (96, 96), seed=0)
+    for layer, sides in REFERENCE_SIDES.items():
+        ours = list(erf.measure(lm, x, layer).mass_sides.values())
+        # Whole pixels round a side up (and a box centred between pixels by one more); ours are exact.
+        for reference, side in zip(sides, ours):
+            assert reference - 3 <= side <= reference + 0.5, (layer, sides, ours)
