@@ -237,6 +237,10 @@ class Bench:
                           "value": round(32 / o, 1), "unit": "img/s", "baseline": "bare fp16 forward",
                           "baseline_value": round(32 / b, 1), "ratio": round(o / b, 3), "target": None, "ok": None})
 
+    def erf(self) -> None:
+        from bench import erf  # its own module: the effective receptive field and one unit (issue 12)
+        erf.figures(self)
+
     def evaluate(self) -> None:
         from bench import evaluate  # its own module: figures of "Evaluate a folder" (vgg11)
         self.rows += evaluate.figures(self.device, self.repeats)
@@ -263,7 +267,7 @@ def first_paint() -> float:
     return elapsed
 
 
-FIGURES = ("pipeline", "render", "integrated_gradients", "server", "first_paint", "half", "evaluate")
+FIGURES = ("pipeline", "render", "integrated_gradients", "server", "first_paint", "half", "evaluate", "erf")
 
 
 def main(argv: list[str] | None = None) -> int:

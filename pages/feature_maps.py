@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import dependent, models
+from ui import erf as erf_ui
 from vggviz.i18n import _
 from vggviz.photo import render
 
@@ -37,9 +38,9 @@ alpha = left.slider(_("Overlay opacity"), 0.0, 1.0, 0.6, key="fm_alpha")
 picture, numbers = models.channel_view(result, result_key, layer, int(channel), relu, alpha)
 left.metric(_("max"), f"{numbers['max']:.3g}")
 left.markdown(_("min {min:.3g} · mean {mean:.3g} · zeros {zeros:.0%}", **numbers))
-right.image(picture, output_format="PNG",
-            caption=_("{layer}, channel {channel}, upsampled over the input the model saw", layer=layer,
-                      channel=channel))
+erf_ui.clickable_channel(right, picture, _("{layer}, channel {channel}, upsampled over the input the model saw",
+                                            layer=layer, channel=channel), layer, maps.shape[1:])
+erf_ui.unit_panel(lm, result, result_key, layer, int(channel), maps.shape[1:])
 
 with st.expander(_("Filters: conv1_1's kernels and any layer's weights"), key="fm_filters"):
     f1, f2 = st.columns([1, 2])

@@ -163,3 +163,30 @@ def one_runtime():
         yield runtime
     finally:
         app_test.Runtime, Runtime._instance = saved_module, saved_instance
+
+
+def batch_norm_not_identity(model, seed: int) -> None:
+    """Give every batch norm of ``model`` running statistics and affine weights that are not the identity
+    (freshly initialised ones would let a test miss a skipped batch norm)."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_var.uniform_(0.5, 1.5, generator=gen)
+                m.running_mean.normal_(0, 0.2, generator=gen)
+                m.weight.uniform_(0.5, 1.5, generator=gen)
+                m.bias.normal_(0, 0.2, generator=gen)
+
+
+def torchvision_twin(name: str, model):
+    """torchvision's own ``name`` (e.g. "vgg11_bn") holding ``model``'s weights, in eval mode; made on the meta
+    device, so nothing is initialised only to be overwritten."""
+    import torch
+    from torchvision import models
+
+    with torch.device("meta"):
+        reference = getattr(models, name)()
+    reference.load_state_dict(model.state_dict(), assign=True)
+    return reference.eval()

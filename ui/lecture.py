@@ -121,8 +121,9 @@ def output_size(rows: list[Layer], layer: str) -> None:
               width=lecture.output_size_formula(row, 2)), language=None)
 
 
-def unit_box(rows: list[Layer], size: tuple[int, int], key: str = "rf") -> tuple[Layer, tuple[int, int]]:
-    """One unit of a layer and the box of input pixels it sees, drawn on a photo; returns the layer and the unit."""
+def unit_box(rows: list[Layer], size: tuple[int, int], key: str = "rf") -> tuple[Layer, tuple[int, int], tuple | None]:
+    """One unit of a layer and the box of input pixels it sees, drawn on a photo; returns the layer, the unit and
+    the photo picked (``ui.photo_picker``'s answer)."""
     choices = [r for r in rows if r.type in SPATIAL and r.rf is not None]
     left, right = st.columns([1, 2])
     with left:
@@ -159,7 +160,7 @@ def unit_box(rows: list[Layer], size: tuple[int, int], key: str = "rf") -> tuple
             st.image(images.draw_receptive_field(resized, full, clipped),
                      caption=_("The photo resized to the {h}×{w} input; red: the part of the box inside the image, "
                                "dashed yellow: the whole receptive field (grey: padding).", h=size[0], w=size[1]))
-    return row, (unit_row, unit_col)
+    return row, (unit_row, unit_col), picked
 
 
 def layer_table(rows: list[Layer], key: str = "arch_all_rows") -> None:

@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json", "csv"), default="text")
     p.add_argument("--out", metavar="FILE", help=_("write here instead of to the terminal"))
     p.set_defaults(func=_evaluate)
+    _erf_and_unit_parsers(sub, model_args, language)  # issue 12
     return parser
 
 
@@ -376,6 +377,143 @@ def _evaluation_progress(p) -> None:
     sys.stderr.write("\r  " + _("{done} of {total} photos, {rate:.1f} photos/s, {left} s left",
                                  done=p.done, total=p.total, rate=p.images_per_s, left=left) + "   ")
     sys.stderr.flush()
+
+
+# --- effective receptive field and one unit's computation (issue 12) ---
+
+DEFAULT_SAMPLES = 8  # noise inputs when neither --image nor --samples is given (REFERENCE.md §7 used 8)
+
+
+def _erf_and_unit_parsers(sub, model_args: argparse.ArgumentParser, language: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("erf", parents=[language], help=_("the effective receptive field of one unit of a conv layer"))
+    p.add_argument("config", type=_config, metavar="CONFIG",
+                   help=_("the configuration: {names}, or a torchvision name ({aliases})",
+                          names=", ".join(configs.NAMES), aliases=", ".join(configs.ALIASES)))
+    p.add_argument("--layer", required=True, help=_("a conv layer, e.g. conv3_3 (taken after its ReLU)"))
+    inputs = p.add_mutually_exclusive_group()
+    inputs.add_argument("--image", metavar="IMAGE", help=_("a photo, preprocessed as the weights expect"))
+    inputs.add_argument("--samples", type=int, metavar="N",
+                        help=_("N Gaussian-noise inputs (the default, N = {n})", n=DEFAULT_SAMPLES))
+    p.add_argument("--unit", type=int, nargs=2, metavar=("ROW", "COL"), help=_("default: the centre unit"))
+    p.add_argument("--weights", default="imagenet", metavar="imagenet|random|PATH",
+                   help=_("the weights of the ERF: imagenet (torch hub's cache), random (untrained) or a checkpoint"))
+    p.add_argument("--seed", type=int, default=0, help=_("seed of the noise inputs (default 0)"))
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    p.add_argument("--out", metavar="erf.npy", help=_("write the map (H×W, the mean over the inputs) here"))
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_erf, classes=None, preprocess=None, half=False)
+
+    p = sub.add_parser("unit", parents=[model_args, language], help=_("the arithmetic behind one unit of a conv layer"))
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--layer", required=True, help=_("a conv layer, e.g. conv1_1"))
+    p.add_argument("--channel", type=int, required=True, metavar="K", help=_("the output channel"))
+    p.add_argument("--at", type=int, nargs=2, required=True, metavar=("ROW", "COL"),
+                   help=_("the unit's row and column on the map"))
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_unit)
+
+
+def _erf(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .explain import erf
+    from .explain.picking import PickError
+    from .i18n import _
+    from .photo.images import ImageError, load_image
+    from .photo.inference import prepare
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() != ".npy":
+        _error(_("--out must end in .npy, not {name!r}", name=out.name))
+        return 2
+    lm = _load(args)
+    if lm is None:
+        return 2
+    try:
+        if args.image is not None:
+            inputs = prepare(load_image(args.image), lm.preprocess).unsqueeze(0)
+        else:
+            size = (configs.DEFAULT_INPUT,) * 2  # what the preprocessing makes of a photo
+            samples = DEFAULT_SAMPLES if args.samples is None else args.samples
+            inputs = erf.noise(samples, size, seed=args.seed)
+        found = erf.measure(lm, inputs, args.layer, args.unit)
+    except (ImageError, PickError) as exc:
+        _error(str(exc))
+        return 2
+    if out is not None:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            np.save(out, found.map)
+        except OSError as exc:
+            _error(_("cannot save the map to {path} ({why})", path=out, why=exc.strerror or exc))
+            return 2
+    if args.format == "json":
+        print(json.dumps(found.record(), indent=2))
+        return 0
+    source = (_("the photo {name}", name=args.image) if args.image is not None
+              else _("noise inputs: {n} (seed {seed})", n=found.samples, seed=args.seed))
+    (h, w), (row, col), box = found.input_size, found.unit, found.box
+    print(_("{layer} of {model}, unit ({row}, {col}), input {h}×{w}, {source}",
+            layer=found.layer, model=lm.describe(), row=row, col=col, h=h, w=w, source=source))
+    print(_("theoretical receptive field: r = {r} px, rows {top}…{bottom}, columns {left}…{right}",
+            r=found.rf, top=box.top, bottom=box.bottom, left=box.left, right=box.right))
+    if found.area_ratio is None:
+        print(_("this unit is inactive for every input (its ReLU gives 0): no gradient reaches the input"))
+    else:
+        print(_("effective receptive field, side of the smallest centred square holding:"))
+        for fraction, side in found.mass_sides.items():
+            print(_("  {p:.0%} of the mass: {side:.1f} px", p=fraction, side=side))
+        print(_("ERF area / RF area ({p:.0%} square over r²): {ratio:.3f}", p=erf.AREA_FRACTION,
+                ratio=found.area_ratio))
+    if out is not None:
+        print(_("map written to {path}", path=out))
+    return 0
+
+
+def _grid(a) -> str:
+    import numpy as np
+
+    return np.array2string(a, precision=3, floatmode="fixed", suppress_small=True, separator=" ",
+                           max_line_width=10_000).replace("\n", "")
+
+
+def _unit(args: argparse.Namespace) -> int:
+    from .explain import unit as units
+    from .explain.picking import PickError
+    from .i18n import _
+
+    lm, result = _load_and_run(args)
+    if result is None:
+        return 2
+    try:
+        u = units.conv_unit(lm, result, args.layer, args.channel, args.at)
+    except PickError as exc:
+        _error(str(exc))
+        return 2
+    if args.format == "json":
+        print(json.dumps(u.record(), indent=2))
+        return 0
+    box = u.rf_box
+    print(_("{layer}, channel {channel}, unit ({row}, {col}) of {model}, photo {name}", layer=u.layer,
+            channel=u.channel, row=u.at[0], col=u.at[1], model=lm.describe(), name=args.image))
+    print(_("receptive field: rows {top}…{bottom}, columns {left}…{right}", top=box.top, bottom=box.bottom,
+            left=box.left, right=box.right))
+    if u.first:
+        for c, colour in enumerate(units.RGB):
+            print(_("{colour}: patch {patch} · kernel {kernel} · sum of products {value:.4g}",
+                    colour=_(colour), patch=_grid(u.patch[c]), kernel=_grid(u.kernel[c]), value=u.contributions[c]))
+    print(_("bias {bias:.4g} + Σ {n} input-channel contributions {total:.4g} = pre-activation {pre:.4g}",
+            bias=u.bias, n=len(u.contributions), total=u.contributions.sum(), pre=u.pre))
+    if u.batch_norm is not None:
+        bn = u.batch_norm
+        print(_("batch norm: ({pre:.4g} − {mean:.4g}) / √({var:.4g} + {eps:g}) × {weight:.4g} + {bias:.4g} "
+                "= {value:.4g}",
+                pre=u.pre, mean=bn.mean, var=bn.var, eps=bn.eps, weight=bn.weight, bias=bn.bias, value=bn.value))
+    print(_("ReLU: {post:.4g} (the value on the map after ReLU)", post=u.post))
+    print(_("largest contributions:"))
+    for i in u.order()[:10]:
+        print(_("  input channel {c}: {value:+.4g}", c=int(i), value=u.contributions[i]))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
