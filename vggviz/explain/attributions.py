@@ -72,6 +72,10 @@ class Attributor:
                   progress: Callable[[float], None] | None = None) -> np.ndarray:
         """The attribution of ``params.method`` for one normalised input (1, 3, H, W): (3, H, W) for pixel
         methods, (H, W) for Grad-CAM (upsampled to the input)."""
+        from .cams import CamParams, cam  # imported here: cams imports this module
+
+        if isinstance(params, CamParams):  # pytorch-grad-cam's family
+            return cam(self, x, params, progress)
         with self.lock, warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Setting (forward, )?backward hooks", UserWarning)
             try:
