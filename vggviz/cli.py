@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .architecture import configs
-from .explain.methods import METHODS as _METHODS
+from .explain.methods import ALL_METHODS as _ALL_METHODS, CAM_METHODS as _CAM_METHODS, FAITHFULNESS_STEPS
+from .i18n import _
 
 
 
@@ -70,16 +71,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("attribute", parents=[model_args], help="a captum attribution map for a photo")
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--method", required=True, choices=list(_METHODS))
+    p.add_argument("--method", required=True, choices=list(_ALL_METHODS))
     p.add_argument("--layer", default=None, help="conv layer for gradcam / guided_gradcam (default: the last)")
     p.add_argument("--target", default="predicted", help="'predicted' or a class index")
     p.add_argument("--steps", type=int, default=32, help="integrated gradients steps")
     p.add_argument("--out", required=True, metavar="FILE.png|FILE.npy")
+    _cam_options(p)
     p.set_defaults(func=_attribute)
 
     p = sub.add_parser("download", help="fetch ImageNet weights into torch hub's cache")
     p.add_argument("configs", nargs="+", type=_config, metavar="CONFIG")
     p.set_defaults(func=_download)
+
+    p = sub.add_parser("metrics", parents=[model_args],
+                       help=_("how faithful a method's map is (deletion, insertion, Average Drop, ROAD), beside a "
+                              "random map and the photo's Sobel edges"))
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--method", required=True, choices=list(_ALL_METHODS))
+    p.add_argument("--layer", default=None, help=_("conv layer for the layer methods (default: the last)"))
+    p.add_argument("--target", default="predicted", help=_("the class to explain: 'predicted' or a class index"))
+    p.add_argument("--steps", type=int, default=FAITHFULNESS_STEPS,
+                   help=_("deletion and insertion steps, at least 2 (default {steps})", steps=FAITHFULNESS_STEPS))
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_metrics)
     return parser
 
 
@@ -191,41 +205,34 @@ def _attribute(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from .explain import attribution_view as view
-    from .explain.attributions import Params, attributor
+    from .explain.attributions import attributor
     from .photo.inference import input_tensor, model_view
 
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".npy"):
         _error(f"--out must end in .png or .npy, not {out.name!r}")
         return 2
-    lm, result = _load_and_run(args)
-    if result is None:
+    explained = _photo_target_layer(args)
+    if explained is None:
         return 2
-    layers = list(result.features)
-    target = int(np.argmax(result.probs)) if args.target == "predicted" else _int(args.target)
-    if target is None or not 0 <= target < len(lm.classes):
-        _error(f"--target must be 'predicted' or a class index 0…{len(lm.classes) - 1}, not {args.target!r}")
-        return 2
-    if args.layer is not None and args.layer not in layers:
-        _error(f"--layer must be a conv layer of {lm.config.name}: {', '.join(layers)}")
-        return 2
+    lm, result, target, layer = explained
     try:
-        params = Params(args.method, target, layer=args.layer or layers[-1], steps=args.steps)
-    except ValueError as exc:
+        params = _attribution_params(args.method, target, layer, args.aug_smooth, args.eigen_smooth, steps=args.steps)
+        attr = attributor(lm).attribute(input_tensor(lm, result), params)
+    except ValueError as exc:  # bad settings, or a layer where the method cannot run
         _error(str(exc))
         return 2
-    attr = attributor(lm).attribute(input_tensor(lm, result), params)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".npy":
             np.save(out, attr)
         else:
-            sign = "positive" if args.method == "gradcam" else "absolute_value"
+            sign = "positive" if args.method == "gradcam" or args.method in _CAM_METHODS else "absolute_value"
             Image.fromarray(view.draw(attr, model_view(result), sign=sign)).save(out)
     except OSError as exc:
         _error(f"cannot write {out} ({exc.strerror or exc})")
         return 2
-    print(f"{_METHODS[args.method]} for {lm.classes[target]} ({target}): {out}")
+    print(f"{_ALL_METHODS[args.method]} for {lm.classes[target]} ({target}): {out}")
     return 0
 
 
@@ -262,6 +269,83 @@ def _progress_bar(p) -> None:
     filled = int(width * (p.fraction or 0))
     sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {p.text()}   ")
     sys.stderr.flush()
+
+
+# --- the CAM family and faithfulness metrics --------------------------------------------------------
+
+def _cam_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--aug-smooth", action="store_true",
+                   help=_("CAM family: average the map over flips and brightness changes (six passes)"))
+    p.add_argument("--eigen-smooth", action="store_true",
+                   help=_("CAM family: first principal component instead of the channel sum"))
+
+
+def _photo_target_layer(args: argparse.Namespace):
+    """The model, its forward pass over ``args.image``, the target class and the conv layer the arguments ask
+    for, or None after printing one line."""
+    import numpy as np
+
+    lm, result = _load_and_run(args)
+    if result is None:
+        return None
+    layers = list(result.features)
+    target = int(np.argmax(result.probs)) if args.target == "predicted" else _int(args.target)
+    if target is None or not 0 <= target < len(lm.classes):
+        _error(f"--target must be 'predicted' or a class index 0…{len(lm.classes) - 1}, not {args.target!r}")
+        return None
+    if args.layer is not None and args.layer not in layers:
+        _error(f"--layer must be a conv layer of {lm.config.name}: {', '.join(layers)}")
+        return None
+    return lm, result, target, args.layer or layers[-1]
+
+
+def _attribution_params(method: str, target: int, layer: str, aug_smooth: bool = False, eigen_smooth: bool = False,
+                        **captum):
+    """captum's Params or grad-cam's CamParams for ``method``; ValueError (translated) for bad settings."""
+    from .explain.attributions import Params
+    from .explain.cams import CamError, CamParams
+
+    if method in _CAM_METHODS:
+        return CamParams(method, target, layer=layer, aug_smooth=aug_smooth, eigen_smooth=eigen_smooth)
+    if aug_smooth or eigen_smooth:
+        raise CamError("smoothing", method=_ALL_METHODS[method], choices=", ".join(_CAM_METHODS))
+    return Params(method, target, layer=layer, **captum)
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    from .explain import faithfulness
+    from .explain.attributions import attributor
+    from .photo.inference import input_tensor
+
+    if args.steps < 2:
+        _error(str(faithfulness.MetricsError("steps", steps=args.steps)))
+        return 2
+    explained = _photo_target_layer(args)
+    if explained is None:
+        return 2
+    lm, result, target, layer = explained
+    x, att = input_tensor(lm, result), attributor(lm)
+    try:
+        attr = att.attribute(x, _attribution_params(args.method, target, layer))
+        scores = faithfulness.evaluate(att, x, attr, target, steps=args.steps)
+    except ValueError as exc:
+        _error(str(exc))
+        return 2
+    report = faithfulness.report(args.method, target, args.steps, scores)
+    if args.format == "json":
+        print(json.dumps(report, indent=2))
+        return 0
+    print(_("{method} for {label} ({target}), {steps} steps", method=_(_ALL_METHODS[args.method]),
+            label=lm.classes[target], target=target, steps=args.steps))
+    for key, label in faithfulness.LABELS.items():
+        others = ", ".join(f"{_(faithfulness.COLUMNS[b])} {_number(report['baselines'][b][key])}"
+                           for b in faithfulness.BASELINES)
+        print(f"  {_(label)}: {_number(report[key])}  ({others})")
+    return 0
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
