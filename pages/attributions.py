@@ -5,10 +5,13 @@ from dataclasses import astuple
 import numpy as np
 import streamlit as st
 
-from ui import models
+from ui import models, trust
 from vggviz.explain import attribution_view as view
 from vggviz import text
-from vggviz.explain.attributions import BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER, Params, block_ends
+from vggviz.explain.attributions import BASELINES, LAYER_METHODS, NEEDS_LAYER, Params, block_ends
+from vggviz.explain.cams import CamParams
+from vggviz.explain.methods import ALL_METHODS, CAM_METHODS, PER_CHANNEL, STRIP_CAMS
+from vggviz.i18n import _
 
 st.title("Attributions")
 lm, result, result_key = models.model_and_photo()
@@ -21,9 +24,11 @@ c1, c2 = st.columns([3, 2])
 target = c1.selectbox("Explain the class", range(len(lm.classes)), index=predicted, key="target",
                       format_func=models.class_labels(lm, result, result_key).__getitem__,
                       help="Type to search. Default: the predicted class.")
-method = c2.selectbox("Method", list(METHODS), format_func=METHODS.get, key="method")
+method = c2.selectbox("Method", list(ALL_METHODS), format_func=lambda m: _(ALL_METHODS[m]), key="method")
 kw = {}
 with st.expander("Method settings", expanded=method in NEEDS_LAYER or method in ("integrated_gradients", "occlusion")):
+    if method in CAM_METHODS:
+        kw = trust.settings(method, lm, convs)
     if method in NEEDS_LAYER:
         kw["layer"] = st.selectbox("Conv layer", convs, index=len(convs) - 1, key="attr_layer")
     if method in ("integrated_gradients", "deeplift"):
@@ -36,10 +41,15 @@ with st.expander("Method settings", expanded=method in NEEDS_LAYER or method in 
     if method == "occlusion":
         kw["window"] = st.slider("Window (px)", 8, 112, 56, key="window")
         kw["stride"] = st.slider("Stride (px)", 4, 112, 28, key="stride")
-    if method not in ("integrated_gradients", "deeplift", "smoothgrad", "occlusion") and method not in NEEDS_LAYER:
+    if method not in ("integrated_gradients", "deeplift", "smoothgrad", "occlusion") and method not in NEEDS_LAYER \
+            and method not in CAM_METHODS:
         st.caption("This method has no settings.")
-params = Params(method, int(target), **kw)
-attr = models.attribution(lm, result, result_key, params)
+if method in CAM_METHODS:
+    params = CamParams(method, int(target), **kw)
+    attr = trust.attribution(lm, result, result_key, params)
+else:
+    params = Params(method, int(target), **kw)
+    attr = models.attribution(lm, result, result_key, params)
 
 # --- how to show it ---
 d1, d2, d3 = st.columns(3)
@@ -55,7 +65,7 @@ except ValueError as exc:  # masked image / alpha scaling with both signs
     left.warning(str(exc))
 else:
     left.image(picture, output_format="PNG", width="stretch",
-               caption=f"{METHODS[method]} for {text.markdown(lm.classes[target])}")
+               caption=f"{ALL_METHODS[method]} for {text.markdown(lm.classes[target])}")
 with right:
     st.image(models.colour_bar_png(sign), output_format="PNG", width="stretch")
     st.caption(f"{'−1 … 0 … +1' if sign == 'all' else '0 … 1'} "
@@ -71,11 +81,13 @@ with right:
 # --- per block ---
 st.subheader("What each block looks at")
 s1, s2 = st.columns([1, 3])
-layer_method = s1.radio("Layer method", list(LAYER_METHODS), format_func=LAYER_METHODS.get, key="strip_method")
+layer_method = s1.radio("Layer method", [*LAYER_METHODS, *STRIP_CAMS], format_func=trust.strip_label,
+                        key="strip_method", help=_("LayerCAM keeps the fine detail of early blocks."))
 layers = s2.multiselect("Conv layers", convs, default=block_ends(lm.model), key="strip_layers")
 if layers:
-    maps = models.strip(lm, result, result_key, int(target), tuple(layers), layer_method)
-    strip_sign = "positive" if layer_method == "gradcam" else "absolute_value"
+    strip = trust.strip if layer_method in STRIP_CAMS else models.strip
+    maps = strip(lm, result, result_key, int(target), tuple(layers), layer_method)
+    strip_sign = "positive" if layer_method == "gradcam" or layer_method in STRIP_CAMS else "absolute_value"
     strip_key = (result_key, int(target), tuple(layers), layer_method)
     pictures = models.strip_pngs(maps, seen, strip_key, strip_sign, outlier)
     for col, name in zip(st.columns(len(layers)), layers):
@@ -84,6 +96,7 @@ if layers:
 # --- sanity check ---
 st.subheader("Sanity check")
 if st.toggle("Randomise the weights layer by layer, from fc8 down to conv1_1", key="sanity",
+             disabled=method in PER_CHANNEL,  # nine more runs of a per-channel method
              help="Adebayo et al., 'Sanity Checks for Saliency Maps', NeurIPS 2018: a map that barely changes "
                   "when the learned weights are destroyed does not explain what the network learned."):
     steps = models.cascade(lm, result, result_key, params)
@@ -95,3 +108,5 @@ if st.toggle("Randomise the weights layer by layer, from fc8 down to conv1_1", k
                                   caption=f"{step.stage}: ρ = {step.rank_correlation:.2f}")
     st.caption("ρ: Spearman rank correlation of |attribution| with the original map. It should fall as more "
                "layers are randomised; a method whose ρ stays high is mostly showing the input, not the model.")
+
+trust.section(lm, result, result_key, attr, attr_key, method, int(target))

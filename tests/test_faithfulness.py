@@ -171,3 +171,18 @@ def test_bad_input_is_one_clear_translated_error(pair, x, steps, sal, code):
     english = str(err.value)
     with i18n.use("zh"):
         assert str(err.value) != english
+
+
+def test_the_photos_shown_at_a_few_steps(pair, x):
+    from vggviz.photo.inference import to_photo
+
+    att = A.attributor(pair[0])
+    sal = np.random.default_rng(1).random((SIZE, SIZE))
+    start, gone = F.photos(att, x, sal, 4, "deletion", [0, 4])
+    np.testing.assert_array_equal(start, to_photo(x[0].numpy(), att.mean, att.std))
+    mean_colour = np.round(np.asarray(att.mean) * 255).astype(np.uint8)
+    assert (gone == mean_colour).all()  # every pixel deleted: the dataset's mean colour
+    blurred, back = F.photos(att, x, sal, 4, "insertion", [0, 4])
+    by_hand = to_photo(gaussian_blur_by_hand(x)[0].numpy(), att.mean, att.std)
+    assert np.abs(blurred.astype(int) - by_hand).max() <= 1  # rounding to uint8
+    np.testing.assert_array_equal(back, start)

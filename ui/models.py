@@ -15,7 +15,9 @@ from vggviz.explain import attribution_view as view
 from vggviz.architecture import charts, configs
 from vggviz.photo import device as devices, memory, render, weights
 from vggviz import text
-from vggviz.explain.attributions import METHODS, Params, attributor, cascading_randomisation
+from vggviz.explain.attributions import Params, attributor, cascading_randomisation
+from vggviz.explain.cams import CamParams
+from vggviz.explain.methods import ALL_METHODS
 from vggviz.photo.checkpoints import CheckpointError
 from vggviz.photo.inference import (
     LoadedModel, Result, first_filters, input_tensor, layer_weights, load_model, model_view, run,
@@ -215,10 +217,10 @@ def _bar(text: str):
 
 
 @st.cache_resource(max_entries=32, ttl=1800, show_spinner=False)
-def attribution(_lm: LoadedModel, _result: Result, result_key: tuple, params: Params):
+def attribution(_lm: LoadedModel, _result: Result, result_key: tuple, params: Params | CamParams):
     """One attribution per (model, photo, preprocessing, method parameters, target): changing only the
     display recomputes nothing. Shows a progress bar while it computes. Treat the array as read-only."""
-    bar, report = _bar(f"{METHODS[params.method]} on {devices.describe(_lm.device)}…")
+    bar, report = _bar(f"{ALL_METHODS[params.method]} on {devices.describe(_lm.device)}…")
     try:
         return attributor(_lm).attribute(input_tensor(_lm, _result), params, report)
     finally:

@@ -229,7 +229,7 @@ def strip(att: Attributor, x: torch.Tensor, target: int, names: Sequence[str], m
     if method not in STRIP_CAMS:
         raise CamError("strip", method=CAM_METHODS.get(method, method), choices=", ".join(STRIP_CAMS))
     for name in names:
-        _check_svd(method, False, name, layer_shape(att, layer_name(att, name, method), x))
+        layer_name(att, name, method)
     _check_target(att.model, target)
     ordered = [n for n in att.layers if n in names]  # grad-cam pairs layers and activations in forward order
     with att.lock:

@@ -93,6 +93,13 @@ def perturbed(x: torch.Tensor, sal: np.ndarray, steps: int, kind: str, ks: Seque
     return torch.where(top, torch.zeros_like(x), x) if kind == "deletion" else torch.where(top, x, blurred(x))
 
 
+def photos(att: Attributor, x: torch.Tensor, attr: np.ndarray, steps: int, kind: str,
+           ks: Sequence[int]) -> list[np.ndarray]:
+    """What the model sees at steps ``ks`` of deletion or insertion of ``attr``: RGB uint8 images."""
+    images = perturbed(x.detach().float(), saliency(attr), steps, kind, ks)
+    return [to_photo(i, att.mean, att.std) for i in images.cpu().numpy()]
+
+
 def times_map(x: torch.Tensor, sal: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
     """The photo (in [0, 1], before normalisation) multiplied by the map scaled to [0, 1], normalised again."""
     m = torch.as_tensor(mean, dtype=x.dtype, device=x.device)[:, None, None]
@@ -270,7 +277,7 @@ def compare(att: Attributor, x: torch.Tensor, target: int, layer: str | None = N
     with att.lock:
         for m in pixel:
             start = time.perf_counter()
-            maps[m] = (att.attribute(x, Params(m, target, layer=layer)), time.perf_counter() - start)
+            maps[m] = (att.attribute(x, Params(m, target, layer=layer), step), time.perf_counter() - start)
             advance()
         if grad_cam:
             found = cams.family(att, x, target, layer, grad_cam, batch, lambda f: step(f * len(grad_cam)), cancel)

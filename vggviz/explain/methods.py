@@ -33,9 +33,9 @@ PER_CHANNEL = ("scorecam", "ablationcam")
 # eigen_smooth replaces the channel sum by the first principal component. Eigen-CAM already is that
 # projection, and HiResCAM's faithfulness guarantee does not hold with it (grad-cam warns on stdout).
 EIGEN_SMOOTH = ("gradcam_plus_plus", "xgradcam", "layercam", "scorecam", "ablationcam")
-# The per-block strip: methods that read every layer from one forward (+ backward), LayerCAM first (it
-# keeps the fine detail of early blocks, Jiang et al. 2021).
-STRIP_CAMS = ("layercam", "gradcam_plus_plus", "xgradcam", "hirescam", "eigencam")
+# The per-block strip: methods that read every layer from one forward and backward, LayerCAM first (it keeps
+# the fine detail of early blocks, Jiang et al. 2021). Not Eigen-CAM: its SVD cannot run at early blocks.
+STRIP_CAMS = ("layercam", "gradcam_plus_plus", "xgradcam", "hirescam")
 # Every attribution method by name: captum's above, then grad-cam's.
 ALL_METHODS = {**METHODS, **CAM_METHODS}
 # Deletion and insertion (vggviz/explain/faithfulness.py): the fraction of pixels changes in this many steps.
