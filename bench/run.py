@@ -197,6 +197,10 @@ class Bench:
             self.add("rerun", *paired(run, self.bare_forward(), max(self.repeats, 15)),
                      f"AppTest rerun of {page}.py, {what} changed", "bare forward")
 
+    def cams(self) -> None:
+        from bench.cams import run  # the CAM family and faithfulness figures live in bench/cams.py
+        run(self)
+
     def first_paint(self) -> None:
         self.rows.append({"figure": "first_paint", "what": "streamlit run app.py → home page visible in Chromium",
                           "value": round(first_paint(), 2), "unit": "s", "baseline": None, "baseline_value": None,
@@ -320,7 +324,7 @@ def _peak_rss_subprocess(sessions: int) -> float:
         return next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
 
 
-FIGURES = ("pipeline", "render", "integrated_gradients", "rerun", "first_paint", "memory", "half")
+FIGURES = ("pipeline", "render", "integrated_gradients", "rerun", "first_paint", "memory", "half", "cams")
 
 
 def main(argv: list[str] | None = None) -> int:

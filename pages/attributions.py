@@ -98,7 +98,8 @@ st.subheader("Sanity check")
 if st.toggle("Randomise the weights layer by layer, from fc8 down to conv1_1", key="sanity",
              disabled=method in PER_CHANNEL,  # nine more runs of a per-channel method
              help="Adebayo et al., 'Sanity Checks for Saliency Maps', NeurIPS 2018: a map that barely changes "
-                  "when the learned weights are destroyed does not explain what the network learned."):
+                  "when the learned weights are destroyed does not explain what the network learned.") \
+        and method not in PER_CHANNEL:
     steps = models.cascade(lm, result, result_key, params)
     cols = st.columns(min(len(steps), 6))
     for i, step in enumerate(steps):

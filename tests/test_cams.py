@@ -152,14 +152,14 @@ def test_estimate_counts_the_batched_forwards(pair, x):
 
 
 @pytest.mark.parametrize("make, code", [
-    (lambda att, x: C.CamParams("magic", 1), "method"),
-    (lambda att, x: C.CamParams("eigencam", 1, eigen_smooth=True), "eigen_smooth"),
-    (lambda att, x: C.CamParams("scorecam", 1, batch=0), "batch"),
-    (lambda att, x: C.cam(att, x, C.CamParams("layercam", 1, layer="fc6")), "layer"),
-    (lambda att, x: C.cam(att, x, C.CamParams("layercam", 1000)), "target"),
-    (lambda att, x: C.strip(att, x, 1, ["conv1_1"], "scorecam"), "strip"),
-    (lambda att, x: C.cam(att, x, C.CamParams("eigencam", 1, layer="conv1_1")), "svd"),
-    (lambda att, x: C.family(att, x, 1, "conv1_1", ["layercam", "eigencam"]), "svd"),
+    (lambda att, image: C.CamParams("magic", 1), "method"),
+    (lambda att, image: C.CamParams("eigencam", 1, eigen_smooth=True), "eigen_smooth"),
+    (lambda att, image: C.CamParams("scorecam", 1, batch=0), "batch"),
+    (lambda att, image: C.cam(att, image, C.CamParams("layercam", 1, layer="fc6")), "layer"),
+    (lambda att, image: C.cam(att, image, C.CamParams("layercam", 1000)), "target"),
+    (lambda att, image: C.strip(att, image, 1, ["conv1_1"], "scorecam"), "strip"),
+    (lambda att, image: C.cam(att, image, C.CamParams("eigencam", 1, layer="conv1_1")), "svd"),
+    (lambda att, image: C.family(att, image, 1, "conv1_1", ["layercam", "eigencam"]), "svd"),
 ])
 def test_bad_input_is_one_clear_translated_error(pair, x, make, code):
     lm, _ = pair

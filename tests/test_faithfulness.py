@@ -140,7 +140,8 @@ def test_the_compare_table_scores_every_method_and_the_baselines(pair, x, target
     calls = []
     rows = F.compare(att, x, target, "conv5_2", ["saliency", "layercam", "eigencam"], steps=2, progress=calls.append)
     assert [r.method for r in rows] == ["saliency", "layercam", "eigencam", "random", "sobel"]
-    alone = F.evaluate(att, x, C.cam(att, x, C.CamParams("layercam", target, layer="conv5_2")), target, 2, road=())
+    alone = F.evaluate(att, x, C.cam(att, x, C.CamParams("layercam", target, layer="conv5_2")), target, 2, road=(),
+                       baselines=["sobel"])
     layercam = rows[1]
     assert layercam.deletion_auc == pytest.approx(alone["map"].deletion_auc, rel=1e-5)
     assert layercam.insertion_auc == pytest.approx(alone["map"].insertion_auc, rel=1e-5)

@@ -11,6 +11,8 @@ cached). The engine's cancel token serves callers outside Streamlit.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import astuple, replace
 
 import numpy as np
@@ -21,7 +23,7 @@ from vggviz.explain import faithfulness, trust_view
 from vggviz.explain.attributions import attributor
 from vggviz.explain.cams import CamError, CamParams, Estimate, estimate, strip as cam_strip
 from vggviz.explain.methods import (
-    ALL_METHODS, CAM_METHODS, EIGEN_SMOOTH, FAITHFULNESS_STEPS, LAYER_METHODS, PER_CHANNEL, STRIP_CAMS,
+    ALL_METHODS, CAM_METHODS, EIGEN_SMOOTH, FAITHFULNESS_STEPS, LAYER_METHODS, PER_CHANNEL,
 )
 from vggviz.i18n import _
 from vggviz.photo import device as devices, memory, render
@@ -114,16 +116,23 @@ def strip(_lm: LoadedModel, _result: Result, result_key: tuple, target: int, lay
 
 # --- can I trust this map? --------------------------------------------------------------------------------
 
-@st.cache_resource(max_entries=8, ttl=1800, show_spinner=False)
-def _scores(_lm: LoadedModel, _result: Result, _attr: np.ndarray, attr_key: tuple, target: int, steps: int,
-            road: tuple[int, ...]) -> dict[str, faithfulness.Scores]:
-    bar, report = models._bar(_("Deleting and inserting pixels…"))
+@contextlib.contextmanager
+def _progress(text: str) -> Iterator[Callable[[float], None]]:
+    """A progress bar while the block runs (its report function), then the freed memory handed back."""
+    bar, report = models._bar(text)
     try:
-        return faithfulness.evaluate(attributor(_lm), input_tensor(_lm, _result), _attr, target, steps, road,
-                                     progress=report)
+        yield report
     finally:
         bar.empty()
         memory.release_free_memory()
+
+
+@st.cache_resource(max_entries=8, ttl=1800, show_spinner=False)
+def _scores(_lm: LoadedModel, _result: Result, _attr: np.ndarray, attr_key: tuple, target: int, steps: int,
+            road: tuple[int, ...]) -> dict[str, faithfulness.Scores]:
+    with _progress(_("Deleting and inserting pixels…")) as report:
+        return faithfulness.evaluate(attributor(_lm), input_tensor(_lm, _result), _attr, target, steps, road,
+                                     progress=report)
 
 
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
@@ -137,13 +146,9 @@ def _steps_pngs(_lm: LoadedModel, _result: Result, _attr: np.ndarray, attr_key: 
 def _compare(_lm: LoadedModel, _result: Result, result_key: tuple, target: int, methods: tuple[str, ...],
              steps: int) -> list[faithfulness.Row]:
     """The compare table, once per model, photo, class, methods and steps."""
-    bar, report = models._bar(_("Computing and scoring every method…"))
-    try:
+    with _progress(_("Computing and scoring every method…")) as report:
         return faithfulness.compare(attributor(_lm), input_tensor(_lm, _result), target, None, methods, steps,
                                     progress=report)
-    finally:
-        bar.empty()
-        memory.release_free_memory()
 
 
 def section(lm: LoadedModel, result: Result, result_key: tuple, attr: np.ndarray, attr_key: tuple,

@@ -94,7 +94,7 @@ def forward_batch(device: torch.device) -> int:
     return 64 if device.type == "cuda" else 16
 
 
-class _Watched(_Counted):
+class Watched(_Counted):
     """The model as grad-cam and the metrics call it: each forward reports progress, stops when the cancel
     token is set (so a long loop ends between two batches), and runs in the model's own dtype while the
     library's arithmetic stays in float32 (its Score-CAM multiplies the input by float32 masks)."""
@@ -194,7 +194,7 @@ def cam(att: Attributor, x: torch.Tensor, params: CamParams, progress: Callable[
     batch = params.batch or forward_batch(x.device)
     expected = _forwards(params.method, shape[0], batch, params.aug_smooth)
     with att.lock:
-        watched = _Watched(att.model, expected, progress, cancel)
+        watched = Watched(att.model, expected, progress, cancel)
         engine = _engine(params.method, watched, [layer], batch)
         try:
             out = engine(_input(x, params.method), [ClassifierOutputTarget(params.target)],
@@ -233,7 +233,7 @@ def strip(att: Attributor, x: torch.Tensor, target: int, names: Sequence[str], m
     _check_target(att.model, target)
     ordered = [n for n in att.layers if n in names]  # grad-cam pairs layers and activations in forward order
     with att.lock:
-        watched = _Watched(att.model, 1, progress, None)
+        watched = Watched(att.model, 1, progress, None)
         engine = _engine(method, watched, [att.layers[n] for n in ordered], 1)
         finish = engine.aggregate_multi_layers  # would average the layers: finish each as a one-layer call does
         engine.aggregate_multi_layers = lambda per_layer: [finish([one]) for one in per_layer]
@@ -270,7 +270,7 @@ def family(att: Attributor, x: torch.Tensor, target: int, layer: str | None, met
     targets = [ClassifierOutputTarget(target)]
     out: dict[str, tuple[np.ndarray, float]] = {}
     with att.lock:
-        watched = _Watched(att.model, expected, progress, cancel)
+        watched = Watched(att.model, expected, progress, cancel)
         engines = [_engine(driver, watched, [module], batch)]
         try:
             xin = _input(x, driver)

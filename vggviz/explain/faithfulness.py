@@ -162,7 +162,7 @@ class _Probe:
     probability y is deletion's first point and insertion's last, and ROAD (which scores the photo again
     for every percentile) gets its logits from here."""
 
-    def __init__(self, forward: cams._Watched, x: torch.Tensor, target: int, batch: int):
+    def __init__(self, forward: cams.Watched, x: torch.Tensor, target: int, batch: int):
         self.forward, self.x, self.target, self.batch = forward, x, target, batch
         with torch.no_grad():
             self.photo_logits = forward(x)
@@ -231,8 +231,7 @@ def evaluate(att: Attributor, x: torch.Tensor, attr: np.ndarray, target: int, st
     maps = {"map": saliency(attr), **{b: _baseline(b, x, att) for b in baselines}}
     batch = batch or cams.forward_batch(x.device)
     with att.lock:
-        watched = cams._Watched(att.model, 1, progress, cancel)
-        watched.expected = 1 + len(maps) * _forwards(steps, road, batch)
+        watched = cams.Watched(att.model, 1 + len(maps) * _forwards(steps, road, batch), progress, cancel)
         probe = _Probe(watched, x, target, batch)
         return {name: _scores(probe, s, att.mean, att.std, steps, road) for name, s in maps.items()}
 
@@ -285,7 +284,7 @@ def compare(att: Attributor, x: torch.Tensor, target: int, layer: str | None = N
             done[0] += len(grad_cam)
         x = x.detach().float()
         maps.update({b: (_baseline(b, x, att), None) for b in BASELINES})
-        probe = _Probe(cams._Watched(att.model, 1, None, cancel), x, target, batch or cams.forward_batch(x.device))
+        probe = _Probe(cams.Watched(att.model, 1, None, cancel), x, target, batch or cams.forward_batch(x.device))
         rows = []
         for name, (attr, seconds) in maps.items():
             s = _scores(probe, saliency(attr), att.mean, att.std, steps, ())
