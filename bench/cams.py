@@ -35,7 +35,7 @@ def run(bench: bench_run.Bench) -> None:
         for _ in range(2 * (steps + 1)):
             one()
     bench.add("deletion_insertion", *bench_run.paired(
-        lambda: faithfulness.evaluate(att, x, sal, target, steps, road=(), baselines=()), bare_single,
+        lambda: faithfulness.evaluate(att, x, "imagenet", sal, target, steps, road=(), baselines=()), bare_single,
         max(1, bench.repeats // 3)),
         f"deletion + insertion, S = {steps}, batches of {cams.forward_batch(bench.device)}",
         f"{2 * (steps + 1)} × bare forward")
@@ -50,7 +50,8 @@ def run(bench: bench_run.Bench) -> None:
             for _ in range(math.ceil(channels / batch)):
                 bench.cl_reference(batched)
     params = cams.CamParams("scorecam", target, LAYER, batch=batch)
-    bench.add("scorecam", *bench_run.paired(lambda: cams.cam(att, x, params), bare_scorecam, 1, warmup=0),
+    bench.add("scorecam", *bench_run.paired(lambda: cams.cam(att, x, params), bare_scorecam,
+                                            max(1, bench.repeats // 3), warmup=0),
               f"Score-CAM at {LAYER}: {channels} channels in batches of {batch}",
               f"1 + {math.ceil(channels / batch)} bare batched forwards", unit="s")
 

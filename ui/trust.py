@@ -37,7 +37,8 @@ ROAD_CHOICES = tuple(range(10, 100, 10))
 def settings(method: str, lm: LoadedModel, convs: list[str]) -> dict:
     """The CAM settings inside the page's settings expander: layer, aug_smooth, eigen_smooth where it applies.
     The layer's key carries the configuration, so each configuration starts at its own last conv layer."""
-    kw = {"layer": st.selectbox(_("Layer the map is read from"), convs, index=len(convs) - 1, key=f"cam_layer_{lm.config.name}",
+    kw = {"layer": st.selectbox(_("Layer the map is read from"), convs, index=len(convs) - 1,
+                                key=f"cam_layer_{lm.config.name}",
                                 help=_("Default: the last conv layer. Earlier layers give finer, less "
                                        "class-specific maps."))}
     kw["aug_smooth"] = st.toggle(_("aug_smooth: average over flips and brightness changes (six passes)"),
@@ -131,14 +132,15 @@ def _progress(text: str) -> Iterator[Callable[[float], None]]:
 def _scores(_lm: LoadedModel, _result: Result, _attr: np.ndarray, attr_key: tuple, target: int, steps: int,
             road: tuple[int, ...]) -> dict[str, faithfulness.Scores]:
     with _progress(_("Deleting and inserting pixels…")) as report:
-        return faithfulness.evaluate(attributor(_lm), input_tensor(_lm, _result), _attr, target, steps, road,
+        return faithfulness.evaluate(attributor(_lm), input_tensor(_lm, _result), _result.preprocess, _attr, target,
+                                     steps, road,
                                      progress=report)
 
 
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
 def _steps_pngs(_lm: LoadedModel, _result: Result, _attr: np.ndarray, attr_key: tuple, steps: int,
                 kind: str, ks: tuple[int, ...]) -> list[bytes]:
-    images = faithfulness.photos(attributor(_lm), input_tensor(_lm, _result), _attr, steps, kind, ks)
+    images = faithfulness.photos(input_tensor(_lm, _result), _result.preprocess, _attr, steps, kind, ks)
     return [render.png(i) for i in images]
 
 
@@ -147,7 +149,8 @@ def _compare(_lm: LoadedModel, _result: Result, result_key: tuple, target: int, 
              steps: int) -> list[faithfulness.Row]:
     """The compare table, once per model, photo, class, methods and steps."""
     with _progress(_("Computing and scoring every method…")) as report:
-        return faithfulness.compare(attributor(_lm), input_tensor(_lm, _result), target, None, methods, steps,
+        return faithfulness.compare(attributor(_lm), input_tensor(_lm, _result), _result.preprocess, target, None,
+                                    methods, steps,
                                     progress=report)
 
 
@@ -193,7 +196,8 @@ def _compare_section(lm: LoadedModel, result: Result, result_key: tuple, target:
                                     "deletion and insertion without ROAD.")):
         order = tuple(m for m in ALL_METHODS if m in methods)
         rows = _compare(lm, result, result_key, target, order, steps)
-        names = {**{m: _(ALL_METHODS[m]) for m in order}, **{b: _(faithfulness.COLUMNS[b]) for b in faithfulness.BASELINES}}
+        names = {**{m: _(ALL_METHODS[m]) for m in order},
+                 **{b: _(faithfulness.COLUMNS[b]) for b in faithfulness.BASELINES}}
         st.dataframe(trust_view.compare_rows(rows, names), hide_index=True, key="compare_table")
         st.caption(_("Time: computing the map alone. grad-cam's gradient methods share one forward and backward "
                      "pass, so each row counts that pass."))

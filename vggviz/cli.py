@@ -69,10 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--relu", action="store_true", help="maps after ReLU (default: before)")
     p.set_defaults(func=_features)
 
-    p = sub.add_parser("attribute", parents=[model_args], help="a captum attribution map for a photo")
+    p = sub.add_parser("attribute", parents=[model_args], help="an attribution map for a photo (captum or grad-cam)")
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("--method", required=True, choices=list(_ALL_METHODS))
-    p.add_argument("--layer", default=None, help="conv layer for gradcam / guided_gradcam (default: the last)")
+    p.add_argument("--layer", default=None, help="conv layer for gradcam, guided_gradcam and the CAM family "
+                                                  "(default: the last)")
     p.add_argument("--target", default="predicted", help="'predicted' or a class index")
     p.add_argument("--steps", type=int, default=32, help="integrated gradients steps")
     p.add_argument("--out", required=True, metavar="FILE.png|FILE.npy")
@@ -327,7 +328,7 @@ def _metrics(args: argparse.Namespace) -> int:
     x, att = input_tensor(lm, result), attributor(lm)
     try:
         attr = att.attribute(x, _attribution_params(args.method, target, layer))
-        scores = faithfulness.evaluate(att, x, attr, target, steps=args.steps)
+        scores = faithfulness.evaluate(att, x, result.preprocess, attr, target, steps=args.steps)
     except ValueError as exc:
         _error(str(exc))
         return 2

@@ -28,7 +28,7 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget
 from torchvision.transforms.functional import gaussian_blur
 
 from ..i18n import N_, TranslatableError
-from ..photo.inference import to_photo
+from ..photo.inference import mean_std, to_photo
 from . import cams
 from .attributions import Attributor, Params
 from .methods import CAM_METHODS, FAITHFULNESS_STEPS as STEPS, METHODS
@@ -93,15 +93,17 @@ def perturbed(x: torch.Tensor, sal: np.ndarray, steps: int, kind: str, ks: Seque
     return torch.where(top, torch.zeros_like(x), x) if kind == "deletion" else torch.where(top, x, blurred(x))
 
 
-def photos(att: Attributor, x: torch.Tensor, attr: np.ndarray, steps: int, kind: str,
+def photos(x: torch.Tensor, preprocess: str, attr: np.ndarray, steps: int, kind: str,
            ks: Sequence[int]) -> list[np.ndarray]:
-    """What the model sees at steps ``ks`` of deletion or insertion of ``attr``: RGB uint8 images."""
+    """What the model sees at steps ``ks`` of deletion or insertion of ``attr``: RGB uint8 images. ``preprocess``
+    is how ``x`` was normalised."""
     images = perturbed(x.detach().float(), saliency(attr), steps, kind, ks)
-    return [to_photo(i, att.mean, att.std) for i in images.cpu().numpy()]
+    return [to_photo(i, *mean_std(preprocess)) for i in images.cpu().numpy()]
 
 
-def times_map(x: torch.Tensor, sal: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+def times_map(x: torch.Tensor, sal: np.ndarray, preprocess: str) -> torch.Tensor:
     """The photo (in [0, 1], before normalisation) multiplied by the map scaled to [0, 1], normalised again."""
+    mean, std = mean_std(preprocess)
     m = torch.as_tensor(mean, dtype=x.dtype, device=x.device)[:, None, None]
     s = torch.as_tensor(std, dtype=x.dtype, device=x.device)[:, None, None]
     return ((x * s + m) * torch.from_numpy(unit(sal)).to(x) - m) / s
@@ -121,10 +123,10 @@ def sobel_map(photo: np.ndarray) -> np.ndarray:
     return sobel_cam(photo).astype(np.float64)
 
 
-def _baseline(name: str, x: torch.Tensor, att: Attributor) -> np.ndarray:
+def _baseline(name: str, x: torch.Tensor, preprocess: str) -> np.ndarray:
     if name == "random":
         return random_map(tuple(x.shape[2:]))
-    return sobel_map(to_photo(x[0].cpu().numpy(), att.mean, att.std))
+    return sobel_map(to_photo(x[0].cpu().numpy(), *mean_std(preprocess)))
 
 
 @dataclass(frozen=True)
@@ -182,11 +184,11 @@ def _forwards(steps: int, road: Sequence[int], batch: int) -> int:
     return math.ceil((2 * steps + 1) / batch) + 2 * len(road)
 
 
-def _scores(probe: _Probe, sal: np.ndarray, mean, std, steps: int, road: Sequence[int]) -> Scores:
+def _scores(probe: _Probe, sal: np.ndarray, preprocess: str, steps: int, road: Sequence[int]) -> Scores:
     # Deletion at k = 0 and insertion at k = S are the photo itself, whose probability the probe holds.
     x, y = probe.x, probe.y
     images = torch.cat([perturbed(x, sal, steps, "deletion", range(1, steps + 1)),
-                        perturbed(x, sal, steps, "insertion", range(steps)), times_map(x, sal, mean, std)])
+                        perturbed(x, sal, steps, "insertion", range(steps)), times_map(x, sal, preprocess)])
     p = probe(images)
     o = p[-1]
     morf = lerf = None
@@ -219,21 +221,22 @@ def _check(steps: int) -> None:
         raise MetricsError("steps", steps=steps)
 
 
-def evaluate(att: Attributor, x: torch.Tensor, attr: np.ndarray, target: int, steps: int = STEPS,
-             road: Sequence[int] | None = None, batch: int | None = None,
+def evaluate(att: Attributor, x: torch.Tensor, preprocess: str, attr: np.ndarray, target: int,
+             steps: int = STEPS, road: Sequence[int] | None = None, batch: int | None = None,
              progress: Callable[[float], None] | None = None, cancel: threading.Event | None = None,
              baselines: Sequence[str] = BASELINES) -> dict[str, Scores]:
-    """The scores of ``attr`` (any method's map or pixel attribution for ``x``) and of the baselines:
-    {"map": …, "random": …, "sobel": …}. ``road``: ROAD's percentiles (None: ``ROAD_PERCENTILES``; () leaves it out)."""
+    """The scores of ``attr`` (any method's map or pixel attribution for ``x``, normalised by ``preprocess``) and
+    of the baselines: {"map": …, "random": …, "sobel": …}. ``road``: ROAD's percentiles (None:
+    ``ROAD_PERCENTILES``; () leaves ROAD out)."""
     _check(steps)
     road = ROAD_PERCENTILES if road is None else road
     x = x.detach().float()
-    maps = {"map": saliency(attr), **{b: _baseline(b, x, att) for b in baselines}}
+    maps = {"map": saliency(attr), **{b: _baseline(b, x, preprocess) for b in baselines}}
     batch = batch or cams.forward_batch(x.device)
     with att.lock:
         watched = cams.Watched(att.model, 1 + len(maps) * _forwards(steps, road, batch), progress, cancel)
         probe = _Probe(watched, x, target, batch)
-        return {name: _scores(probe, s, att.mean, att.std, steps, road) for name, s in maps.items()}
+        return {name: _scores(probe, s, preprocess, steps, road) for name, s in maps.items()}
 
 
 @dataclass(frozen=True)
@@ -247,7 +250,7 @@ class Row:
     seconds: float | None  # computing the map (None for the baselines)
 
 
-def compare(att: Attributor, x: torch.Tensor, target: int, layer: str | None = None,
+def compare(att: Attributor, x: torch.Tensor, preprocess: str, target: int, layer: str | None = None,
             methods: Sequence[str] | None = None, steps: int = STEPS, batch: int | None = None,
             progress: Callable[[float], None] | None = None,
             cancel: threading.Event | None = None) -> list[Row]:
@@ -283,11 +286,11 @@ def compare(att: Attributor, x: torch.Tensor, target: int, layer: str | None = N
             maps.update(found)
             done[0] += len(grad_cam)
         x = x.detach().float()
-        maps.update({b: (_baseline(b, x, att), None) for b in BASELINES})
+        maps.update({b: (_baseline(b, x, preprocess), None) for b in BASELINES})
         probe = _Probe(cams.Watched(att.model, 1, None, cancel), x, target, batch or cams.forward_batch(x.device))
         rows = []
         for name, (attr, seconds) in maps.items():
-            s = _scores(probe, saliency(attr), att.mean, att.std, steps, ())
+            s = _scores(probe, saliency(attr), preprocess, steps, ())
             rows.append(Row(name, s.deletion_auc, s.insertion_auc, s.average_drop, seconds))
             advance()
     return rows

@@ -15,7 +15,8 @@ def curves(scores: dict[str, Scores], method: str) -> go.Figure:
     """Deletion (left) and insertion (right): the class's probability against the fraction of pixels changed,
     for the map ("map", drawn as ``method``) and each baseline (dotted)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=[
-        _("Deletion: the most important pixels removed first"), _("Insertion: the most important pixels put back first")])
+        _("Deletion: the most important pixels removed first"),
+        _("Insertion: the most important pixels put back first")])
     for col, kind in enumerate(("deletion", "insertion"), start=1):
         for name, s in scores.items():
             curve = getattr(s, kind)
@@ -43,5 +44,6 @@ def score_rows(scores: dict[str, Scores], method: str) -> list[dict[str, object]
 
 def compare_rows(rows: list[Row], names: dict[str, str]) -> list[dict[str, object]]:
     """The compare-every-method table under translated headers; ``names`` maps a method or baseline to its label."""
-    return [{_("method"): names[r.method], _("deletion AUC ↓"): r.deletion_auc, _("insertion AUC ↑"): r.insertion_auc,
-             _("Average Drop ↓"): r.average_drop, _("time (s)"): r.seconds} for r in rows]
+    return [{_("method"): names[r.method], _("deletion AUC ↓"): r.deletion_auc,
+             _("insertion AUC ↑"): r.insertion_auc, _("Average Drop ↓"): r.average_drop, _("time (s)"): r.seconds}
+            for r in rows]
