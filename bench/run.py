@@ -210,6 +210,10 @@ class Bench:
         self.add("server_class_memory", many, one, f"server peak RSS, {students} sessions", "one session",
                  unit="MB")
 
+    def cams(self) -> None:
+        from bench.cams import run  # the CAM family and faithfulness figures live in bench/cams.py
+        run(self)
+
     def first_paint(self) -> None:
         self.rows.append({"figure": "first_paint", "what": "streamlit run app.py → home page visible in Chromium",
                           "value": round(first_paint(), 2), "unit": "s", "baseline": None, "baseline_value": None,
@@ -267,7 +271,7 @@ def first_paint() -> float:
     return elapsed
 
 
-FIGURES = ("pipeline", "render", "integrated_gradients", "server", "first_paint", "half", "evaluate", "erf")
+FIGURES = ("pipeline", "render", "integrated_gradients", "server", "first_paint", "half", "evaluate", "erf", "cams")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,10 +6,12 @@ from dataclasses import astuple
 import numpy as np
 import streamlit as st
 
-from ui import dependent, models
+from ui import dependent, models, trust
 from vggviz import text
 from vggviz.explain import attribution_view as view
-from vggviz.explain.attributions import BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER, Params, block_ends
+from vggviz.explain.attributions import BASELINES, LAYER_METHODS, NEEDS_LAYER, Params, block_ends
+from vggviz.explain.cams import CamParams
+from vggviz.explain.methods import ALL_METHODS, CAM_METHODS, PER_CHANNEL, STRIP_CAMS
 from vggviz.i18n import _
 
 st.title(_("Attributions"))
@@ -38,10 +40,12 @@ with c1:  # the predicted class of this photo and model, unless the user picked 
                               default=int(np.argmax(result.probs)), depends_on=result_key,
                               format_func=models.class_labels(lm, result, result_key).__getitem__,
                               help=_("Type to search. Default: the predicted class."))
-method = c2.selectbox(_("Method"), list(METHODS), format_func=lambda m: _(METHODS[m]), key="method")
+method = c2.selectbox(_("Method"), list(ALL_METHODS), format_func=lambda m: _(ALL_METHODS[m]), key="method")
 kw = {}
 with st.expander(_("Method settings"), key="method_settings",
                  expanded=method in NEEDS_LAYER or method in ("integrated_gradients", "occlusion")):
+    if method in CAM_METHODS:
+        kw = trust.settings(method, lm, convs)
     if method in NEEDS_LAYER:
         kw["layer"] = dependent.widget(st.selectbox, _("Conv layer"), convs, key="attr_layer", default=convs[-1],
                                        depends_on=tuple(convs))
@@ -55,10 +59,15 @@ with st.expander(_("Method settings"), key="method_settings",
     if method == "occlusion":
         kw["window"] = st.slider(_("Window (px)"), 8, 112, 56, key="window")
         kw["stride"] = st.slider(_("Stride (px)"), 4, 112, 28, key="stride")
-    if method not in ("integrated_gradients", "deeplift", "smoothgrad", "occlusion") and method not in NEEDS_LAYER:
+    if method not in ("integrated_gradients", "deeplift", "smoothgrad", "occlusion") and method not in NEEDS_LAYER \
+            and method not in CAM_METHODS:
         st.caption(_("This method has no settings."))
-params = Params(method, int(target), **kw)
-attr = models.attribution(lm, result, result_key, params)
+if method in CAM_METHODS:
+    params = CamParams(method, int(target), **kw)
+    attr = trust.attribution(lm, result, result_key, params)
+else:
+    params = Params(method, int(target), **kw)
+    attr = models.attribution(lm, result, result_key, params)
 
 # --- how to show it ---
 d1, d2, d3 = st.columns(3)
@@ -74,7 +83,7 @@ except ValueError as exc:  # masked image / alpha scaling with both signs
     left.warning(str(exc))
 else:
     left.image(picture, output_format="PNG", width="stretch",
-               caption=_("{method} for {label}", method=_(METHODS[method]), label=text.markdown(lm.classes[target])))
+               caption=_("{method} for {label}", method=_(ALL_METHODS[method]), label=text.markdown(lm.classes[target])))
 with right:
     st.image(models.colour_bar_png(sign), output_format="PNG", width="stretch")
     st.caption(_("{range} (scaled so that the top {outlier:g} % is clipped)",
@@ -91,14 +100,16 @@ with right:
 # --- per block ---
 st.subheader(_("What each block looks at"))
 s1, s2 = st.columns([1, 3])
-layer_method = s1.radio(_("Layer method"), list(LAYER_METHODS), format_func=LAYER_METHODS.get, key="strip_method")
+layer_method = s1.radio(_("Layer method"), [*LAYER_METHODS, *STRIP_CAMS], format_func=trust.strip_label,
+                        key="strip_method", help=_("LayerCAM keeps the fine detail of early blocks."))
 with s2:  # the last conv layer of each block of this configuration, unless the user chose others for it
     layers = dependent.widget(st.multiselect, _("Conv layers"), convs, key="strip_layers",
                               default=block_ends(lm.model), depends_on=tuple(convs),
                               placeholder=_("Choose conv layers"))
 if layers:
-    maps = models.strip(lm, result, result_key, int(target), tuple(layers), layer_method)
-    strip_sign = "positive" if layer_method == "gradcam" else "absolute_value"
+    strip = trust.strip if layer_method in STRIP_CAMS else models.strip
+    maps = strip(lm, result, result_key, int(target), tuple(layers), layer_method)
+    strip_sign = "positive" if layer_method == "gradcam" or layer_method in STRIP_CAMS else "absolute_value"
     strip_key = (result_key, int(target), tuple(layers), layer_method)
     pictures = models.strip_pngs(maps, seen, strip_key, strip_sign, outlier)
     for col, name in zip(st.columns(len(layers)), layers):
@@ -107,8 +118,10 @@ if layers:
 # --- sanity check ---
 st.subheader(_("Sanity check"))
 if st.toggle(_("Randomise the weights layer by layer, from fc8 down to conv1_1"), key="sanity",
+             disabled=method in PER_CHANNEL,  # nine more runs of a per-channel method
              help=_("Adebayo et al., 'Sanity Checks for Saliency Maps', NeurIPS 2018: a map that barely changes "
-                    "when the learned weights are destroyed does not explain what the network learned.")):
+                    "when the learned weights are destroyed does not explain what the network learned.")) \
+        and method not in PER_CHANNEL:
     steps = models.cascade(lm, result, result_key, params)
     cols = st.columns(min(len(steps), 6))
     for i, step in enumerate(steps):
@@ -118,3 +131,5 @@ if st.toggle(_("Randomise the weights layer by layer, from fc8 down to conv1_1")
     st.caption(_("ρ: Spearman rank correlation of |attribution| with the original map. It should fall as more "
                  "layers are randomised; a method whose ρ stays high is mostly showing the input, not the model. "
                  "A constant map (all pixels equal) has no ranks to correlate: its ρ is undefined."))
+
+trust.section(lm, result, result_key, attr, attr_key, method, int(target))

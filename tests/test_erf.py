@@ -13,7 +13,7 @@ from vggviz import i18n
 from vggviz.architecture.layers import layer_table
 from vggviz.architecture.lecture import stack_vs_single
 
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402
 from torchvision import transforms  # noqa: E402
 
 from vggviz.architecture.model import build_model  # noqa: E402

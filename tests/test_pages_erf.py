@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from test_pages_inference import fresh  # noqa: F401  (autouse: fresh caches, no weights file)
 from vggviz import i18n
 
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402
 from vggviz.explain import erf, unit as units  # noqa: E402
 from vggviz.photo import images, inference  # noqa: E402
 

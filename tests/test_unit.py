@@ -9,7 +9,7 @@ import pytest
 from helpers import batch_norm_not_identity, photo, torchvision_twin
 from vggviz import i18n
 
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torchvision import transforms  # noqa: E402
 

@@ -17,8 +17,10 @@ from ui import _keep
 from vggviz import i18n, text
 from vggviz.architecture import charts, configs
 from vggviz.explain import attribution_view as view
-from vggviz.explain.attributions import METHODS, Params, attributor, explain
+from vggviz.explain.attributions import Params, attributor, explain
 from vggviz.explain.attributions import cascade as randomised_cascade
+from vggviz.explain.cams import CamParams
+from vggviz.explain.methods import ALL_METHODS
 from vggviz.i18n import N_, _
 from vggviz.photo import device as devices, lru, memory, model_identity as identity, render
 from vggviz.photo import server_checkpoints, tracing, weights
@@ -316,10 +318,10 @@ def _bar(label: str):
 
 
 @st.cache_resource(max_entries=32, ttl=1800, show_spinner=False)
-def attribution(_lm: LoadedModel, _result: Result, result_key: tuple, params: Params):
+def attribution(_lm: LoadedModel, _result: Result, result_key: tuple, params: Params | CamParams):
     """One attribution per (model, photo, preprocessing, method parameters, target): changing only the
     display recomputes nothing. Shows a progress bar while it computes. Treat the array as read-only."""
-    bar, report = _bar(_("{method} on {device}…", method=_(METHODS[params.method]),
+    bar, report = _bar(_("{method} on {device}…", method=_(ALL_METHODS[params.method]),
                          device=devices.describe(_lm.device)))
     try:
         with tracing.MODULES.shared():

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from . import i18n
 from .architecture import configs
-from .explain.methods import METHODS as _METHODS
 from .evaluate import default_workers
+from .explain.methods import ALL_METHODS as _ALL_METHODS, CAM_METHODS as _CAM_METHODS, FAITHFULNESS_STEPS
 from .i18n import _
 
 PROG = "python -m vggviz"
@@ -88,15 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--relu", action="store_true", help=_("maps after ReLU (default: before)"))
     p.set_defaults(func=_features)
 
-    p = sub.add_parser("attribute", parents=[model_args, language], help=_("a captum attribution map for a photo"))
+    p = sub.add_parser("attribute", parents=[model_args, language],
+                       help=_("an attribution map for a photo (captum or grad-cam)"))
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--method", required=True, choices=list(_METHODS),
-                   help=", ".join(f"{key}: {_(name)}" for key, name in _METHODS.items()))
-    p.add_argument("--layer", default=None, help=_("conv layer for gradcam / guided_gradcam (default: the last)"))
+    p.add_argument("--method", required=True, choices=list(_ALL_METHODS),
+                   help=", ".join(f"{key}: {_(name)}" for key, name in _ALL_METHODS.items()))
+    p.add_argument("--layer", default=None,
+                   help=_("conv layer for gradcam, guided_gradcam and the CAM family (default: the last)"))
     p.add_argument("--target", default="predicted", help=_("'predicted' or a class index"))
     p.add_argument("--steps", type=int, default=32, help=_("integrated gradients steps"))
     p.add_argument("--out", required=True, metavar="FILE.png|FILE.npy",
                    help=_("a picture (.png) or the raw attribution (.npy)"))
+    _cam_options(p)
     p.set_defaults(func=_attribute)
 
     p = sub.add_parser("download", parents=[language], help=_("fetch ImageNet weights into torch hub's cache"))
@@ -114,6 +117,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json", "csv"), default="text")
     p.add_argument("--out", metavar="FILE", help=_("write here instead of to the terminal"))
     p.set_defaults(func=_evaluate)
+    p = sub.add_parser("metrics", parents=[model_args, language],
+                       help=_("how faithful a method's map is (deletion, insertion, Average Drop, ROAD), beside a "
+                              "random map and the photo's Sobel edges"))
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--method", required=True, choices=list(_ALL_METHODS),
+                   help=", ".join(f"{key}: {_(name)}" for key, name in _ALL_METHODS.items()))
+    p.add_argument("--layer", default=None, help=_("conv layer for the layer methods (default: the last)"))
+    p.add_argument("--target", default="predicted", help=_("the class to explain: 'predicted' or a class index"))
+    p.add_argument("--steps", type=int, default=FAITHFULNESS_STEPS,
+                   help=_("deletion and insertion steps, at least 2 (default {steps})", steps=FAITHFULNESS_STEPS))
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help=_("text to read, or JSON with English keys (default: text)"))
+    p.set_defaults(func=_metrics)
     _erf_and_unit_parsers(sub, model_args, language)  # issue 12
     return parser
 
@@ -231,42 +247,34 @@ def _attribute(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from .explain import attribution_view as view
-    from .explain.attributions import AttributionError, Params, explain
+    from .explain.attributions import explain
     from .photo.inference import model_view
 
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".npy"):
         _error(_("--out must end in .png or .npy, not {name!r}", name=out.name))
         return 2
-    lm, result = _load_and_run(args)
-    if result is None:
+    explained = _photo_target_layer(args)
+    if explained is None:
         return 2
-    layers = list(result.features)
-    target = int(np.argmax(result.probs)) if args.target == "predicted" else _int(args.target)
-    if target is None or not 0 <= target < len(lm.classes):
-        _error(_("--target must be 'predicted' or a class index 0…{last}, not {value!r}",
-                 last=len(lm.classes) - 1, value=args.target))
-        return 2
-    if args.layer is not None and args.layer not in layers:
-        _error(_("--layer must be a conv layer of {config}: {layers}", config=lm.config.name, layers=", ".join(layers)))
-        return 2
+    lm, result, target, layer = explained
     try:
-        params = Params(args.method, target, layer=args.layer or layers[-1], steps=args.steps)
-    except AttributionError as exc:
+        params = _attribution_params(args.method, target, layer, args.aug_smooth, args.eigen_smooth, steps=args.steps)
+        attr = explain(lm, result, params)  # with the input's own preprocessing (--preprocess), baselines included
+    except ValueError as exc:  # bad settings, or a layer where the method cannot run
         _error(exc)
         return 2
-    attr = explain(lm, result, params)  # with the input's own preprocessing (--preprocess), baselines included
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".npy":
             np.save(out, attr)
         else:
-            sign = "positive" if args.method == "gradcam" else "absolute_value"
+            sign = "positive" if args.method == "gradcam" or args.method in _CAM_METHODS else "absolute_value"
             Image.fromarray(view.draw(attr, model_view(result), sign=sign)).save(out)
     except OSError as exc:
         _error(_("cannot write {path} ({reason})", path=out, reason=exc.strerror or exc))
         return 2
-    print(_("{method} for {label} ({target}): {path}", method=_(_METHODS[args.method]), label=lm.classes[target],
+    print(_("{method} for {label} ({target}): {path}", method=_(_ALL_METHODS[args.method]), label=lm.classes[target],
             target=target, path=out))
     return 0
 
@@ -514,6 +522,84 @@ def _unit(args: argparse.Namespace) -> int:
     for i in u.order()[:10]:
         print(_("  input channel {c}: {value:+.4g}", c=int(i), value=u.contributions[i]))
     return 0
+
+
+# --- the CAM family and faithfulness metrics --------------------------------------------------------
+
+def _cam_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--aug-smooth", action="store_true",
+                   help=_("CAM family: average the map over flips and brightness changes (six passes)"))
+    p.add_argument("--eigen-smooth", action="store_true",
+                   help=_("CAM family: first principal component instead of the channel sum"))
+
+
+def _photo_target_layer(args: argparse.Namespace):
+    """The model, its forward pass over ``args.image``, the target class and the conv layer the arguments ask
+    for, or None after printing one line."""
+    import numpy as np
+
+    lm, result = _load_and_run(args)
+    if result is None:
+        return None
+    layers = list(result.features)
+    target = int(np.argmax(result.probs)) if args.target == "predicted" else _int(args.target)
+    if target is None or not 0 <= target < len(lm.classes):
+        _error(_("--target must be 'predicted' or a class index 0…{last}, not {value!r}",
+                 last=len(lm.classes) - 1, value=args.target))
+        return None
+    if args.layer is not None and args.layer not in layers:
+        _error(_("--layer must be a conv layer of {config}: {layers}", config=lm.config.name, layers=", ".join(layers)))
+        return None
+    return lm, result, target, args.layer or layers[-1]
+
+
+def _attribution_params(method: str, target: int, layer: str, aug_smooth: bool = False, eigen_smooth: bool = False,
+                        **captum):
+    """captum's Params or grad-cam's CamParams for ``method``; ValueError (translated) for bad settings."""
+    from .explain.attributions import Params
+    from .explain.cams import CamError, CamParams
+
+    if method in _CAM_METHODS:
+        return CamParams(method, target, layer=layer, aug_smooth=aug_smooth, eigen_smooth=eigen_smooth)
+    if aug_smooth or eigen_smooth:
+        raise CamError("smoothing", method=_ALL_METHODS[method], choices=", ".join(_CAM_METHODS))
+    return Params(method, target, layer=layer, **captum)
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    from .explain import faithfulness
+    from .explain.attributions import attributor, explain
+    from .photo.inference import input_tensor
+
+    if args.steps < 2:
+        _error(str(faithfulness.MetricsError("steps", steps=args.steps)))
+        return 2
+    explained = _photo_target_layer(args)
+    if explained is None:
+        return 2
+    lm, result, target, layer = explained
+    x, att = input_tensor(lm, result), attributor(lm)
+    try:
+        attr = explain(lm, result, _attribution_params(args.method, target, layer))
+        scores = faithfulness.evaluate(att, x, result.preprocess, attr, target, steps=args.steps)
+    except ValueError as exc:
+        _error(exc)
+        return 2
+    report = faithfulness.report(args.method, target, args.steps, scores)
+    if args.format == "json":
+        print(json.dumps(report, indent=2))
+        return 0
+    print(_("{method} for {label} ({target}), {steps} steps", method=_(_ALL_METHODS[args.method]),
+            label=lm.classes[target], target=target, steps=args.steps))
+    for key, label in faithfulness.LABELS.items():
+        others = ", ".join(f"{_(faithfulness.COLUMNS[b])} {_number(report['baselines'][b][key])}"
+                           for b in faithfulness.BASELINES)
+        print(f"  {_(label)}: {_number(report[key])}  ({others})")
+    return 0
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -107,6 +107,10 @@ class Attributor:
         """The attribution of ``params.method`` for one normalised input (1, 3, H, W) made with ``preprocess``
         (default: the model's): (3, H, W) for pixel methods, (H, W) for Grad-CAM (upsampled to the input);
         float32 whatever the model's dtype."""
+        from .cams import CamParams, cam  # imported here: cams imports this module
+
+        if isinstance(params, CamParams):  # pytorch-grad-cam's family
+            return cam(self, x, params, progress)
         with self.lock, warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Setting (forward, )?backward hooks", UserWarning)
             self.sync()

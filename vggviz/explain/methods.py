@@ -33,3 +33,26 @@ class AttributionError(TranslatableError, ValueError):
         "not_positive": N_("steps, samples, window, stride and batch must be positive"),
         "unknown_layer": N_("no conv layer {layer!r}; choose one of {choices}"),
     }
+
+# pytorch-grad-cam's CAM family (vggviz/explain/cams.py): maps in [0, 1] at any conv layer, default the last.
+CAM_METHODS = {
+    "gradcam_plus_plus": N_("Grad-CAM++"),
+    "xgradcam": N_("XGrad-CAM"),
+    "layercam": N_("LayerCAM"),
+    "hirescam": N_("HiResCAM"),
+    "eigencam": N_("Eigen-CAM"),
+    "scorecam": N_("Score-CAM"),
+    "ablationcam": N_("Ablation-CAM"),
+}
+# One forward per channel of the layer (512 at conv5_3): batched, estimated before starting, cancellable.
+PER_CHANNEL = ("scorecam", "ablationcam")
+# eigen_smooth replaces the channel sum by the first principal component. Eigen-CAM already is that
+# projection, and HiResCAM's faithfulness guarantee does not hold with it (grad-cam warns on stdout).
+EIGEN_SMOOTH = ("gradcam_plus_plus", "xgradcam", "layercam", "scorecam", "ablationcam")
+# The per-block strip: methods that read every layer from one forward and backward, LayerCAM first (it keeps
+# the fine detail of early blocks, Jiang et al. 2021). Not Eigen-CAM: its SVD cannot run at early blocks.
+STRIP_CAMS = ("layercam", "gradcam_plus_plus", "xgradcam", "hirescam")
+# Every attribution method by name: captum's above, then grad-cam's.
+ALL_METHODS = {**METHODS, **CAM_METHODS}
+# Deletion and insertion (vggviz/explain/faithfulness.py): the fraction of pixels changes in this many steps.
+FAITHFULNESS_STEPS = 20

@@ -274,8 +274,12 @@ def logits(lm: LoadedModel, x: torch.Tensor) -> torch.Tensor:
 
 def model_view(result: Result) -> np.ndarray:
     """The preprocessed input as an RGB uint8 image: what the model sees."""
-    mean, std = mean_std(result.preprocess)
-    rgb = result.input * np.asarray(std, np.float32)[:, None, None] + np.asarray(mean, np.float32)[:, None, None]
+    return to_photo(result.input, *mean_std(result.preprocess))
+
+
+def to_photo(normalised: np.ndarray, mean: tuple[float, ...], std: tuple[float, ...]) -> np.ndarray:
+    """A normalised (3, H, W) input back to an RGB uint8 (H, W, 3) image."""
+    rgb = normalised * np.asarray(std, np.float32)[:, None, None] + np.asarray(mean, np.float32)[:, None, None]
     return (np.clip(rgb.transpose(1, 2, 0), 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
