@@ -25,11 +25,11 @@ with left:
     k = dependent.widget(st.slider, _("Top k"), 1, most, key="topk", default=min(5, most), depends_on=most)
 
 result_key = (model_key, photo_key, preprocess)
-result = models.forward(lm, *result_key[:2], photo, preprocess)
+result = models.forward(lm, *result_key[:2], photo, preprocess, features=False)  # no maps kept
 with right:
     models.model_banner(lm)
     st.plotly_chart(charts.topk_chart(result.top(lm.classes, k)), key="topk_chart")
-    st.caption(_("{model} · forward pass with every conv layer's maps: {ms:.0f} ms",
+    st.caption(_("{model} · forward pass: {ms:.0f} ms",
                  model=text.markdown(str(lm.describe())), ms=result.seconds * 1000))
 with left:
     st.image(models.seen_png(result, result_key), output_format="PNG",

@@ -66,6 +66,8 @@ CONTENT = {
     "pages/predict.py": {"images": 1, "charts": 1},
     "pages/feature_maps.py": {"images": 2},
     "pages/attributions.py": {"images": 7},  # the map, its colour bar, the five blocks' strip
+    "pages/evaluate.py": {},  # waits for a zip
+    "pages/lesson.py": {},
 }
 A_PARAMS = "132,863,336"  # configuration A (vgg11), the paper's Table 2: 133 M
 
@@ -159,8 +161,7 @@ class Student:
             expect(self.heading()).to_have_text(CJK)
         else:
             expect(self.heading()).not_to_have_text(CJK)
-        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)
-        expect(page.locator('[data-stale="true"]')).to_have_count(0)
+        self.settle(check=False)
         if "metrics" in want:
             expect(page.get_by_test_id("stMetricValue").nth(want["metrics"] - 1)).not_to_be_empty()
         if "images" in want:
@@ -178,6 +179,13 @@ class Student:
         # the grids paint their canvas on the next frames
         page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         self.check()
+
+    def settle(self, check: bool = True) -> None:
+        """Wait until no script run is going on and nothing on the page is stale (then check for failures)."""
+        expect(self.page.get_by_test_id("stStatusWidget")).to_have_count(0)
+        expect(self.page.locator('[data-stale="true"]')).to_have_count(0)
+        if check:
+            self.check()
 
     def check(self) -> None:
         expect(self.page.get_by_test_id("stException")).to_have_count(0)

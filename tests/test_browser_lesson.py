@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from test_browser import Watched, browser, server  # noqa: F401 (fixtures, and its skip when no Chromium)
+from test_browser import Student, browser, expect, server, sub_page_probes  # noqa: F401 (fixtures, and its failure in CI without Chromium)
 from vggviz import i18n
 from vggviz.architecture import exercises, lesson
 from vggviz.i18n import _
 
 pytestmark = pytest.mark.slow
-from playwright.sync_api import expect  # noqa: E402 (after test_browser, which fails in CI without it)
 SEED = 11
 
 
@@ -28,7 +27,8 @@ def answer(form, ex: exercises.Exercise, answers: dict) -> None:
 
 @pytest.mark.parametrize("lang, step", [("zh", 5), ("en", 7)])
 def test_one_exercise_in_each_language(server, browser, lang, step):  # noqa: F811 (fixtures)
-    w = Watched(browser, f"{server}/lesson?step={step}&lang={lang}&seed={SEED}")
+    w = Student(browser, f"{server}/lesson?step={step}&lang={lang}&seed={SEED}",
+                expected_errors=sub_page_probes(server, "lesson"))
     page = w.page
     ex = lesson.STEPS[step - 1].exercise_for(lesson.exercise_seed(SEED, step - 1, 0))
     trap = next(t for t in ex.traps if t.values)
@@ -48,6 +48,5 @@ def test_one_exercise_in_each_language(server, browser, lang, step):  # noqa: F8
         expect(page.locator('[data-testid="stMetric"]').filter(has_text=_(exercises.KINDS[ex.kind]))
                ).to_contain_text("0 / 1")
     w.shot(f"lesson_step{step}_{lang}")
-    # Streamlit probes its endpoints relative to a sub-page URL first; those 404s are its own, not ours.
-    assert not [e for e in w.errors if "/lesson/_stcore/" not in e and "404" not in e], w.errors
+    w.check()
     w.close()

@@ -242,21 +242,34 @@ def model_banner(lm: LoadedModel) -> None:
         st.info(text.markdown(_sentence(notice)))
 
 
-def forward(lm: LoadedModel, model_key: tuple, photo_key: str, photo: Image.Image, preprocess: str) -> Result:
+def forward(lm: LoadedModel, model_key: tuple, photo_key: str, photo: Image.Image, preprocess: str,
+            features: bool = True) -> Result:
     """One forward pass per (model content, photo, preprocessing), shared and never copied: display-only
     widgets re-render from it without recomputing. Treat the result as read-only. A spinner while it
-    computes (shown after half a second, so a cached result does not flash one)."""
+    computes (shown after half a second, so a cached result does not flash one). ``features=False``: the
+    probabilities only (Predict), a few kB per photo instead of every conv map (~25 MB at 224×224 for D),
+    so that a class's photos all stay cached (``python -m bench --only server``, server_class_memory)."""
     with st.spinner(_("Running the photo through the model…")):
-        return _forward(lm, model_key, photo_key, photo, preprocess)
+        cached = _forward if features else _prediction
+        return cached(lm, model_key, photo_key, photo, preprocess)
+
+
+def _run(lm: LoadedModel, photo: Image.Image, preprocess: str, features: bool) -> Result:
+    try:
+        with tracing.MODULES.shared():
+            return run(lm, photo, preprocess, features=features)
+    finally:  # the pass's freed activations lie between the cached maps: hand them back
+        memory.release_free_memory()
 
 
 @st.cache_resource(max_entries=8, ttl=1800, show_spinner=False)
 def _forward(_lm: LoadedModel, model_key: tuple, photo_key: str, _photo: Image.Image, preprocess: str) -> Result:
-    try:
-        with tracing.MODULES.shared():
-            return run(_lm, _photo, preprocess)
-    finally:  # the pass's freed activations lie between the cached maps: hand them back
-        memory.release_free_memory()
+    return _run(_lm, _photo, preprocess, features=True)
+
+
+@st.cache_resource(max_entries=256, ttl=1800, show_spinner=False)
+def _prediction(_lm: LoadedModel, model_key: tuple, photo_key: str, _photo: Image.Image, preprocess: str) -> Result:
+    return _run(_lm, _photo, preprocess, features=False)
 
 
 def model_key(lm: LoadedModel) -> tuple:
