@@ -86,6 +86,7 @@ class Session:
         self.page_hash = ""
         self.pages: dict[str, str] = {}  # url path name -> page script hash
         self.widgets: dict[str, str] = {}  # user key -> widget id
+        self.fragments: dict[str, str] = {}  # user key -> the id of the fragment that draws it, if any
         self.states: dict[str, WidgetState] = {}  # widget id -> the state this client holds for it
         self._ids = itertools.count()
 
@@ -96,11 +97,14 @@ class Session:
         self._closing.close()
 
     # --- running the script -----------------------------------------------------------------------
-    def rerun(self, page: str | None = None) -> Run:
-        """Ask for a script run (optionally of another page) with this client's widget states; wait for it."""
+    def rerun(self, page: str | None = None, fragment: str | None = None) -> Run:
+        """Ask for a script run (optionally of another page, or of one fragment only) with this client's widget
+        states; wait for it."""
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = self.query
+        if fragment:
+            state.fragment_id = fragment
         if page is not None:
             self.page_hash = self.pages.get(page, "")
             state.page_name = page if not self.page_hash else ""
@@ -117,7 +121,7 @@ class Session:
             raise ServerError(f"no widget with key {key!r} on this page (have {sorted(self.widgets)})")
         state = WidgetState(id=wid, **value)
         self.states[wid] = state
-        return self.rerun()
+        return self.rerun(fragment=self.fragments.get(key))  # as the browser does: a fragment's widget reruns it
 
     def upload(self, key: str, name: str, data: bytes, mime: str = "image/png") -> Run:
         """Upload one file into the file_uploader with user key ``key``, as the frontend does, and rerun."""
@@ -183,7 +187,14 @@ class Session:
                 element = fwd.delta.new_element
                 name = element.WhichOneof("type")
                 elements.append((name, getattr(element, name)))
-                _widget_ids(element, self.widgets)
+                found: dict[str, str] = {}
+                _widget_ids(element, found)
+                self.widgets.update(found)
+                for key in found:  # drawn inside a fragment, or not (any more)
+                    if fwd.delta.fragment_id:
+                        self.fragments[key] = fwd.delta.fragment_id
+                    else:
+                        self.fragments.pop(key, None)
                 if name == "exception":
                     raise ServerError(f"the app raised: {element.exception.message}")
             elif kind == "script_finished":

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import dependent, models
+from ui import dependent, language, models
 from ui import erf as erf_ui
 from vggviz.i18n import _
 from vggviz.photo import render
@@ -17,23 +17,33 @@ with c2:  # one choice per block, reset when the configuration gives the block o
     layer = dependent.widget(st.selectbox, _("Layer"), blocks[block], key=f"fm_layer_{block}",
                              default=blocks[block][0], depends_on=tuple(blocks[block]))
 relu = c3.toggle(_("After ReLU"), value=True, key="fm_relu")
-scale = c3.radio(_("Colour scale"), render.SCALES, key="fm_scale", horizontal=False, format_func=_)
 maps = result.features[layer]
 top = c4.select_slider(_("Channels shown"), ["all", 8, 16, 32, 64, 128], value="all", key="fm_top",
                        format_func=lambda v: _("All") if v == "all" else str(v),
                        help=_("all, or the channels with the highest mean activation"))
-channels = render.select_channels(maps, None if top == "all" else top, relu)
-grid = models.layer_grid(result, result_key, layer, relu, scale == render.SCALES[1], tuple(int(c) for c in channels))
+channels = tuple(int(c) for c in render.select_channels(maps, None if top == "all" else top, relu))
 sizes = dict(layer=layer, shown=len(channels), total=len(maps), h=maps.shape[1], w=maps.shape[2])
-st.image(grid, output_format="PNG", width="stretch",
-         caption=_("{layer}: {shown} of {total} channels, {h}×{w} each", **sizes) if top == "all" else
-         _("{layer}: {shown} of {total} channels, {h}×{w} each, ordered by mean activation", **sizes))
+
+
+@st.fragment
+def layer_grid(ordered: bool) -> None:
+    """The layer's grid under its colour scale. A fragment: changing the scale reruns this alone, not the page
+    (server CPU per change: python -m bench --only server)."""
+    language.current()  # a fragment's rerun does not pass through app.py, which sets the language
+    scale = st.radio(_("Colour scale"), render.SCALES, key="fm_scale", horizontal=True, format_func=_)
+    grid = models.layer_grid(result, result_key, layer, relu, scale == render.SCALES[1], channels)
+    st.image(grid, output_format="PNG", width="stretch",
+             caption=_("{layer}: {shown} of {total} channels, {h}×{w} each, ordered by mean activation", **sizes)
+             if ordered else _("{layer}: {shown} of {total} channels, {h}×{w} each", **sizes))
+
+
+layer_grid(top != "all")
 
 st.subheader(_("One channel, enlarged"))
 left, right = st.columns([1, 2])
 with left:  # starts at the most active channel shown; a new photo or layer starts there again
     channel = dependent.widget(st.number_input, _("Channel"), 0, len(maps) - 1, key="fm_channel",
-                               default=int(channels[0]), depends_on=(result_key, layer))
+                               default=channels[0], depends_on=(result_key, layer))
 alpha = left.slider(_("Overlay opacity"), 0.0, 1.0, 0.6, key="fm_alpha")
 picture, numbers = models.channel_view(result, result_key, layer, int(channel), relu, alpha)
 left.metric(_("max"), f"{numbers['max']:.3g}")

@@ -286,6 +286,20 @@ def test_every_method_runs_in_float16(method):
     assert np.corrcoef(half.ravel(), full.ravel())[0, 1] > 0.98
 
 
+def test_the_sanity_check_runs_on_a_float16_model():
+    """The cascade re-initialises a float16 model's layers (a GPU's half precision, here on the CPU): its
+    random numbers are drawn in float32 on the CPU and copied, and every stage's map is finite and float32.
+    The same seed gives the same stages as the float32 model (Spearman ρ within float16's rounding)."""
+    x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    params = A.Params("saliency", 3, **SMALL)
+    half = A.cascading_randomisation(_small(torch.float16), x, params)
+    full = A.cascading_randomisation(_small(torch.float32), x, params)
+    assert [s.stage for s in half] == [s.stage for s in full]
+    for h, f in zip(half, full):
+        assert h.attribution.dtype == np.float32 and np.isfinite(h.attribution).all()
+        assert np.corrcoef(h.attribution.ravel(), f.attribution.ravel())[0, 1] > 0.98, h.stage
+
+
 def test_the_twin_follows_the_model_when_it_moves():
     """After the twin was built, the model moves (as after the out-of-memory fallback, or to half precision):
     the next attribution runs on the moved tensors, equal to a fresh model's in the new dtype."""
@@ -419,3 +433,23 @@ def test_views_render_and_refuse_mixed_signs():
     with pytest.raises(view.ViewError, match="one sign") as err:
         view.render(norm, photo, "masked_image", "all")
     assert isinstance(err.value, ValueError) and "masked image" in str(err.value)
+
+
+def test_only_public_names_of_captum_and_grad_cam_are_imported():
+    """A private name (a leading underscore in the module path or the name) may vanish in any release: the
+    requirements' floors only hold for the public API."""
+    import ast
+    import pathlib
+
+    private = []
+    for path in sorted((pathlib.Path(__file__).resolve().parents[1] / "vggviz").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("captum", "pytorch_grad_cam"):
+                names = [*node.module.split("."), *(a.name for a in node.names)]
+                private += [f"{path.name}: from {node.module} import {a.name}" for a in node.names
+                            if any(n.startswith("_") for n in names)]
+            elif isinstance(node, ast.Import):
+                private += [f"{path.name}: import {a.name}" for a in node.names
+                            if a.name.split(".")[0] in ("captum", "pytorch_grad_cam")
+                            and any(n.startswith("_") for n in a.name.split("."))]
+    assert not private, private

@@ -129,3 +129,15 @@ def test_float_tiffs_keep_negatives_and_unit_range():
     holes = signed.copy()
     holes[0, :3] = [np.nan, np.inf, -np.inf]
     assert _grey(encode(Image.fromarray(holes), "TIFF"))[0, :3].tolist() == [0, 255, 0]
+
+
+def test_outline_unit_marks_exactly_the_units_square():
+    """A 4×4 map enlarged to 64×64 (16 px a unit): unit (1, 2) spans rows 16…31 and columns 32…47."""
+    grey = Image.new("L", (64, 64), 100)
+    out = np.asarray(images.outline_unit(grey, (4, 4), (1, 2)))
+    red = np.all(out == images.UNIT_OUTLINE, axis=-1)
+    assert red[16, 32:48].all() and red[31, 32:48].all() and red[16:32, 32].all() and red[16:32, 47].all()
+    assert not red[17:31, 33:47].any()  # the inside is left as it was
+    assert red.sum() == 4 * 15 and (out[~red] == 100).all()  # nothing else drawn: 16 px wide units are not ringed
+    tiny = np.asarray(images.outline_unit(Image.new("RGB", (64, 64)), (32, 32), (0, 0)))
+    assert np.all(tiny == images.UNIT_OUTLINE, axis=-1).sum() > 4 * 1  # 2 px units get a ring too

@@ -5,7 +5,6 @@ catalogue. Photo pages run configuration A (vgg11) with untrained weights on a s
 
 from __future__ import annotations
 
-import ast
 import functools
 import json
 import re
@@ -15,7 +14,7 @@ from babel.messages.pofile import read_po
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
-from app_pages import ROOT, app, run, through_app_py  # noqa: F401 (a fixture)
+from app_pages import app, run, through_app_py  # noqa: F401 (a fixture)
 from text_checks import CJK, english_runs
 from ui.navigation import PAGES
 from vggviz import i18n
@@ -87,43 +86,6 @@ def texts(at: AppTest) -> list[str]:
     return out
 
 
-# --- where a string comes from -------------------------------------------------------------------------
-def literals(paths) -> str:
-    """Every string constant (f-string parts too) in ``paths``, codes written as words, one per line."""
-    found = []
-    for path in paths:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                found.append(node.value.replace("_", " "))
-    return "\n".join(found)
-
-
-OWN = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), ROOT / "ui" / "language.py",
-       ROOT / "ui" / "dependent.py", ROOT / "ui" / "navigation.py", ROOT / "vggviz" / "glossary.py"]
-
-
-@functools.cache
-def foreign_literals() -> str:
-    """The strings of the files other helpers translate (the sidebar and model glue, the engine)."""
-    files = [ROOT / "ui" / "__init__.py", ROOT / "ui" / "models.py", *sorted((ROOT / "vggviz").rglob("*.py"))]
-    return literals(f for f in files if f not in OWN)
-
-
-@functools.cache
-def own_literals() -> str:
-    return literals(OWN)
-
-
-def awaiting_merge(found: list[str], what: str) -> None:
-    """Fail on English written in the pages (app.py, pages/, the language choice, the glossary); English
-    that only the files translated on other branches hold (the engine, ui/__init__.py, ui/models.py,
-    sentences they compose from parts) marks the case as an expected failure until those are merged."""
-    own = [s for s in found if s in own_literals() and s not in foreign_literals()]
-    assert not own, f"{what}: {own}"
-    if found:
-        pytest.xfail(f"awaiting engine/glue translation merge: {sorted(set(found))}")
-
-
 # --- rendering ----------------------------------------------------------------------------------------
 @functools.cache
 def rendered(lang: str) -> dict[str, list[str]]:
@@ -142,8 +104,8 @@ def test_chinese_pages_have_no_english_sentences(path):
     shown = rendered("zh")[path]
     assert any(CJK.search(t) for t in shown), "the page shows no Chinese at all"
     exempt = {t.en for t in TERMS} if path.endswith("glossary.py") else set()  # the glossary's English column
-    awaiting_merge(sorted({r for t in shown if t not in exempt for r in english_runs(t)}),
-                   "English left on the Chinese page")
+    left = sorted({r for t in shown if t not in exempt for r in english_runs(t)})
+    assert not left, f"English left on the Chinese page: {left}"
 
 
 @pytest.mark.parametrize("path", PAGE_PATHS)

@@ -144,3 +144,25 @@ def test_requested_session_is_the_third_protocol_entry():
     assert requested_session("streamlit, 2|ab|cd|1") is None  # a first visit asks for no session
     assert requested_session("streamlit, , ") is None
     assert requested_session(None) is None
+
+
+def test_a_colour_scale_change_reruns_only_the_grid_in_the_sessions_language():
+    """On the real server, as a browser does it: the feature-maps page's colour scale lives in a fragment, so a
+    change reruns the grid alone (the cheap display-only rerun of ``python -m bench --only server``), with a
+    new picture, in the session's language (a fragment's rerun does not pass through app.py)."""
+    from bench import server as srv
+    from vggviz import i18n
+
+    with srv.Server() as server:
+        s = server.session("feature_maps", query="lang=zh")
+        assert "fm_scale" in s.fragments and "fm_channel" not in s.fragments
+        pictures = []
+        for scale in srv.SCALES:
+            run = s.set("fm_scale", string_value=scale)
+            assert run.status == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"
+            assert [name for name, _ in run.elements] == ["radio", "imgs"]
+            with i18n.use("zh"):
+                assert run.of_type("radio")[0].label == i18n._("Colour scale") != "Colour scale"
+            pictures.append(run.of_type("imgs")[0].imgs[0].url)
+        assert pictures[0] != pictures[1]  # the grid was drawn again, on the other scale
+        s.close()

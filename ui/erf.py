@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import io
+from dataclasses import astuple
 
 import numpy as np
 import streamlit as st
-from PIL import Image, ImageDraw
+from PIL import Image
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 import ui
@@ -16,11 +17,11 @@ from ui import models
 from vggviz import text
 from vggviz.architecture import configs
 from vggviz.architecture.layers import Layer
-from vggviz.architecture.lecture import unit_box
+from vggviz.architecture.lecture import Box, unit_box
 from vggviz.explain import erf, erf_charts, unit as units
 from vggviz.explain.picking import PickError
 from vggviz.i18n import N_, _
-from vggviz.photo import images, memory
+from vggviz.photo import images, memory, render
 from vggviz.photo.inference import LoadedModel, Result
 
 SOURCES = {"photo": N_("the photo above"), "noise": N_("Gaussian noise N(0, 1)")}
@@ -30,8 +31,8 @@ SOURCES = {"photo": N_("the photo above"), "noise": N_("Gaussian noise N(0, 1)")
 
 def _inputs(lm: LoadedModel, inputs_key: tuple, photo: Image.Image | None):
     kind, size = inputs_key[0], inputs_key[1]
-    if kind == "photo":
-        return erf.photo_input(photo, lm.preprocess, size)
+    if kind == "photo":  # preprocessed as the sidebar says (by default, as the weights expect)
+        return erf.photo_input(photo, inputs_key[3], size)
     samples, seed = inputs_key[2:]
     return erf.noise(samples, size, seed=seed)
 
@@ -75,6 +76,13 @@ def _layer_input(_lm: LoadedModel, _result: Result, result_key: tuple, layer: st
         memory.release_free_memory()
 
 
+@st.cache_resource(max_entries=64, ttl=1800, show_spinner=False)
+def _conv_unit(_lm: LoadedModel, _result: Result, result_key: tuple, layer: str, channel: int,
+               at: tuple[int, int]) -> units.ConvUnit:
+    """One unit's arithmetic, once per (photo, layer, channel, position): a display-only rerun reads it."""
+    return units.conv_unit(_lm, _result, layer, channel, at, _layer_input(_lm, _result, result_key, layer))
+
+
 # --- the receptive-field page ---------------------------------------------------------------------
 
 def erf_section(config: configs.Config, size: tuple[int, int], row: Layer, unit: tuple[int, int],
@@ -100,6 +108,7 @@ def _unit_erf(config: configs.Config, size: tuple[int, int], row: Layer, unit: t
     if lm is None:
         return
     models.model_banner(lm)
+    preprocess = models.preprocess_selector(lm)  # in the sidebar, as on the photo pages
     c1, c2, c3 = st.columns(3)
     source = c1.radio(_("Measured over"), list(SOURCES), format_func=lambda s: _(SOURCES[s]), key="erf_source",
                       horizontal=True)
@@ -110,7 +119,7 @@ def _unit_erf(config: configs.Config, size: tuple[int, int], row: Layer, unit: t
         st.info(_("Pick a sample photo or upload one above, or measure with Gaussian noise."))
         return
     photo = None if noise else picked[0]
-    inputs_key = (("noise", size, samples, seed) if noise else ("photo", size, picked[1], lm.preprocess))
+    inputs_key = (("noise", size, samples, seed) if noise else ("photo", size, picked[1], preprocess))
     try:
         found = _one(lm, models.model_key(lm), inputs_key, photo, row.name, unit)
     except PickError as exc:
@@ -189,6 +198,27 @@ def _picked_unit(layer: str, shape: tuple[int, int]) -> tuple[int, int]:
     return r, c
 
 
+class _EncodedPNG:
+    """PNG bytes encoded once, handed to ``streamlit_image_coordinates`` as the image it expects (it calls
+    ``save(buffer, format=…, compress_level=…)``), so that a rerun does not decode, draw and encode again."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def save(self, fp, *args, **kwargs) -> None:
+        fp.write(self.data)
+
+
+@st.cache_resource(max_entries=64, ttl=1800, show_spinner=False)
+def _outlined_png(picture: bytes, shape: tuple[int, int], unit: tuple[int, int]) -> bytes:
+    """The enlarged channel with the unit outlined, once per (picture, unit): a display-only rerun of the
+    feature-maps page had spent a third of its server time decoding, drawing and encoding it."""
+    outlined = images.outline_unit(Image.open(io.BytesIO(picture)), shape, unit)
+    buf = io.BytesIO()
+    outlined.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
 def clickable_channel(where, picture: bytes, caption: str, layer: str, shape: tuple[int, int]) -> None:
     """The enlarged channel (PNG bytes) with the chosen unit outlined; a click picks the unit under it."""
     h, w = shape
@@ -199,16 +229,9 @@ def clickable_channel(where, picture: bytes, caption: str, layer: str, shape: tu
         rk, ck = _unit_keys(layer)
         st.session_state[rk] = min(int(click["y"] / click["height"] * h), h - 1)
         st.session_state[ck] = min(int(click["x"] / click["width"] * w), w - 1)
-    r, c = _picked_unit(layer, shape)
-    image = Image.open(io.BytesIO(picture)).convert("RGB")
-    sy, sx = image.height / h, image.width / w
-    draw, line = ImageDraw.Draw(image), max(1, image.width // 150)
-    draw.rectangle((c * sx, r * sy, (c + 1) * sx - 1, (r + 1) * sy - 1), outline=(255, 23, 68), width=line)
-    if min(sx, sy) < 8:  # a unit of a few pixels: ring it so that it can be seen
-        x, y, ring = (c + 0.5) * sx, (r + 0.5) * sy, 6 + line
-        draw.ellipse((x - ring, y - ring, x + ring, y + ring), outline=(255, 23, 68), width=line)
+    outlined = _EncodedPNG(_outlined_png(picture, shape, _picked_unit(layer, shape)))
     with where:
-        streamlit_image_coordinates(image, key=key, width="stretch", cursor="crosshair", png_compression_level=1)
+        streamlit_image_coordinates(outlined, key=key, width="stretch", cursor="crosshair")
         st.caption(caption)
 
 
@@ -225,7 +248,7 @@ def unit_panel(lm: LoadedModel, result: Result, result_key: tuple, layer: str, c
     r = int(a.number_input(_("Row on the map"), 0, h - 1, key=rk))
     c = int(b.number_input(_("Column on the map"), 0, w - 1, key=ck))
     try:
-        u = units.conv_unit(lm, result, layer, channel, (r, c), _layer_input(lm, result, result_key, layer))
+        u = _conv_unit(lm, result, result_key, layer, channel, (r, c))
     except PickError as exc:
         st.error(text.markdown(str(exc)))
         return
@@ -245,11 +268,18 @@ def _rows(lm: LoadedModel, result: Result) -> list[Layer]:
     return ui.cached_layer_table(lm.config.name, tuple(result.input.shape[1:]))
 
 
+@st.cache_resource(max_entries=64, ttl=1800, show_spinner=False)
+def _box_png(_seen: np.ndarray, result_key: tuple, full: tuple, clipped: tuple) -> bytes:
+    """The photo as the model sees it with a unit's receptive field drawn, encoded once per (photo, box)."""
+    box, inside = Box(*full), Box(*clipped)
+    return render.png(images.draw_receptive_field(Image.fromarray(_seen), box, inside))
+
+
 def _receptive_field(lm: LoadedModel, result: Result, result_key: tuple, u: units.ConvUnit) -> None:
     seen = models.seen(result, result_key)
     row = next(r for r in _rows(lm, result) if r.name == u.layer)
     box, clipped = unit_box(row, *u.at, seen.shape[:2])
-    st.image(images.draw_receptive_field(Image.fromarray(seen), box, clipped), width="stretch",
+    st.image(_box_png(seen, result_key, astuple(box), astuple(clipped)), output_format="PNG", width="stretch",
              caption=_("{layer} unit ({row}, {col}) sees rows {top}…{bottom}, columns {left}…{right} of the "
                        "input", layer=u.layer, row=u.at[0], col=u.at[1], top=box.top, bottom=box.bottom,
                        left=box.left, right=box.right))

@@ -168,3 +168,21 @@ def _dashed_rectangle(draw: ImageDraw.ImageDraw, box: tuple[float, float, float,
             end = min(pos + dash, b)
             draw.line((pos, fixed, end, fixed) if horizontal else (fixed, pos, fixed, end), fill=colour, width=width)
             pos += 2 * dash
+
+
+UNIT_OUTLINE = (255, 23, 68)
+
+
+def outline_unit(image: Image.Image, shape: tuple[int, int], unit: tuple[int, int]) -> Image.Image:
+    """``image`` (a channel enlarged from a ``shape`` (H, W) map) as RGB, with unit (row, col) outlined, and
+    ringed when a unit is only a few pixels wide, so that it can be seen."""
+    (h, w), (r, c) = shape, unit
+    image = image.convert("RGB")
+    sy, sx = image.height / h, image.width / w
+    draw, line = ImageDraw.Draw(image), max(1, image.width // 150)
+    draw.rectangle((c * sx, r * sy, (c + 1) * sx - 1, (r + 1) * sy - 1), outline=UNIT_OUTLINE, width=line)
+    if min(sx, sy) < 8:
+        x, y, ring = (c + 0.5) * sx, (r + 0.5) * sy, 6 + line
+        draw.ellipse((x - ring, y - ring, x + ring, y + ring), outline=UNIT_OUTLINE, width=line)
+    return image
+
