@@ -29,7 +29,7 @@ sizes = dict(layer=layer, shown=len(channels), total=len(maps), h=maps.shape[1],
 def layer_grid(ordered: bool) -> None:
     """The layer's grid under its colour scale. A fragment: changing the scale reruns this alone, not the page
     (server CPU per change: python -m bench --only server)."""
-    language.current()  # a fragment's rerun does not pass through app.py, which sets the language
+    language.restore()  # a fragment's rerun does not pass through app.py, which sets the language
     scale = st.radio(_("Colour scale"), render.SCALES, key="fm_scale", horizontal=True, format_func=_)
     grid = models.layer_grid(result, result_key, layer, relu, scale == render.SCALES[1], channels)
     st.image(grid, output_format="PNG", width="stretch",

@@ -287,9 +287,9 @@ def test_every_method_runs_in_float16(method):
 
 
 def test_the_sanity_check_runs_on_a_float16_model():
-    """The cascade re-initialises a float16 model's layers (a GPU's half precision, here on the CPU): its
-    random numbers are drawn in float32 on the CPU and copied, and every stage's map is finite and float32.
-    The same seed gives the same stages as the float32 model (Spearman ρ within float16's rounding)."""
+    """The cascade of a float16 model (a GPU's half precision, here on the CPU) runs on a float32 copy: through
+    randomised layers float16 gradients underflow (r was 0.12 against float32 at block5). Every stage's map is
+    finite, float32, and agrees with the float32 model's (the weights differ by float16's rounding only)."""
     x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     params = A.Params("saliency", 3, **SMALL)
     half = A.cascading_randomisation(_small(torch.float16), x, params)

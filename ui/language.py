@@ -23,6 +23,14 @@ def current() -> str:
     return i18n.set_language(lang)
 
 
+def restore() -> None:
+    """The session's language made this run's again, for a fragment's rerun (which does not pass through
+    app.py); in a full run it is already so."""
+    lang = st.session_state.get(_CHOSEN)
+    if lang in i18n.LANGUAGES:
+        i18n.set_language(lang)
+
+
 def selector() -> str:
     """The language radio in the sidebar (options in their own names), starting at ``current()``'s choice,
     and the URL kept in step: a page switch clears the query string, and this runs on every page."""

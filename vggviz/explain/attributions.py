@@ -352,14 +352,16 @@ def cascading_randomisation(lm: LoadedModel, x: torch.Tensor, params: Params, se
                             progress: Callable[[float], None] | None = None,
                             preprocess: str | None = None) -> list[CascadeStep]:
     """Re-randomise the weights from fc8 down to conv1_1, stage by stage, recomputing the attribution each time
-    on a private copy of the model (the shared one is never changed). ``preprocess``: that of ``x``."""
+    on a private float32 copy of the model (the shared one is never changed). ``preprocess``: that of ``x``."""
     base = attributor(lm)
     preprocess = preprocess or base.preprocess
-    original = base.attribute(x, params, preprocess=preprocess)
     with base.lock:
         base.sync()
-        model = copy.deepcopy(base.model)
+        # float32 even for a half-precision model: through freshly randomised layers the gradients fall below
+        # float16's range, and the maps would be rounding noise (r 0.12 against float32 at block5).
+        model = copy.deepcopy(base.model).float()
     local = Attributor(model, relu_layers(model), preprocess)
+    original = local.attribute(x, params)
     gen = torch.Generator().manual_seed(seed)
     stages = cascade_stages(model)
     reference = _magnitude(original)
