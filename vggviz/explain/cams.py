@@ -102,12 +102,19 @@ class Watched(_Counted):
     def __init__(self, model: nn.Module, expected: int, progress: Callable[[float], None] | None,
                  cancel: threading.Event | None):
         super().__init__(model, expected, progress)
-        self.cancel, self.dtype = cancel, next(model.parameters()).dtype
+        first = next(model.parameters())  # the first conv's kernels: the model's dtype and memory layout
+        self.cancel, self.dtype = cancel, first.dtype
+        self.layout = (torch.channels_last if first.dim() == 4 and not first.is_contiguous()
+                       and first.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format)
 
     def forward(self, x):
         if self.cancel is not None and self.cancel.is_set():
             raise Cancelled("cancelled")
-        return super().forward(x.to(self.dtype)).float()
+        x = x.to(self.dtype, memory_format=self.layout)  # the model's own layout (photo.inference.LAYOUT)
+        if torch.is_grad_enabled():
+            return super().forward(x).float()
+        with torch.inference_mode():  # the library's no_grad loops (Score-/Ablation-CAM batches, the metrics)
+            return super().forward(x).float()
 
 
 def _float32(t: torch.Tensor) -> torch.Tensor:
