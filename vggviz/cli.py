@@ -562,7 +562,7 @@ def _attribution_params(method: str, target: int, layer: str, aug_smooth: bool =
     if method in _CAM_METHODS:
         return CamParams(method, target, layer=layer, aug_smooth=aug_smooth, eigen_smooth=eigen_smooth)
     if aug_smooth or eigen_smooth:
-        raise CamError("smoothing", method=_ALL_METHODS[method], choices=", ".join(_CAM_METHODS))
+        raise CamError("smoothing", method=_(_ALL_METHODS[method]), choices=", ".join(_CAM_METHODS))
     return Params(method, target, layer=layer, **captum)
 
 

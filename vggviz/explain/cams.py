@@ -201,6 +201,7 @@ def cam(att: Attributor, x: torch.Tensor, params: CamParams, progress: Callable[
     expected = _forwards(params.method, shape[0], batch, params.aug_smooth)
     with att.lock:
         att.sync()  # the twin follows the shared model's moves
+        x = x.to(next(att.model.parameters()).device)  # where the twin is now (an OOM fallback moves it)
         watched = Watched(att.model, expected, progress, cancel)
         engine = _engine(params.method, watched, [att.layers[name]], batch)
         try:
@@ -220,6 +221,7 @@ def estimate(att: Attributor, x: torch.Tensor, params: CamParams) -> Estimate:
     forwards = (math.ceil(n_channels / batch) if params.method in PER_CHANNEL else 1) * passes(params.aug_smooth)
     with att.lock, torch.no_grad():
         att.sync()  # the twin follows the shared model's moves
+        x = x.to(next(att.model.parameters()).device)  # where the twin is now (an OOM fallback moves it)
         dtype = next(att.model.parameters()).dtype
         xb = x.detach().to(dtype).expand(batch if params.method in PER_CHANNEL else 1, -1, -1, -1)
         start = time.perf_counter()
@@ -242,6 +244,7 @@ def strip(att: Attributor, x: torch.Tensor, target: int, names: Sequence[str], m
     ordered = [n for n in att.layers if n in names]  # grad-cam pairs layers and activations in forward order
     with att.lock:
         att.sync()  # the twin follows the shared model's moves
+        x = x.to(next(att.model.parameters()).device)  # where the twin is now (an OOM fallback moves it)
         watched = Watched(att.model, 1, progress, None)
         engine = _engine(method, watched, [att.layers[n] for n in ordered], 1)
         finish = engine.aggregate_multi_layers  # would average the layers: finish each as a one-layer call does
@@ -279,6 +282,7 @@ def family(att: Attributor, x: torch.Tensor, target: int, layer: str | None, met
     out: dict[str, tuple[np.ndarray, float]] = {}
     with att.lock:
         att.sync()  # the twin follows the shared model's moves
+        x = x.to(next(att.model.parameters()).device)  # where the twin is now (an OOM fallback moves it)
         watched = Watched(att.model, expected, progress, cancel)
         module = att.layers[layer]
         engines = [_engine(driver, watched, [module], batch)]

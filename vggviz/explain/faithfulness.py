@@ -235,6 +235,7 @@ def evaluate(att: Attributor, x: torch.Tensor, preprocess: str, attr: np.ndarray
     batch = batch or cams.forward_batch(x.device)
     with att.lock:
         att.sync()  # the twin follows the shared model's moves
+        x = x.to(next(att.model.parameters()).device)  # where the twin is now (an OOM fallback moves it)
         watched = cams.Watched(att.model, 1 + len(maps) * _forwards(steps, road, batch), progress, cancel)
         probe = _Probe(watched, x, target, batch)
         return {name: _scores(probe, s, preprocess, steps, road) for name, s in maps.items()}
@@ -279,6 +280,7 @@ def compare(att: Attributor, x: torch.Tensor, preprocess: str, target: int, laye
     maps: dict[str, tuple[np.ndarray, float | None]] = {}
     with att.lock:
         att.sync()  # the twin follows the shared model's moves
+        x = x.to(next(att.model.parameters()).device)  # where the twin is now (an OOM fallback moves it)
         for m in pixel:
             start = time.perf_counter()
             maps[m] = (att.attribute(x, Params(m, target, layer=layer), step, preprocess), time.perf_counter() - start)
