@@ -1,8 +1,10 @@
 """Feature maps: every conv layer's channels, one enlarged over the photo, and the filters."""
 
+import weakref
+
 import streamlit as st
 
-from ui import dependent, language, models
+from ui import dependent, models
 from ui import erf as erf_ui
 from vggviz.i18n import _
 from vggviz.photo import render
@@ -23,21 +25,7 @@ top = c4.select_slider(_("Channels shown"), ["all", 8, 16, 32, 64, 128], value="
                        help=_("all, or the channels with the highest mean activation"))
 channels = tuple(int(c) for c in render.select_channels(maps, None if top == "all" else top, relu))
 sizes = dict(layer=layer, shown=len(channels), total=len(maps), h=maps.shape[1], w=maps.shape[2])
-
-
-@st.fragment
-def layer_grid(ordered: bool) -> None:
-    """The layer's grid under its colour scale. A fragment: changing the scale reruns this alone, not the page
-    (server CPU per change: python -m bench --only server)."""
-    language.restore()  # a fragment's rerun does not pass through app.py, which sets the language
-    scale = st.radio(_("Colour scale"), render.SCALES, key="fm_scale", horizontal=True, format_func=_)
-    grid = models.layer_grid(result, result_key, layer, relu, scale == render.SCALES[1], channels)
-    st.image(grid, output_format="PNG", width="stretch",
-             caption=_("{layer}: {shown} of {total} channels, {h}×{w} each, ordered by mean activation", **sizes)
-             if ordered else _("{layer}: {shown} of {total} channels, {h}×{w} each", **sizes))
-
-
-layer_grid(top != "all")
+models.layer_grid_section(weakref.ref(result), result_key, layer, relu, channels, sizes, ordered=top != "all")
 
 st.subheader(_("One channel, enlarged"))
 left, right = st.columns([1, 2])

@@ -6,6 +6,7 @@ dtype), never by object identity, so a model loaded again finds the results it h
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -13,7 +14,7 @@ import streamlit as st
 from PIL import Image
 
 import ui
-from ui import _keep
+from ui import _keep, language
 from vggviz import i18n, text
 from vggviz.architecture import charts, configs
 from vggviz.explain import attribution_view as view
@@ -286,6 +287,24 @@ def layer_grid(_result: Result, result_key: tuple, layer: str, relu: bool, share
     the copy that cache_data makes on every call."""
     maps = _result.features[layer][list(channels)]
     return render.png(render.tile(maps, shared=shared, max_width=render.DISPLAY_WIDTH, relu=relu))
+
+
+@st.fragment
+def layer_grid_section(result: weakref.ref, result_key: tuple, layer: str, relu: bool, channels: tuple[int, ...],
+                       sizes: dict, ordered: bool) -> None:
+    """The layer's grid under its colour scale. A fragment: changing the scale reruns this alone, not the page
+    (server CPU per change: python -m bench --only server). Streamlit keeps a fragment's arguments until the
+    session's next full run, so the result is held weakly: an idle session does not keep its maps alive after
+    the shared cache dropped them (then the page runs again, recomputing them)."""
+    language.restore()  # a fragment's rerun does not pass through app.py, which sets the language
+    held = result()
+    if held is None:
+        st.rerun(scope="app")
+    scale = st.radio(_("Colour scale"), render.SCALES, key="fm_scale", horizontal=True, format_func=_)
+    grid = layer_grid(held, result_key, layer, relu, scale == render.SCALES[1], channels)
+    st.image(grid, output_format="PNG", width="stretch",
+             caption=_("{layer}: {shown} of {total} channels, {h}×{w} each, ordered by mean activation", **sizes)
+             if ordered else _("{layer}: {shown} of {total} channels, {h}×{w} each", **sizes))
 
 
 @st.cache_resource(max_entries=64, ttl=1800, show_spinner=False)
