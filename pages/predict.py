@@ -32,5 +32,5 @@ with right:
     st.caption(_("{model} · forward pass: {ms:.0f} ms",
                  model=text.markdown(str(lm.describe())), ms=result.seconds * 1000))
 with left:
-    st.image(models.seen_png(result, result_key), output_format="PNG",
+    st.image(models.seen_jpeg(result, result_key), output_format="JPEG",
              caption=_("The photo as the model sees it (after preprocessing)"))

@@ -80,3 +80,20 @@ def test_box_average_equals_the_block_mean():
         got = render.box_average(maps, f)
         assert got.dtype == np.float32 and got.shape == (3, h, w)
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_png_is_lossless_and_jpeg_close_both_scaled_down_to_the_display_width():
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    smooth = np.kron(rng.integers(0, 256, (28, 28, 3)), np.ones((8, 8, 1))).astype(np.uint8)  # 224×224 blocks
+    png, jpeg = render.png(smooth), render.jpeg(smooth)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), smooth)
+    seen = Image.open(io.BytesIO(jpeg))
+    assert seen.format == "JPEG" and seen.size == (224, 224)
+    assert np.abs(np.asarray(seen, np.float32) - smooth).mean() < 1  # colour edges kept: 4:4:4
+    wide = Image.fromarray(np.zeros((20, 2 * render.DISPLAY_WIDTH, 3), np.uint8))
+    for encoded in (render.png(wide), render.jpeg(wide)):
+        assert Image.open(io.BytesIO(encoded)).size == (render.DISPLAY_WIDTH, 10)

@@ -259,8 +259,10 @@ def _run(lm: LoadedModel, photo: Image.Image, preprocess: str, features: bool) -
     try:
         with tracing.MODULES.shared():
             return run(lm, photo, preprocess, features=features)
-    finally:  # the pass's freed activations lie between the cached maps: hand them back
-        memory.release_free_memory()
+    finally:  # the pass's freed activations lie between the cached maps: hand them back, after a burst of
+        # predictions only (the trim locks each malloc arena, stalling the passes still queued)
+        if features or not (lm.batcher.running or lm.batcher.pending()):
+            memory.release_free_memory()
 
 
 @st.cache_resource(max_entries=8, ttl=1800, show_spinner=False)
@@ -322,9 +324,10 @@ def seen(_result: Result, result_key: tuple) -> np.ndarray:
     return model_view(_result)
 
 
-@st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
-def seen_png(_result: Result, result_key: tuple) -> bytes:
-    return render.png(seen(_result, result_key))
+@st.cache_resource(max_entries=256, ttl=1800, show_spinner=False)
+def seen_jpeg(_result: Result, result_key: tuple) -> bytes:
+    """``seen`` encoded for Predict, which shows it for every upload: as many entries as predictions."""
+    return render.jpeg(seen(_result, result_key))
 
 
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
