@@ -15,7 +15,8 @@ import itertools
 import math
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -36,6 +37,22 @@ from ..architecture.model import VGG, init_weights
 from .methods import (  # noqa: F401  (re-exported)
     BASELINE_LABELS, BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER, AttributionError,
 )
+
+
+# torch's global generator is one for the whole server: a seeded draw must not interleave with another.
+_GLOBAL_RNG = threading.Lock()
+SMOOTHGRAD_SEED = 0
+
+
+@contextmanager
+def seeded_global_rng(seed: int, device: torch.device) -> Iterator[None]:
+    """Reproducible draws for library code that takes no generator and draws from torch's global one
+    (captum's NoiseTunnel, grad-cam's ROAD imputation): seeded, one such block at a time in the process, and
+    the generator (the CPU's, and ``device``'s if a GPU) put back as it was afterwards."""
+    devices = [device] if device.type == "cuda" else []
+    with _GLOBAL_RNG, torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
 
 
 @dataclass(frozen=True)
@@ -132,8 +149,10 @@ class Attributor:
                 x, baselines=self.baseline(x, p.baseline, preprocess), target=t, n_steps=p.steps,
                 internal_batch_size=p.batch)
         if m == "smoothgrad":  # captum draws the noise in float32: _Counted brings each sample to the model's dtype
-            return NoiseTunnel(Saliency(forward)).attribute(
-                x, nt_type="smoothgrad", nt_samples=p.samples, nt_samples_batch_size=p.batch, stdevs=p.stdev, target=t)
+            with seeded_global_rng(SMOOTHGRAD_SEED, x.device):  # the same photo, the same map
+                return NoiseTunnel(Saliency(forward)).attribute(
+                    x, nt_type="smoothgrad", nt_samples=p.samples, nt_samples_batch_size=p.batch, stdevs=p.stdev,
+                    target=t)
         if m == "input_x_gradient":
             return InputXGradient(self.model).attribute(x, target=t)
         if m == "guided_backprop":

@@ -30,7 +30,7 @@ from torchvision.transforms.functional import gaussian_blur
 from ..i18n import N_, TranslatableError
 from ..photo.inference import mean_std, to_photo
 from . import cams
-from .attributions import Attributor, Params
+from .attributions import Attributor, Params, seeded_global_rng
 from .methods import CAM_METHODS, FAITHFULNESS_STEPS as STEPS, METHODS
 
 BLUR_KERNEL, BLUR_SIGMA = 11, 5.0  # insertion's starting point, as in RISE's code
@@ -207,10 +207,9 @@ def _road(probe: _Probe, sal: np.ndarray, percentiles: Sequence[int]) -> tuple[f
     rank[ranking(sal)] = np.arange(n)
     ordered = (1 - rank / max(n - 1, 1)).reshape(sal.shape).astype(np.float32)[None]
     targets = [ClassifierOutputSoftmaxTarget(probe.target)]
-    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+    with seeded_global_rng(SEED, probe.x.device), warnings.catch_warnings():  # the imputation's noise
         # grad-cam's imputer hands torch tensors to np.argwhere, about which NumPy 2 warns for its future
         warnings.filterwarnings("ignore", "__array_wrap__ must accept context", DeprecationWarning)
-        torch.manual_seed(SEED)  # the imputation's noise, reproducible, the global generator kept
         morf = ROADMostRelevantFirstAverage(list(percentiles))(probe.x, ordered, targets, probe.logits)
         lerf = ROADLeastRelevantFirstAverage(list(percentiles))(probe.x, ordered, targets, probe.logits)
     return float(morf[0]), float(lerf[0])
