@@ -117,6 +117,10 @@ if layers:
 
 # --- sanity check ---
 st.subheader(_("Sanity check"))
+if method in PER_CHANNEL:
+    st.caption(_("Not offered for {method}: it already runs a forward pass for every channel of its layer, and the "
+                 "check would run the whole method again for every randomised stage. Try it with Grad-CAM or "
+                 "LayerCAM, which share the layer.", method=_(ALL_METHODS[method])))
 if st.toggle(_("Randomise the weights layer by layer, from fc8 down to conv1_1"), key="sanity",
              disabled=method in PER_CHANNEL,  # nine more runs of a per-channel method
              help=_("Adebayo et al., 'Sanity Checks for Saliency Maps', NeurIPS 2018: a map that barely changes "

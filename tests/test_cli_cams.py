@@ -39,6 +39,23 @@ def test_attribute_with_a_cam_method_writes_npy_and_png(capsys, photo, tmp_path)
     cam = np.load(tmp_path / "cam.npy")
     assert cam.shape == (224, 224) and cam.dtype == np.float32 and 0 <= cam.min() and cam.max() <= 1
     assert Image.open(tmp_path / "cam.png").size == (224, 224)
+    # The same map from grad-cam called directly on torchvision's vgg11 with the same (untrained) weights, for
+    # the class it predicts, at the ReLU after conv4_2 (features[14]).
+    import pytorch_grad_cam as grad_cam
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+    from torchvision import models
+
+    from vggviz.photo import inference
+
+    reference = models.vgg11().eval()
+    reference.load_state_dict(inference.load_model("A", "random").model.state_dict())
+    x = inference.transform("imagenet")(Image.open(photo).convert("RGB")).unsqueeze(0)
+    with torch.no_grad():
+        target = int(reference(x).argmax())
+    with grad_cam.LayerCAM(model=reference, target_layers=[reference.features[14]]) as engine:
+        expected = engine(input_tensor=x, targets=[ClassifierOutputTarget(target)])[0]
+    np.testing.assert_allclose(cam, expected, rtol=1e-4, atol=1e-5)
+    assert np.ptp(cam) > 0.1
 
 
 @pytest.mark.parametrize("extra, words", [

@@ -139,5 +139,13 @@ def test_outline_unit_marks_exactly_the_units_square():
     assert red[16, 32:48].all() and red[31, 32:48].all() and red[16:32, 32].all() and red[16:32, 47].all()
     assert not red[17:31, 33:47].any()  # the inside is left as it was
     assert red.sum() == 4 * 15 and (out[~red] == 100).all()  # nothing else drawn: 16 px wide units are not ringed
-    tiny = np.asarray(images.outline_unit(Image.new("RGB", (64, 64)), (32, 32), (0, 0)))
-    assert np.all(tiny == images.UNIT_OUTLINE, axis=-1).sum() > 4 * 1  # 2 px units get a ring too
+    # 2 px units get a ring too, centred on the unit: unit (10, 20) of a 32×32 map at 64 px is the square
+    # rows 20…21, columns 40…41, centre (21, 41).
+    tiny = np.all(np.asarray(images.outline_unit(Image.new("RGB", (64, 64)), (32, 32), (10, 20)))
+                  == images.UNIT_OUTLINE, axis=-1)
+    assert tiny[20:22, 40:42].all()
+    rows, cols = np.nonzero(tiny)
+    assert rows.mean() == pytest.approx(21, abs=0.5) and cols.mean() == pytest.approx(41, abs=0.5)
+    radius = np.hypot(rows - 21, cols - 41)
+    assert radius.max() <= 8 and (radius > 5).sum() > 20  # a ring of radius 6-7 px around it, not a blot
+    assert not tiny[21, 44:46].any() and not tiny[24:26, 41].any()  # between the square and the ring: untouched

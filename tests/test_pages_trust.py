@@ -10,7 +10,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import torch
 from app_pages import ok, run, through_app_py  # noqa: F401  (a fixture)
+from vggviz.explain import faithfulness
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -43,6 +45,21 @@ def attributions(lang: str) -> AppTest:
     return run(at.switch_page("pages/attributions.py"))
 
 
+def engine_scores(steps: int, road: tuple[int, ...]) -> dict:
+    """faithfulness.evaluate called directly on what the page explains."""
+    from vggviz.explain import cams
+    from vggviz.explain.attributions import attributor
+    from vggviz.photo import images, inference
+
+    lm = inference.load_model("A", "random")
+    x = inference.prepare(images.sample(next(iter(images.SAMPLES))), lm.preprocess).unsqueeze(0)
+    with torch.inference_mode():
+        target = int(lm.model(x).argmax())
+    att = attributor(lm)
+    cam = cams.cam(att, x, cams.CamParams("layercam", target, layer="conv5_2"))
+    return faithfulness.evaluate(att, x, lm.preprocess, cam, target, steps, road)
+
+
 def figure(at: AppTest) -> dict:
     return json.loads(at.get("plotly_chart")[0].proto.spec)
 
@@ -59,6 +76,14 @@ def test_english_cam_method_trust_section_and_compare_table():
     numbers = at.dataframe[0].value
     assert list(numbers.columns) == ["measure", "LayerCAM", "random map", "Sobel edges"] and len(numbers) == 6
     assert len(at.get("image")) >= 4  # the map, the strip, the perturbed photos
+    # Each number is the engine's for this photo, map and class, in its row and column: the same model, the
+    # sample photo, LayerCAM at conv5_2 for the predicted class, 2 steps, ROAD at 50 %.
+    expected = engine_scores(steps=2, road=(50,))
+    for column, name in (("LayerCAM", "map"), ("random map", "random"), ("Sobel edges", "sobel")):
+        for row, key in enumerate(faithfulness.NUMBERS):
+            assert numbers[column].iloc[row] == pytest.approx(getattr(expected[name], key), rel=1e-5, abs=1e-7), \
+                (column, key)
+    assert fig["data"][0]["y"] == pytest.approx(list(expected["map"].deletion), rel=1e-5)
 
     at.multiselect(key="compare_methods").set_value(["gradcam", "layercam"])
     run(at)
@@ -72,6 +97,14 @@ def test_english_cam_method_trust_section_and_compare_table():
     assert any("one forward per channel" in i.value and "batches of 16" in i.value for i in ok(at).info)
     assert at.button(key="cam_start").label == "Start Score-CAM"
     assert "Can I trust this map?" not in [s.value for s in at.subheader]  # nothing below runs until started
+
+    at.selectbox(key="cam_layer_A").set_value("conv1_1")  # 64 channels: 4 batches, a few seconds
+    run(at)
+    at.button(key="cam_start").click()
+    run(at)
+    assert "Can I trust this map?" in [s.value for s in ok(at).subheader]  # started: the map and all below
+    assert at.toggle(key="sanity").disabled
+    assert any(c.value.startswith("Not offered for Score-CAM") for c in at.caption)
 
 
 def test_chinese_cam_settings_trust_section_and_estimate():

@@ -165,4 +165,10 @@ def test_a_colour_scale_change_reruns_only_the_grid_in_the_sessions_language():
                 assert run.of_type("radio")[0].label == i18n._("Colour scale") != "Colour scale"
             pictures.append(run.of_type("imgs")[0].imgs[0].url)
         assert pictures[0] != pictures[1]  # the grid was drawn again, on the other scale
+        # The student switches to English (a full run); the next fragment rerun speaks English, not the
+        # language the session started in.
+        assert s.set("lang", string_value="English").status == "FINISHED_SUCCESSFULLY"  # as shown
+        run = s.set("fm_scale", string_value=srv.SCALES[0])
+        assert run.status == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"
+        assert run.of_type("radio")[0].label == "Colour scale"
         s.close()
