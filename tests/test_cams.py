@@ -55,6 +55,8 @@ def untouched(att, lm):
     assert A.hook_count(att.model) == 0 and A.hook_count(lm.model) == 0
     assert not any(isinstance(m, grad_cam.AblationLayer) for m in att.model.modules())
     assert all(isinstance(att.model.features[i], torch.nn.ReLU) for i in RELU.values())
+    # The no-grad loops run with ReLUs in place; captum's methods need them out of place again afterwards.
+    assert not any(m.inplace for m in att.model.modules() if isinstance(m, torch.nn.ReLU))
 
 
 @pytest.mark.parametrize("method, options", [(m, {}) for m in C.LIBRARY] + [

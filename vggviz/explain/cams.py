@@ -10,10 +10,11 @@ backward pass (the per-block strip, the compare-every-method table).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -113,8 +114,24 @@ class Watched(_Counted):
         x = x.to(self.dtype, memory_format=self.layout)  # the model's own layout (photo.inference.LAYOUT)
         if torch.is_grad_enabled():
             return super().forward(x).float()
-        with torch.inference_mode():  # the library's no_grad loops (Score-/Ablation-CAM batches, the metrics)
+        # The library's no_grad loops (Score-/Ablation-CAM batches, the metrics): no autograd, and ReLUs in place
+        # as in torchvision's own model (out-of-place ones cost 10-12 % at a batch of 16 on the CPU).
+        with torch.inference_mode(), _relus_in_place(self.model):
             return super().forward(x).float()
+
+
+@contextlib.contextmanager
+def _relus_in_place(model: nn.Module) -> Iterator[None]:
+    """The model's ReLUs in place for the block (the twin keeps them out of place for captum's backward hooks);
+    callers hold the twin's lock, so no other method sees the switch."""
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU) and not m.inplace]
+    for m in relus:
+        m.inplace = True
+    try:
+        yield
+    finally:
+        for m in relus:
+            m.inplace = False
 
 
 def _float32(t: torch.Tensor) -> torch.Tensor:
