@@ -6,7 +6,7 @@ import ui
 from ui import dependent, models
 from vggviz import text
 from vggviz.architecture import charts
-from vggviz.i18n import _
+from vggviz.i18n import _, ngettext
 
 st.title(_("What does VGG see?"))
 config = ui.config_selector()
@@ -29,8 +29,11 @@ result = models.forward(lm, *result_key[:2], photo, preprocess, features=False) 
 with right:
     models.model_banner(lm)
     st.plotly_chart(charts.topk_chart(result.top(lm.classes, k)), key="topk_chart")
-    st.caption(_("{model} · forward pass: {ms:.0f} ms",
-                 model=text.markdown(str(lm.describe())), ms=result.seconds * 1000))
+    model, ms = text.markdown(str(lm.describe())), result.seconds * 1000
+    st.caption(_("{model} · forward pass: {ms:.0f} ms", model=model, ms=ms) if result.batch == 1 else
+               ngettext("{model} · {ms:.0f} ms: one forward pass with {n} other photo sent at the same moment",
+                        "{model} · {ms:.0f} ms: one forward pass with {n} other photos sent at the same moment",
+                        result.batch - 1, model=model, ms=ms))
 with left:
     st.image(models.seen_jpeg(result, result_key), output_format="JPEG",
              caption=_("The photo as the model sees it (after preprocessing)"))

@@ -45,12 +45,13 @@ class Gate:
 
 def _callers(batcher: Batcher, inputs: list[torch.Tensor], gate: Gate) -> list:
     """The first input's caller starts a pass that the gate holds; the others queue behind it, one after
-    another in their order; then the gate opens. Returns each caller's output, or the exception it raised."""
+    another in their order; then the gate opens. Returns each caller's (output, rows in its pass), or the
+    exception it raised."""
     results: list = [None] * len(inputs)
 
     def call(i: int) -> None:
         try:
-            results[i] = batcher(inputs[i])
+            results[i] = batcher.submit(inputs[i])
         except Exception as exc:  # noqa: BLE001 - compared by the test
             results[i] = exc
 
@@ -79,7 +80,8 @@ def test_callers_queued_during_a_pass_share_the_next_in_arrival_order_and_get_th
     # First come, first served: the second pass holds callers 1-8 in their order, the third 9 and 10.
     assert [len(b) for b in gate.batches] == [1, 8, 2]
     assert torch.equal(gate.batches[1], torch.cat(inputs[1:9])) and torch.equal(gate.batches[2], torch.cat(inputs[9:]))
-    for x, got in zip(inputs, results):
+    assert [rows for _, rows in results] == [1] + [8] * 8 + [2] * 2  # each caller learns its pass's size
+    for x, (got, _) in zip(inputs, results):
         assert torch.equal(got, x.flatten(1).sum(1, keepdim=True) * 10 + x.flatten(1)[:, :1])
 
 
@@ -95,7 +97,7 @@ def test_only_inputs_that_can_be_joined_share_a_pass_and_a_large_input_runs_alon
                      (1, 3, 5, 5, torch.float32),
                      (10, 3, 4, 4, torch.float32),  # more than max_rows: alone
                      (1, 3, 4, 4, torch.float64)]
-    for x, got in zip(inputs, results):
+    for x, (got, _) in zip(inputs, results):
         assert torch.equal(got, x.flatten(1).sum(1, keepdim=True) * 10 + x.flatten(1)[:, :1])
 
 
@@ -108,7 +110,7 @@ def test_an_error_reaches_every_caller_of_its_batch_and_no_other():
     assert [len(b) for b in gate.batches] == [1, 4, 4, 1]
     failed = [i for i, r in enumerate(results) if isinstance(r, RuntimeError)]
     assert failed == [1, 2, 3, 4]  # the batch that held input 3
-    assert all(isinstance(results[i], torch.Tensor) for i in (0, 5, 6, 7, 8, 9))
+    assert all(isinstance(results[i][0], torch.Tensor) for i in (0, 5, 6, 7, 8, 9))
     assert torch.equal(batcher(inputs[3][:, :, :1]), gate(inputs[3][:, :, :1]))  # and it still serves
 
 
@@ -147,6 +149,7 @@ def test_concurrent_predictions_are_batched_and_equal_torchvisions_one_at_a_time
     finally:
         hook.remove()
     assert passes == [1, 5] and not lm.batcher.running
+    assert [r.batch for r in results] == [1, 5, 5, 5, 5, 5]  # what Predict's caption says
     with torch.inference_mode():
         for p, got in zip(photos, results):
             alone = torch.softmax(reference(inference.prepare(p, lm.preprocess).unsqueeze(0)), 1)[0]

@@ -32,9 +32,9 @@ def extracted() -> dict[str, list[str]]:
         else:
             items = extract_from_dir(path, method_map=[("**.py", "python")], keywords=KEYWORDS)
         for filename, lineno, message, _comments, _context in items:
-            for msgid in (message if isinstance(message, tuple) else (message,)):
-                if msgid:
-                    found.setdefault(msgid, []).append(f"{source}/{filename}:{lineno}")
+            msgid = message[0] if isinstance(message, tuple) else message  # a plural entry is keyed by its singular
+            if msgid:
+                found.setdefault(msgid, []).append(f"{source}/{filename}:{lineno}")
     return found
 
 

@@ -25,6 +25,7 @@ class _Request:
     done: bool = False
     output: torch.Tensor | None = None
     error: BaseException | None = None
+    pass_rows: int = 0  # rows in the pass that computed it, its own included
     key: tuple = field(init=False)
 
     def __post_init__(self) -> None:
@@ -59,6 +60,10 @@ class Batcher:
         return self._running
 
     def __call__(self, rows: torch.Tensor) -> torch.Tensor:
+        return self.submit(rows)[0]
+
+    def submit(self, rows: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """The output rows for ``rows``, and how many rows the pass that computed them held in all."""
         request = _Request(rows)
         with self._changed:
             self._queue.append(request)
@@ -69,7 +74,7 @@ class Batcher:
                 batch = self._next(request)
         if request.error is not None:
             raise request.error
-        return request.output  # type: ignore[return-value]
+        return request.output, request.pass_rows  # type: ignore[return-value]
 
     def _next(self, request: _Request) -> list[_Request] | None:
         """Under the condition's lock: wait until ``request`` is done (None) or no pass runs; then the batch
@@ -108,6 +113,6 @@ class Batcher:
         finally:
             with self._changed:
                 for request in batch:
-                    request.done = True
+                    request.done, request.pass_rows = True, sum(len(r.rows) for r in batch)
                 self._running = False
                 self._changed.notify_all()

@@ -233,8 +233,9 @@ class Result:
     features: dict[str, np.ndarray]  # conv name -> (C, H, W), before ReLU, see extraction.MAPS_DTYPE
     input: np.ndarray  # (3, H, W), the normalised tensor the model saw
     preprocess: str
-    seconds: float  # preprocessing + forward + copies
+    seconds: float  # preprocessing + forward + copies (for a batched pass, the wait for it too)
     device: str
+    batch: int = 1  # photos in the forward pass that computed it (Predict joins the photos of a class)
 
     def top(self, classes: list[str], k: int = 5) -> list[dict]:
         k = max(1, min(k, len(self.probs)))
@@ -252,19 +253,20 @@ def run(lm: LoadedModel, image: Image.Image, preprocess: str | None = None, feat
     start = time.perf_counter()
     x = prepare(image, preprocess).unsqueeze(0)
     try:
-        out = _forward(lm, x, features)
+        out, batch = _forward(lm, x, features)
     except torch.cuda.OutOfMemoryError:
         fall_back_to_cpu(lm)
-        out = _forward(lm, x, features)
+        out, batch = _forward(lm, x, features)
     logits = out.pop(extraction.LOGITS)
     probs = torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
     maps = {name: stored[0] for name, (stored, _, _) in out.items()}
     overflowing = extraction.overflowing(out)
     if overflowing:  # rare (a checkpoint with huge activations): these layers again, in float32
-        exact = _forward(lm, x, features=True, compact=False)
+        exact = _forward(lm, x, features=True, compact=False)[0]
         maps.update({name: exact[name][0].float() for name in overflowing})
     maps = {name: m.cpu().numpy() for name, m in maps.items()}
-    return Result(probs, maps, x[0].numpy(), preprocess, time.perf_counter() - start, devices.describe(lm.device))
+    return Result(probs, maps, x[0].numpy(), preprocess, time.perf_counter() - start, devices.describe(lm.device),
+                  batch)
 
 
 def input_tensor(lm: LoadedModel, result: Result) -> torch.Tensor:
@@ -272,12 +274,14 @@ def input_tensor(lm: LoadedModel, result: Result) -> torch.Tensor:
     return torch.from_numpy(result.input).unsqueeze(0).to(device=lm.device, dtype=lm.dtype)
 
 
-def _forward(lm: LoadedModel, x: torch.Tensor, features: bool, compact: bool = True) -> dict:
+def _forward(lm: LoadedModel, x: torch.Tensor, features: bool, compact: bool = True) -> tuple[dict, int]:
+    """The pass's outputs, and the number of photos the pass held (others' too when batched)."""
     if not features:  # joined with other callers' photos when they come at once
-        return {extraction.LOGITS: lm.batcher(x)}
+        logits, rows = lm.batcher.submit(x)
+        return {extraction.LOGITS: logits}, rows
     with lm.forward_lock, torch.inference_mode():  # the device and dtype read under the lock that moves hold
         x = x.to(device=lm.device, dtype=lm.dtype, memory_format=LAYOUT)
-        return dict((lm.compact_extractor if compact else lm.extractor)(x))
+        return dict((lm.compact_extractor if compact else lm.extractor)(x)), len(x)
 
 
 def _logits_pass(lm: LoadedModel, x: torch.Tensor) -> torch.Tensor:
@@ -288,7 +292,7 @@ def _logits_pass(lm: LoadedModel, x: torch.Tensor) -> torch.Tensor:
 def logits(lm: LoadedModel, x: torch.Tensor) -> torch.Tensor:
     """The float32 logits of a batch of preprocessed inputs (N, 3, H, W), on the model's device: one pass
     under the model's forward lock, in its dtype and memory layout."""
-    return _forward(lm, x, features=False)[extraction.LOGITS].float()
+    return _forward(lm, x, features=False)[0][extraction.LOGITS].float()
 
 
 def model_view(result: Result) -> np.ndarray:
