@@ -31,8 +31,8 @@ with right:
     st.plotly_chart(charts.topk_chart(result.top(lm.classes, k)), key="topk_chart")
     model, ms = text.markdown(str(lm.describe())), result.seconds * 1000
     st.caption(_("{model} · forward pass: {ms:.0f} ms", model=model, ms=ms) if result.batch == 1 else
-               ngettext("{model} · {ms:.0f} ms: one forward pass with {n} other photo sent at the same moment",
-                        "{model} · {ms:.0f} ms: one forward pass with {n} other photos sent at the same moment",
+               ngettext("{model} · {ms:.0f} ms: computed in one forward pass with {n} other photo",
+                        "{model} · {ms:.0f} ms: computed in one forward pass with {n} other photos",
                         result.batch - 1, model=model, ms=ms))
 with left:
     st.image(models.seen_jpeg(result, result_key), output_format="JPEG",

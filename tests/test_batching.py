@@ -157,3 +157,105 @@ def test_concurrent_predictions_are_batched_and_equal_torchvisions_one_at_a_time
             tolerance = {"rtol": 1e-4, "atol": 1e-6} if dtype == torch.float32 else {"rtol": 2e-3, "atol": 1e-6}
             torch.testing.assert_close(torch.from_numpy(got.probs), alone, **tolerance)
             assert got.features == {}
+
+
+def test_a_caller_runs_older_inputs_first_then_its_own():
+    """Another key queued before this caller (as after a pass ends): the caller runs that input's pass, then its
+    own, and both get their rows; nothing is left queued."""
+    from vggviz.photo import batching
+
+    seen = []
+    batcher = Batcher(lambda x: seen.append(tuple(x.shape)) or x * 2, max_rows=8)
+    older = batching._Request(torch.ones(1, 2))
+    batcher._queue.append(older)  # queued by a caller that is waiting for a pass to end
+    mine = torch.ones(1, 3)
+    out, rows = batcher.submit(mine)
+    assert seen == [(1, 2), (1, 3)] and rows == 1 and torch.equal(out, mine * 2)
+    assert older.done and torch.equal(older.output, torch.ones(1, 2) * 2) and batcher.pending() == 0
+
+
+def test_a_failed_pass_is_freed_once_its_callers_have_the_error():
+    """No reference cycle keeps a failed pass's tensors (on a GPU: its memory) alive until a cycle collection."""
+    import gc
+    import weakref
+
+    made = []
+
+    def failing(x):
+        big = torch.zeros(1000, 1000)
+        made.append(weakref.ref(big))
+        raise RuntimeError("out of something")
+
+    gc.disable()
+    try:
+        with pytest.raises(RuntimeError):
+            Batcher(failing).submit(torch.ones(1, 3))
+        assert made and made[0]() is None
+    finally:
+        gc.enable()
+
+
+def test_an_interrupt_stays_in_its_thread_and_the_others_get_an_error():
+    gate = Gate()
+    calls = []
+
+    def run(x):
+        calls.append(len(x))
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # in the thread that runs the second pass
+        return gate(x)
+
+    batcher = Batcher(run, max_rows=8)
+    inputs = _inputs([1, 1, 1])
+    results: list = [None] * 3
+
+    def call(i):
+        try:
+            results[i] = batcher.submit(inputs[i])
+        except BaseException as exc:  # noqa: BLE001 - compared below
+            results[i] = exc
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(3)]
+    threads[0].start()
+    _until(lambda: batcher.running, "the first pass")
+    for queued, t in enumerate(threads[1:], 1):
+        t.start()
+        _until(lambda: batcher.pending() == queued, f"caller {queued} to queue")
+    gate.open.set()
+    for t in threads:
+        t.join(TIMEOUT)
+    assert calls == [1, 2]
+    kinds = sorted(type(r).__name__ for r in results[1:])
+    assert kinds == ["KeyboardInterrupt", "RuntimeError"]  # the leader of the second pass, and the other caller
+    assert isinstance(results[0][0], torch.Tensor) and not batcher.running
+
+
+def test_a_burst_calls_idle_once_after_its_last_pass():
+    gate = Gate()
+    idle = []
+    batcher = Batcher(gate, max_rows=8, idle=lambda: idle.append(batcher.pending()))
+    _callers(batcher, _inputs([1] * 11), gate)
+    assert [len(b) for b in gate.batches] == [1, 8, 2] and idle == [0]
+
+
+def test_a_batch_out_of_gpu_memory_runs_one_photo_at_a_time():
+    """A joined pass that raises CUDA's out-of-memory error is run again photo by photo (each photo's logits as
+    its own pass gives them), and the model stays where it is."""
+    lm = inference.load_model("A", "random")
+    x = torch.cat([inference.prepare(photo(i), lm.preprocess).unsqueeze(0) for i in range(3)])
+    sizes = []
+
+    def short_of_memory(_module, args):
+        sizes.append(len(args[0]))
+        if len(args[0]) > 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    hook = lm.model.register_forward_pre_hook(short_of_memory)
+    try:
+        got = inference._logits_pass(lm, x)
+    finally:
+        hook.remove()
+    assert sizes == [3, 1, 1, 1] and lm.device.type == "cpu" and not lm.notices
+    with torch.inference_mode():
+        for i in range(3):
+            torch.testing.assert_close(got[i:i + 1], lm.model(x[i:i + 1]), rtol=1e-5, atol=1e-6)

@@ -38,6 +38,18 @@ def extracted() -> dict[str, list[str]]:
     return found
 
 
+def code_plurals() -> dict[str, str]:
+    """singular -> plural, for every ngettext call in the app and the engine."""
+    found = {}
+    for source in SOURCES:
+        path = ROOT / source
+        if path.is_dir():
+            for _f, _l, message, _c, _x in extract_from_dir(path, method_map=[("**.py", "python")], keywords=KEYWORDS):
+                if isinstance(message, tuple) and len(message) == 2 and all(message):
+                    found[message[0]] = message[1]
+    return found
+
+
 def catalogue(lang: str):
     with open(i18n.catalogue_path(lang), "rb") as fh:
         return read_po(fh, locale=i18n.FOLDERS[lang])
@@ -64,6 +76,11 @@ def test_translations_keep_placeholders_and_catalogue_has_no_stale_or_duplicate_
     cat = catalogue(lang)
     wrong = [m.id for m in cat if m.id and isinstance(m.string, str) and m.string
              and fields(m.string) != fields(m.id if isinstance(m.id, str) else m.id[0])]
+    # Plural entries: every form keeps the fields of both English forms, and the code's plural is the catalogue's.
+    wrong += [m.id for m in cat if m.id and not isinstance(m.id, str)
+              and any(fields(form) != fields(m.id[0]) | fields(m.id[1]) for form in m.string)]
+    plurals = {m.id[0]: m.id[1] for m in cat if m.id and not isinstance(m.id, str)}
+    wrong += [(one, many) for one, many in code_plurals().items() if plurals.get(one) != many]
     assert not wrong, f"translations whose {{fields}} differ from the English: {wrong}"
     ids = [m.id if isinstance(m.id, str) else m.id[0] for m in cat if m.id]
     stale = [i for i in ids if i not in code]

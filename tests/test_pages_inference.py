@@ -185,3 +185,20 @@ def test_the_sidebar_speaks_chinese(monkeypatch):
     predicted = int(np.argmax(result.probs))
     assert english[predicted].endswith("· predicted") and chinese[predicted].endswith("· 预测")
     assert [e for i, e in enumerate(english) if i != predicted] == [c for i, c in enumerate(chinese) if i != predicted]
+
+
+@pytest.mark.parametrize("lang, words", [("en", "computed in one forward pass with 2 other photos"),
+                                         ("zh", "与另外 2 张照片合在一次前向传播中算出")])
+def test_predict_says_when_a_photo_shared_its_forward_pass(monkeypatch, lang, words):
+    """As in a class: this photo's probabilities came from one pass with two other students' photos."""
+    import dataclasses
+    from contextvars import ContextVar
+
+    from ui import models
+    from vggviz import i18n
+
+    computed = models._run
+    monkeypatch.setattr(models, "_run", lambda *a, **k: dataclasses.replace(computed(*a, **k), batch=3))
+    monkeypatch.setattr(i18n, "_current", ContextVar("vggviz_language", default=lang))
+    at = ok(page("predict.py", config="A", weights="random"))
+    assert any(words in plain(c.value) for c in at.caption), [c.value for c in at.caption]

@@ -259,9 +259,9 @@ def _run(lm: LoadedModel, photo: Image.Image, preprocess: str, features: bool) -
     try:
         with tracing.MODULES.shared():
             return run(lm, photo, preprocess, features=features)
-    finally:  # the pass's freed activations lie between the cached maps: hand them back, after a burst of
-        # predictions only (the trim locks each malloc arena, stalling the passes still queued)
-        if features or not (lm.batcher.running or lm.batcher.pending()):
+    finally:  # the pass's freed activations lie between the cached maps: hand them back (predictions: the
+        # batcher does it after a burst, not between its passes: a trim locks every malloc arena)
+        if features:
             memory.release_free_memory()
 
 

@@ -41,10 +41,12 @@ class Batcher:
     ``max_rows`` rows (an input larger than that runs alone), then the next waiting caller runs the next
     batch, and so on: first come, first served; an error reaches every caller of its batch and no other."""
 
-    def __init__(self, run: Callable[[torch.Tensor], torch.Tensor], max_rows: int = 8):
+    def __init__(self, run: Callable[[torch.Tensor], torch.Tensor], max_rows: int = 8,
+                 idle: Callable[[], object] | None = None):
+        """``idle``: called once a burst is over, by the caller that ran its last pass (the queue empty after it)."""
         if max_rows < 1:
             raise ValueError("max_rows must be at least 1")
-        self._run, self.max_rows = run, max_rows
+        self._run, self.max_rows, self._idle = run, max_rows, idle
         self._queue: list[_Request] = []
         self._running = False
         self._changed = threading.Condition()
@@ -69,11 +71,16 @@ class Batcher:
             self._queue.append(request)
             batch = self._next(request)
         while batch is not None:  # this caller runs a pass, maybe of older inputs only: then it waits again
-            self._pass(batch)
+            if self._pass(batch) and self._idle is not None:
+                self._idle()
             with self._changed:
                 batch = self._next(request)
-        if request.error is not None:
-            raise request.error
+        error, request.error = request.error, None  # no cycle request -> error -> traceback -> pass -> request
+        if error is not None:
+            try:
+                raise error
+            finally:
+                del error  # nor this frame -> error -> traceback -> this frame
         return request.output, request.pass_rows  # type: ignore[return-value]
 
     def _next(self, request: _Request) -> list[_Request] | None:
@@ -98,7 +105,8 @@ class Batcher:
         self._queue = [r for r in self._queue if id(r) not in taken]
         return batch
 
-    def _pass(self, batch: list[_Request]) -> None:
+    def _pass(self, batch: list[_Request]) -> bool:
+        """Run one pass for ``batch``; True when nothing is queued after it."""
         try:
             if len(batch) == 1:
                 batch[0].output = self._run(batch[0].rows)
@@ -107,12 +115,18 @@ class Batcher:
                 outputs = self._run(joined).split([len(r.rows) for r in batch])
                 for request, output in zip(batch, outputs):
                     request.output = output
-        except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch, raised there
+        except Exception as exc:  # handed to every caller of the batch, raised there
             for request in batch:
                 request.error = exc
+        except BaseException:  # an interrupt of this thread stays in this thread; the others are told
+            for request in batch:
+                request.error = RuntimeError("the batched forward pass was interrupted")
+            raise
         finally:
             with self._changed:
                 for request in batch:
                     request.done, request.pass_rows = True, sum(len(r.rows) for r in batch)
                 self._running = False
                 self._changed.notify_all()
+                drained = not self._queue
+        return drained

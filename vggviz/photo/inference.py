@@ -17,7 +17,7 @@ from torchvision import models, transforms
 
 from ..architecture import configs
 from ..i18n import N_, Text, TranslatableError
-from . import device as devices, extraction, weights as wts
+from . import device as devices, extraction, memory, weights as wts
 from .batching import Batcher
 from .checkpoints import infer_architecture, read_checkpoint, read_class_names
 from ..architecture.model import VGG, build_model
@@ -93,12 +93,16 @@ class LoadedModel:
     # the memory a classroom's simultaneous clicks take.
     forward_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    @cached_property
-    def batcher(self) -> Batcher:
-        """Logits passes of concurrent callers joined into batches (``batching``). It holds the model weakly:
-        a model dropped from the cache is freed at once, not at the next cycle collection."""
+    # Logits passes of concurrent callers joined into batches (``batching``); built with the model, not on first
+    # use, so that two first callers cannot each get one.
+    batcher: Batcher = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Held weakly: a model dropped from the cache is freed at once, not at the next cycle collection. After a
+        # burst of passes, the freed activations go back to the OS.
         held = weakref.ref(self)
-        return Batcher(lambda x: _logits_pass(held(), x), max_rows=BATCH_ROWS)
+        self.batcher = Batcher(lambda x: _logits_pass(held(), x), max_rows=BATCH_ROWS,
+                               idle=memory.release_free_memory)
 
     @cached_property
     def extractor(self) -> torch.nn.Module:
@@ -285,8 +289,18 @@ def _forward(lm: LoadedModel, x: torch.Tensor, features: bool, compact: bool = T
 
 
 def _logits_pass(lm: LoadedModel, x: torch.Tensor) -> torch.Tensor:
+    """One pass under the forward lock. A joined batch that runs out of GPU memory is run again one photo at a
+    time: one student's photo fits where eight did not, and the model stays on the GPU for everyone."""
     with lm.forward_lock, torch.inference_mode():
-        return lm.model(x.to(device=lm.device, dtype=lm.dtype, memory_format=LAYOUT))
+        x = x.to(device=lm.device, dtype=lm.dtype, memory_format=LAYOUT)
+        try:
+            return lm.model(x)
+        except torch.cuda.OutOfMemoryError:
+            if len(x) == 1:
+                raise
+        if x.device.type == "cuda":
+            torch.cuda.empty_cache()
+        return torch.cat([lm.model(x[i:i + 1]) for i in range(len(x))])
 
 
 def logits(lm: LoadedModel, x: torch.Tensor) -> torch.Tensor:
