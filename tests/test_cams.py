@@ -207,3 +207,16 @@ def test_the_sanity_check_runs_a_cam_method(pair, x, target, direct):
         assert step.rank_correlation == pytest.approx(expected, abs=1e-9), step.stage
     assert all(torch.equal(v, before[k]) for k, v in lm.model.state_dict().items())
     untouched(A.attributor(lm), lm)
+
+
+def test_scorecam_does_not_keep_each_batchs_activations(pair, x, target, direct, monkeypatch):
+    """grad-cam's hook records the target layer's activations on every forward; Score-CAM reads only the first
+    pass's, so the masked batches' are dropped as they come (else 16×C×h×w floats a batch stay until the end)."""
+    lm, _ = pair
+    engines, held = [], []
+    make = C._engine
+    monkeypatch.setattr(C, "_engine", lambda *a: engines.append(make(*a)) or engines[-1])
+    ours = C.cam(A.attributor(lm), x, C.CamParams("scorecam", target, layer=LAYER, batch=16),
+                 progress=lambda _f: held.append(len(engines[0].activations_and_grads.activations)))
+    assert len(held) == 1 + math.ceil(64 / 16) and max(held) <= 2, held  # without the drop: 1, 2, 3, 4, 5
+    np.testing.assert_allclose(ours, direct("scorecam", target), rtol=1e-4, atol=1e-5)

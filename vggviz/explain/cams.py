@@ -105,6 +105,7 @@ class Watched(_Counted):
         super().__init__(model, expected, progress)
         first = next(model.parameters())  # the first conv's kernels: the model's dtype and memory layout
         self.cancel, self.dtype = cancel, first.dtype
+        self.after_no_grad: Callable[[], object] | None = None  # run after each forward of a no-grad loop
         self.layout = (torch.channels_last if first.dim() == 4 and not first.is_contiguous()
                        and first.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format)
 
@@ -117,7 +118,10 @@ class Watched(_Counted):
         # The library's no_grad loops (Score-/Ablation-CAM batches, the metrics): no autograd, and ReLUs in place
         # as in torchvision's own model (out-of-place ones cost 10-12 % at a batch of 16 on the CPU).
         with torch.inference_mode(), _relus_in_place(self.model):
-            return super().forward(x).float()
+            out = super().forward(x).float()
+        if self.after_no_grad is not None:
+            self.after_no_grad()
+        return out
 
 
 @contextlib.contextmanager
@@ -221,6 +225,9 @@ def cam(att: Attributor, x: torch.Tensor, params: CamParams, progress: Callable[
         x = x.to(next(att.model.parameters()).device)  # where the twin is now (an OOM fallback moves it)
         watched = Watched(att.model, expected, progress, cancel)
         engine = _engine(params.method, watched, [att.layers[name]], batch)
+        if params.method == "scorecam":  # its hook would keep every masked batch's activations (16×C×h×w each)
+            # until the map is done; only the first, unmasked pass's are read, before the loop
+            watched.after_no_grad = lambda: engine.activations_and_grads.activations.clear()
         try:
             out = engine(_input(x, params.method), [ClassifierOutputTarget(params.target)],
                          aug_smooth=params.aug_smooth, eigen_smooth=params.eigen_smooth)
