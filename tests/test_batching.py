@@ -52,7 +52,7 @@ def _callers(batcher: Batcher, inputs: list[torch.Tensor], gate: Gate) -> list:
     def call(i: int) -> None:
         try:
             results[i] = batcher.submit(inputs[i])
-        except Exception as exc:  # noqa: BLE001 - compared by the test
+        except BaseException as exc:  # noqa: BLE001 - compared by the test
             results[i] = exc
 
     threads = [threading.Thread(target=call, args=(i,)) for i in range(len(inputs))]
@@ -206,24 +206,7 @@ def test_an_interrupt_stays_in_its_thread_and_the_others_get_an_error():
         return gate(x)
 
     batcher = Batcher(run, max_rows=8)
-    inputs = _inputs([1, 1, 1])
-    results: list = [None] * 3
-
-    def call(i):
-        try:
-            results[i] = batcher.submit(inputs[i])
-        except BaseException as exc:  # noqa: BLE001 - compared below
-            results[i] = exc
-
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(3)]
-    threads[0].start()
-    _until(lambda: batcher.running, "the first pass")
-    for queued, t in enumerate(threads[1:], 1):
-        t.start()
-        _until(lambda: batcher.pending() == queued, f"caller {queued} to queue")
-    gate.open.set()
-    for t in threads:
-        t.join(TIMEOUT)
+    results = _callers(batcher, _inputs([1, 1, 1]), gate)
     assert calls == [1, 2]
     kinds = sorted(type(r).__name__ for r in results[1:])
     assert kinds == ["KeyboardInterrupt", "RuntimeError"]  # the leader of the second pass, and the other caller
