@@ -113,6 +113,12 @@ class Attributor:
             self.layers = relu_layers(self.model)
             self.source = fingerprint(self.shared)
 
+    def synced(self, x: torch.Tensor) -> torch.Tensor:
+        """Under ``lock``: the twin made to follow the shared model (``sync``), and ``x`` on the device the twin
+        is on now (an out-of-memory fallback may have moved the model since ``x`` was made)."""
+        self.sync()
+        return x.to(next(self.model.parameters()).device)
+
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         """A fresh leaf copy of ``x`` on the model's device and in its dtype, requiring gradients."""
         p = next(self.model.parameters())

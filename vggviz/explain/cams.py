@@ -221,8 +221,7 @@ def cam(att: Attributor, x: torch.Tensor, params: CamParams, progress: Callable[
     batch = params.batch or forward_batch(x.device)
     expected = _forwards(params.method, shape[0], batch, params.aug_smooth)
     with att.lock:
-        att.sync()  # the twin follows the shared model's moves
-        x = x.to(next(att.model.parameters()).device)  # where the twin is now (an OOM fallback moves it)
+        x = att.synced(x)  # the twin follows the shared model; x goes where it is
         watched = Watched(att.model, expected, progress, cancel)
         engine = _engine(params.method, watched, [att.layers[name]], batch)
         if params.method == "scorecam":  # its hook would keep every masked batch's activations (16×C×h×w each)
@@ -244,8 +243,7 @@ def estimate(att: Attributor, x: torch.Tensor, params: CamParams) -> Estimate:
     batch = params.batch or forward_batch(x.device)
     forwards = (math.ceil(n_channels / batch) if params.method in PER_CHANNEL else 1) * passes(params.aug_smooth)
     with att.lock, torch.no_grad():
-        att.sync()  # the twin follows the shared model's moves
-        x = x.to(next(att.model.parameters()).device)  # where the twin is now (an OOM fallback moves it)
+        x = att.synced(x)  # the twin follows the shared model; x goes where it is
         dtype = next(att.model.parameters()).dtype
         xb = x.detach().to(dtype).expand(batch if params.method in PER_CHANNEL else 1, -1, -1, -1)
         start = time.perf_counter()
@@ -267,8 +265,7 @@ def strip(att: Attributor, x: torch.Tensor, target: int, names: Sequence[str], m
     _check_target(att.model, target)
     ordered = [n for n in att.layers if n in names]  # grad-cam pairs layers and activations in forward order
     with att.lock:
-        att.sync()  # the twin follows the shared model's moves
-        x = x.to(next(att.model.parameters()).device)  # where the twin is now (an OOM fallback moves it)
+        x = att.synced(x)  # the twin follows the shared model; x goes where it is
         watched = Watched(att.model, 1, progress, None)
         engine = _engine(method, watched, [att.layers[n] for n in ordered], 1)
         finish = engine.aggregate_multi_layers  # would average the layers: finish each as a one-layer call does
@@ -305,8 +302,7 @@ def family(att: Attributor, x: torch.Tensor, target: int, layer: str | None, met
     targets = [ClassifierOutputTarget(target)]
     out: dict[str, tuple[np.ndarray, float]] = {}
     with att.lock:
-        att.sync()  # the twin follows the shared model's moves
-        x = x.to(next(att.model.parameters()).device)  # where the twin is now (an OOM fallback moves it)
+        x = att.synced(x)  # the twin follows the shared model; x goes where it is
         watched = Watched(att.model, expected, progress, cancel)
         module = att.layers[layer]
         engines = [_engine(driver, watched, [module], batch)]

@@ -233,8 +233,7 @@ def evaluate(att: Attributor, x: torch.Tensor, preprocess: str, attr: np.ndarray
     maps = {"map": saliency(attr), **{b: _baseline(b, x, preprocess) for b in baselines}}
     batch = batch or cams.forward_batch(x.device)
     with att.lock:
-        att.sync()  # the twin follows the shared model's moves
-        x = x.to(next(att.model.parameters()).device)  # where the twin is now (an OOM fallback moves it)
+        x = att.synced(x)  # the twin follows the shared model; x goes where it is
         watched = cams.Watched(att.model, 1 + len(maps) * _forwards(steps, road, batch), progress, cancel)
         probe = _Probe(watched, x, target, batch)
         return {name: _scores(probe, s, preprocess, steps, road) for name, s in maps.items()}
@@ -278,8 +277,7 @@ def compare(att: Attributor, x: torch.Tensor, preprocess: str, target: int, laye
 
     maps: dict[str, tuple[np.ndarray, float | None]] = {}
     with att.lock:
-        att.sync()  # the twin follows the shared model's moves
-        x = x.to(next(att.model.parameters()).device)  # where the twin is now (an OOM fallback moves it)
+        x = att.synced(x)  # the twin follows the shared model; x goes where it is
         for m in pixel:
             start = time.perf_counter()
             maps[m] = (att.attribute(x, Params(m, target, layer=layer), step, preprocess), time.perf_counter() - start)

@@ -124,8 +124,9 @@ class Batcher:
             raise
         finally:
             with self._changed:
+                rows = sum(len(r.rows) for r in batch)
                 for request in batch:
-                    request.done, request.pass_rows = True, sum(len(r.rows) for r in batch)
+                    request.done, request.pass_rows = True, rows
                 self._running = False
                 self._changed.notify_all()
                 drained = not self._queue
