@@ -89,6 +89,9 @@ def test_evaluate_page_runs_and_shows_the_figures(lang, uploads, monkeypatch):
     ok(at.run())
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[words["accuracy"]] == "50.0%" and "90.0%" in metrics.values()
+    per_class = next(d for d in at.dataframe if "F1" in d.value.columns)  # irises: predicted, no folder
+    assert per_class.proto.HasField("placeholder") and per_class.proto.placeholder == ""  # undefined: empty
+    assert per_class.value.iloc[-1].tolist()[0] == "irises" and per_class.value.iloc[-1].isna().tolist()[2]
     assert at.get("plotly_chart") and words["axis"] in at.get("plotly_chart")[0].proto.spec
     at.toggle(key="eval_normalise").set_value(True).run()
     at.button(key="eval_why_0").click().run()
