@@ -112,5 +112,10 @@ def test_a_hostile_zip_is_explained_and_the_page_goes_on(uploads):
     at.file_uploader(key="eval_zip").set_value(("evil.zip", planted.zip_of({"../evil.png": b"x"}),
                                                 "application/zip")).run()
     assert any("evil.png" in plain(e.value) and "outside the archive" in plain(e.value) for e in ok(at).error)
+    flat = planted.zip_of({"a.png": planted.png(planted.COLOURS["daisy"]), "README.txt": b"my flowers"})
+    at.file_uploader(key="eval_zip").set_value(("flat.zip", flat, "application/zip")).run()
+    assert [plain(e.value) for e in ok(at).error] == [  # what was found, not just "no class folders"
+        "flat.zip has no class folders: put the photos in one folder per class, such as daisy/001.jpg. flat.zip "
+        "holds no folders, 1 photo (a.png) and 1 other file (README.txt)."]
     at.file_uploader(key="eval_zip").set_value(("val.zip", data, "application/zip")).run()
     assert not ok(at).error and at.button(key="eval_run")
