@@ -15,7 +15,7 @@ import torch
 
 from ..architecture import configs
 from ..architecture.layers import HEADS, layer_specs
-from ..i18n import N_, Text, TranslatableError
+from ..i18n import Items, N_, Text, TranslatableError
 
 MAX_CLASSES_JSON_BYTES = 4 * 1024 * 1024
 SHOWN_DIFFERENCES = 6
@@ -127,7 +127,7 @@ def unwrap(obj: object, name: str = "checkpoint") -> dict[str, torch.Tensor]:
         raise CheckpointError("no_state_dict", name=name, found=type(obj).__name__)
     bad = [str(k) for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
     if bad:
-        raise CheckpointError("not_tensors", name=name, count=len(bad), examples=", ".join(bad[:3]))
+        raise CheckpointError("not_tensors", name=name, count=len(bad), examples=Items(bad[:3]))
     if all(k.startswith("module.") for k in obj):
         obj = {k[len("module."):]: v for k, v in obj.items()}
     return obj
