@@ -47,7 +47,9 @@ STANDARDISED = (
     Rendering("(?<!per )blocks?", "卷积块", "a block of conv layers; the strip's own name says 逐块"),
     Rendering("strips?", "逐块条带图", "the per-block row of maps on the attributions page"),
     Rendering("mass", "梯度总量", "the ERF's mass is the summed gradient, not 质量"),
-    Rendering("centred square", "居中的正方形"),
+    Rendering("centred square", "居中", "居中的, never 以中心为中心"),
+    Rendering("top down", "自上而下", "one of 自顶向下 and 自上而下; 自下而上 for bottom-up"),
+    Rendering("auc", "AUC", "area under the curve, as AUC in the labels and the headers alike"),
     Rendering("layer methods?", "层归因方法", "captum's Layer* methods attribute at one chosen layer"),
     Rendering("symbolic link", "符号链接"),
     Rendering("(?:gpu|out of) memory", "显存", "the GPU's memory is 显存; 内存 is the computer's"),
@@ -116,6 +118,7 @@ X = r"(?<![A-Za-z0-9])(?:\d+|[HN])x(?:\d+|[WN])(?![A-Za-z0-9])"  # 3x3, HxW: ASC
 FORBIDDEN = {
     "质量": (None, "the ERF's mass is 梯度总量; 质量 reads as quality or physical mass"),
     "以中心为中心": (None, "centred: 居中的"),
+    "自顶向下": (None, "top-down is 自上而下"),
     "逐层": (r"Layer[A-Z]|layer method", "captum's Layer* methods work at one chosen layer, not layer by layer"),
     "乘加(?!运算)": (None, "MACs: 乘加运算 (量 for the amount, 次 for the count)"),
     "幻灯片": (None, "the slides are 课件"),
