@@ -151,3 +151,7 @@ def test_listed_names_are_joined_in_the_readers_language():
         assert str(err) == "A：B、C、D 也应选上。"
         assert str(folders) == "A：a、b……（另有 3 个） 也应选上。"
     assert str(pickle.loads(pickle.dumps(err))) == str(err) and str(Items([])) == "" and str(Items(["x"])) == "x"
+    clauses = Items([Text("missing {key}", key="a"), Text("unexpected {key}", key="b")], pattern="{items}; {item}")
+    assert str(clauses) == "missing a; unexpected b"
+    with i18n.use("zh"):
+        assert str(clauses) == "缺少 a；多出 b"

@@ -165,30 +165,38 @@ def _list_pattern(lang: str) -> str:
 
 class Items:
     """Names listed in a sentence, joined where the sentence is made, in the reader's language: CLDR's list
-    pattern (through babel), "a, b, c" in English and "a、b、c" in Chinese. ``more`` names left out
-    are counted after the list. A parameter of ``_``, ``Text`` and ``TranslatableError`` like any other."""
+    pattern (through babel), "a, b, c" in English and "a、b、c" in Chinese; or, for clauses, an
+    ``N_``-marked ``pattern`` with ``{items}`` and ``{item}`` ("{items}; {item}", in Chinese "{items}；{item}").
+    ``more`` names left out are counted after the list. Items may be ``Text``: each is made in the reader's
+    language too. A parameter of ``_``, ``Text`` and ``TranslatableError`` like any other."""
 
-    __slots__ = ("items", "more")
+    __slots__ = ("items", "more", "pattern")
 
-    def __init__(self, items: Iterable[Any], /, more: int = 0) -> None:
-        self.items, self.more = tuple(items), more
+    def __init__(self, items: Iterable[Any], /, more: int = 0, pattern: str | None = None) -> None:
+        self.items, self.more, self.pattern = tuple(items), more, pattern
 
     def __str__(self) -> str:
         names = [str(i) for i in self.items]
-        joined = functools.reduce(_list_pattern(_current.get()).format, names) if names else ""
+        joined = functools.reduce(self._pair, names) if names else ""
         return _("{items}, … (+{n})", items=joined, n=self.more) if self.more > 0 else joined
+
+    def _pair(self, items: str, item: str) -> str:
+        if self.pattern:
+            return _(self.pattern, items=items, item=item)
+        return _list_pattern(_current.get()).format(items, item)
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
 
     def __repr__(self) -> str:
-        return f"Items({self.items!r}, more={self.more})"
+        return f"Items({self.items!r}, more={self.more}, pattern={self.pattern!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Items) and (self.items, self.more) == (other.items, other.more)
+        return isinstance(other, Items) and (self.items, self.more, self.pattern) == (other.items, other.more,
+                                                                                         other.pattern)
 
     def __hash__(self) -> int:
-        return hash((self.items, self.more))
+        return hash((self.items, self.more, self.pattern))
 
 
 class TranslatableError(Exception):

@@ -44,19 +44,6 @@ class CheckpointError(TranslatableError, ValueError):
     }
 
 
-class Listing:
-    """Items joined with "; " when shown; each item (a ``Text``) is made in the reader's language then."""
-
-    def __init__(self, items: list) -> None:
-        self.items = list(items)
-
-    def __str__(self) -> str:
-        return "; ".join(str(i) for i in self.items)
-
-    def __repr__(self) -> str:
-        return f"Listing({self.items!r})"
-
-
 @dataclass(frozen=True)
 class Architecture:
     config: configs.Config
@@ -156,7 +143,8 @@ def infer_architecture(state_dict: dict[str, torch.Tensor], name: str = "checkpo
     shown = diff[:SHOWN_DIFFERENCES]
     if len(diff) > SHOWN_DIFFERENCES:
         shown.append(Text(N_("and {n} more"), n=len(diff) - SHOWN_DIFFERENCES))
-    raise CheckpointError("no_match", name=name, config=config.name, head=head, differences=Listing(shown))
+    raise CheckpointError("no_match", name=name, config=config.name, head=head,
+                          differences=Items(shown, pattern=N_("{items}; {item}")))
 
 
 def _differences(want: dict[str, tuple], have: dict[str, tuple]) -> list[Text]:
