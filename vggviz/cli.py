@@ -593,8 +593,8 @@ def _metrics(args: argparse.Namespace) -> int:
             label=lm.classes[target], target=target, steps=args.steps))
     for key, label in faithfulness.LABELS.items():
         others = Items(f"{_(faithfulness.COLUMNS[b])} {_number(report['baselines'][b][key])}"
-                           for b in faithfulness.BASELINES)
-        print(f"  {_(label)}: {_number(report[key])}  ({others})")
+                       for b in faithfulness.BASELINES)
+        print("  " + _("{label}: {value}  ({others})", label=_(label), value=_number(report[key]), others=others))
     return 0
 
 
