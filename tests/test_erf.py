@@ -170,7 +170,7 @@ def test_every_layer_grows_slower_than_the_theoretical_field(vgg11):
     erfs = erf.every_layer(lm, x, progress=done.append)
     rows = {r.name: r for r in layer_table("A", SIZE)}
     assert [e.layer for e in erfs] == [n for n, r in rows.items() if r.type == "conv"]
-    assert done[-1] == 1.0 and len(done) == len(erfs)
+    assert done[-1] == 1.0 and len(done) == len(erfs)  # exact: n / n
     assert [e.rf for e in erfs] == [rows[e.layer].rf for e in erfs]
     ratios = [e.mass_sides[0.5] / e.rf for e in erfs]
     assert ratios[-1] < ratios[1]  # the ERF occupies a shrinking fraction of the field
