@@ -456,3 +456,29 @@ def test_settings_out_of_range_are_refused(lm, ties):
     assert str(err.value) == "the number of dataset examples must be between 1 and 100, not 0"
     with pytest.raises(ValueError):
         ex.score(lm, ties, ex.Settings(size=SIZE, preprocess="caffe"), workers=0)
+
+
+def test_hostile_collections_get_evaluates_defences(tmp_path):
+    from vggviz.evaluate.errors import EvaluationError
+
+    def zipped(files: dict[str, bytes]) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in files.items():
+                zf.writestr(name, data)
+        return buf.getvalue()
+
+    with pytest.raises(EvaluationError) as err:
+        collections.open_collection(zipped({"ok.png": encode(photo(0)), "../evil.png": b"x"}), "evil.zip")
+    assert err.value.code == "unsafe_name"
+    with pytest.raises(EvaluationError) as err:
+        collections.open_collection(zipped({"bomb.png": bytes(50 * 2**20)}), "bomb.zip")
+    assert err.value.code == "bomb"
+    with pytest.raises(EvaluationError) as err:
+        collections.open_collection(b"not a zip", "x.zip")
+    assert err.value.code == "not_zip"
+    folder = write_photos(tmp_path / "f", {"a.png": encode(photo(0)), "inner.zip": zipped({"b.png": b"x"})})
+    (folder / "link.png").symlink_to(folder / "a.png")
+    coll = collections.open_collection(folder)
+    assert coll.files == ["a.png"]
+    assert {s.file: s.reason.code for s in coll.skipped} == {"inner.zip": "nested_archive", "link.png": "symlink"}
