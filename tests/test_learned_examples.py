@@ -482,3 +482,19 @@ def test_hostile_collections_get_evaluates_defences(tmp_path):
     coll = collections.open_collection(folder)
     assert coll.files == ["a.png"]
     assert {s.file: s.reason.code for s in coll.skipped} == {"inner.zip": "nested_archive", "link.png": "symlink"}
+
+
+def test_half_precision_scores_the_same_examples(ties):
+    """What a GPU in float16 runs, on the CPU: the maps in half precision, the values kept as float32."""
+    single, half = loaded(), loaded()
+    inference.move(half, torch.device("cpu"), torch.float16)
+    settings = ex.Settings(size=SIZE, top=3, bottom=0, random=0)
+    a = ex.score(single, ties, settings, ["conv1_1", "conv3_1"], workers=0).scores
+    b = ex.score(half, ties, settings, ["conv1_1", "conv3_1"], workers=0).scores
+    for layer in ("conv1_1", "conv3_1"):
+        va, vb = a.top[layer].values, b.top[layer].values
+        assert vb.dtype == torch.float32
+        assert torch.allclose(va, vb, rtol=1e-2, atol=1e-2)  # float16 keeps about 3 significant digits
+        clear = (va[:, 0] - va[:, 1]) > 0.05 * va[:, 0].abs().clamp(min=1)  # a clear winner wins in both
+        assert clear.sum() > 10
+        assert torch.equal(a.top[layer].photos[clear, 0], b.top[layer].photos[clear, 0])
