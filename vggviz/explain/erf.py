@@ -1,7 +1,7 @@
 """The effective receptive field (ERF; Luo, Li, Urtasun, Zemel, NeurIPS 2016): which input pixels a unit
 actually depends on, as opposed to the box it could depend on (the theoretical receptive field).
 
-Definition (the one the README and the tests state): for a conv layer L, taken after the ReLU that
+Definition (the one docs/erf-and-unit.md and the tests state): for a conv layer L, taken after the ReLU that
 follows it, a unit (i, j) and a normalised input x,
 
     E_x[h, w] = Σ_rgb |∂(Σ_c y_c[i, j]) / ∂x_rgb[h, w]|
