@@ -348,6 +348,10 @@ def test_the_cache_is_read_back_and_any_change_is_another_entry(lm, ties, tmp_pa
     assert {e.folder for e in listed} == {first.folder, wide.folder, lecture.folder, bigger.folder}
     assert all(e.meta["model"] == {"config": "A", "digest": "test:vgg11:1"} for e in listed)
     assert ex.entries(other_weights, tmp_path) == []
+    # An entry still being written (a temporary folder, renamed into place when complete) is not offered.
+    (tmp_path / ex.FOLDER / ".partial.part").mkdir()
+    (tmp_path / ex.FOLDER / ".partial.part" / ex.FILE).write_bytes((first.folder / ex.FILE).read_bytes())
+    assert len(ex.entries(lm, tmp_path)) == len(listed)
     assert store.root({store.ENV: str(tmp_path)}) == tmp_path
 
 
