@@ -67,10 +67,11 @@ def ties(tmp_path_factory):
     return collections.open_collection(write_photos(tmp_path_factory.mktemp("ties"), tie_photos()))
 
 
-def brute_force(lm, coll, preprocess: str = "imagenet", size: int = SIZE):
-    """photo index -> conv name -> (C, H, W) float32 maps before ReLU, from torchvision's vgg11 with ``lm``'s
-    weights, one photo at a time. The input is made by torchvision's transforms, not by the code under test."""
-    reference = torchvision_twin("vgg11", lm.model)
+def brute_force(lm, coll, preprocess: str = "imagenet", size: int = SIZE, name: str = "vgg11"):
+    """photo index -> conv name -> (C, H, W) float32 maps before ReLU (the input of each ReLU: the conv's
+    output, or its batch norm's), from torchvision's ``name`` with ``lm``'s weights, one photo at a time. The
+    input is made by torchvision's transforms, not by the code under test."""
+    reference = torchvision_twin(name, lm.model)
     mean, std = inference.mean_std(preprocess)
     if preprocess == "imagenet":
         to_tensor = transforms.Compose([transforms.Resize(round(size * 256 / 224)), transforms.CenterCrop(size),
@@ -78,7 +79,7 @@ def brute_force(lm, coll, preprocess: str = "imagenet", size: int = SIZE):
     else:
         to_tensor = transforms.Compose([transforms.Resize((size, size)), transforms.ToTensor(),
                                         transforms.Normalize(mean, std)])
-    convs = [k for k, m in enumerate(reference.features) if isinstance(m, torch.nn.Conv2d)]
+    convs = [k - 1 for k, m in enumerate(reference.features) if isinstance(m, torch.nn.ReLU)]
     names = [s.name for s in lm.model.specs if s.type == "conv"]
     maps = {}
     for i, file in enumerate(coll.files):
@@ -148,6 +149,30 @@ def test_top_and_bottom_examples_equal_brute_force_ties_included(computed, ties)
         for channel in range(found.channels(layer)):
             check_channel(found.top(layer, channel), maps, layer, channel, 5, largest=True)
             check_channel(found.bottom(layer, channel), maps, layer, channel, 4, largest=False)
+
+
+def test_a_batch_norm_configuration_scores_the_batch_norms_output(ties):
+    """In vgg11_bn the ReLU reads the batch norm: that is the map scored (a negative scale would turn the conv's
+    own ranking upside down)."""
+    from helpers import batch_norm_not_identity
+
+    model = build_model("A-BN", seed=3)
+    batch_norm_not_identity(model, 3)
+    with torch.no_grad():
+        model.features[1].weight[:8] *= -1  # channels whose conv output and batch norm output rank oppositely
+    lm = inference.LoadedModel(model, model.config, "random", inference.imagenet_classes(), "imagenet",
+                               torch.device("cpu"))
+    lm = model_identity.identify(inference.to_device(lm, torch.device("cpu"), False), "test:vgg11_bn:3")
+    run = ex.score(lm, ties, ex.Settings(size=SIZE, top=3, bottom=3, random=0), ["conv1_1", "conv4_2"], workers=0)
+    maps = brute_force(lm, ties, name="vgg11_bn")
+    for layer in ("conv1_1", "conv4_2"):
+        for channel in range(0, 64, 3):
+            for kind, largest in (("top", True), ("bottom", False)):
+                ranking = getattr(run.scores, kind)[layer]
+                width = maps[0][layer].shape[2]
+                got = [ex.Example(ties.files[p], int(p), float(v), divmod(int(a), width), None, None)
+                       for p, v, a in zip(ranking.photos[channel], ranking.values[channel], ranking.at[channel])]
+                check_channel(got, maps, layer, channel, 3, largest)
 
 
 def test_duplicate_photos_tie_exactly_and_the_earlier_comes_first(computed, ties):

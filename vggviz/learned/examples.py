@@ -12,8 +12,8 @@ One forward pass per photo scores every channel of every chosen layer at once: f
 reduce each map to (maximum, position) per photo and channel as soon as it exists and merge that into what
 is kept, and the pass stops after the last chosen layer. Per channel only the best k (value, photo, position)
 so far are kept, as [C, k] tensors merged with each batch by a stable sort, so memory does not grow with the
-number of photos (only the photo names are kept). The random sample is a reservoir (Vitter's algorithm R) over the usable photos,
-seeded.
+number of photos (only the photo names are kept). The random sample is a reservoir (Vitter's algorithm R)
+over the usable photos, seeded.
 
 Ties, documented and tested: within a map, the earliest position in row-major order; between photos, the
 higher value first (bottom-k: the lower), then the earlier photo (collection order); one photo gives one
