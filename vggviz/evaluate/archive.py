@@ -47,6 +47,11 @@ class Reader(Protocol):
     def read(self, key: str) -> bytes: ...
 
 
+# What a scan of a zip or folder finds: its reader, [(path parts, key)] of the files that may be photos,
+# the folders (as path parts), and what was skipped.
+Scan = tuple[Reader, list[tuple[tuple[str, ...], str]], set[tuple[str, ...]], list[Skipped]]
+
+
 @dataclass(frozen=True)
 class Listing:
     """What a folder or archive holds: class folder -> its files (keys the reader reads, in sorted order;
@@ -98,6 +103,12 @@ class ZipReader:
 
 def open_zip(source: bytes | Path, name: str) -> Listing:
     """List a zip of class folders, refusing hostile archives as a whole (EvaluationError)."""
+    return _layout(name, *scan_zip(source, name))
+
+
+def scan_zip(source: bytes | Path, name: str) -> Scan:
+    """(reader, [(parts, key)] of the members that may be photos, folders, skipped), refusing hostile
+    archives as a whole (EvaluationError): the checks every reading of a zip shares."""
     try:
         handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
     except OSError as exc:
@@ -133,7 +144,7 @@ def open_zip(source: bytes | Path, name: str) -> Listing:
         if total > MAX_TOTAL_BYTES:
             raise EvaluationError("too_large", name=name, limit_mb=MAX_TOTAL_BYTES // 2**20)
         files.append((parts, member))
-    return _layout(name, ZipReader(source), files, dirs, skipped)
+    return ZipReader(source), files, dirs, skipped
 
 
 def _check_directory(handle, name: str) -> None:
@@ -196,6 +207,11 @@ class FolderReader:
 
 def open_folder(root: Path) -> Listing:
     """List a folder of class folders; symbolic links are listed as skipped, never followed."""
+    return _layout(root.name or str(root), *scan_folder(root))
+
+
+def scan_folder(root: Path) -> Scan:
+    """As ``scan_zip`` for a folder on disk: symbolic links are listed as skipped, never followed."""
     files, dirs, skipped, count = [], set(), [], 0
     stack = [()]
     while stack:
@@ -228,7 +244,7 @@ def open_folder(root: Path) -> Listing:
                                                  limit_mb=MAX_MEMBER_BYTES // 2**20)))
             else:
                 files.append((parts, key))
-    return _layout(root.name or str(root), FolderReader(root), files, dirs, skipped)
+    return FolderReader(root), files, dirs, skipped
 
 
 # --- layout ----------------------------------------------------------------------------------------
@@ -278,10 +294,8 @@ def _children(dirs: set[tuple[str, ...]], prefix: tuple[str, ...]) -> list[str]:
 
 
 # --- every photo, whatever the layout (dataset examples) ---------------------------------------------
-# The same checks as ``open_zip`` / ``open_folder`` without the class-folder layout: a collection of photos
-# may be flat, nested, or in class folders. The scans duplicate those two functions' loops (they were being
-# edited on another branch when this was added): ``open_zip`` / ``open_folder`` can become
-# ``_layout(name, *scan_zip(...))`` / ``_layout(name, *scan_folder(...))`` once both have landed.
+# The same scans as ``open_zip`` / ``open_folder`` without the class-folder layout: a collection of photos
+# may be flat, nested, or in class folders.
 
 @dataclass(frozen=True)
 class Photos:
@@ -292,87 +306,6 @@ class Photos:
     reader: Reader
     files: list[str]
     skipped: list[Skipped] = field(default_factory=list)
-
-
-Scan = tuple[Reader, list[tuple[tuple[str, ...], str]], set[tuple[str, ...]], list[Skipped]]
-
-
-def scan_zip(source: bytes | Path, name: str) -> Scan:
-    """(reader, [(parts, key)] of the members that may be photos, folders, skipped), refusing hostile
-    archives as a whole (EvaluationError), as ``open_zip`` does."""
-    try:
-        handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
-    except OSError as exc:
-        raise EvaluationError("not_found", path=str(source)) from exc
-    with handle:
-        _check_directory(handle, name)
-        try:
-            with zipfile.ZipFile(handle) as zf:
-                infos = zf.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-            raise EvaluationError("not_zip", name=name) from None
-    if len(infos) > MAX_FILES:
-        raise EvaluationError("too_many_files", name=name, limit=MAX_FILES)
-    files, dirs, skipped, total = [], set(), [], 0
-    for info in infos:
-        member = info.filename
-        if _unsafe(member):
-            raise EvaluationError("unsafe_name", name=name, member=member)
-        parts = _parts(member)
-        if not parts or _junk(parts):
-            continue
-        if info.is_dir():
-            dirs.add(parts)
-            continue
-        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise EvaluationError("bomb", name=name, member=member, limit=MAX_RATIO,
-                                  ratio=info.file_size / max(info.compress_size, 1))
-        reason = _member_skip(info, member)
-        if reason is not None:
-            skipped.append(Skipped(member, reason))
-            continue
-        total += info.file_size
-        if total > MAX_TOTAL_BYTES:
-            raise EvaluationError("too_large", name=name, limit_mb=MAX_TOTAL_BYTES // 2**20)
-        files.append((parts, member))
-    return ZipReader(source), files, dirs, skipped
-
-
-def scan_folder(root: Path) -> Scan:
-    """As ``scan_zip`` for a folder on disk: symbolic links are listed as skipped, never followed."""
-    files, dirs, skipped, count = [], set(), [], 0
-    stack = [()]
-    while stack:
-        here = stack.pop()
-        try:
-            entries = list(os.scandir(root.joinpath(*here)))
-        except OSError as exc:
-            skipped.append(Skipped("/".join(here) + "/", Skip("unreadable", file="/".join(here) + "/",
-                                                              reason=exc.strerror or type(exc).__name__)))
-            continue
-        for entry in entries:
-            parts = (*here, entry.name)
-            key = "/".join(parts)
-            if _junk(parts):
-                continue
-            count += 1
-            if count > MAX_FILES:
-                raise EvaluationError("too_many_files", name=root.name, limit=MAX_FILES)
-            if entry.is_symlink():
-                skipped.append(Skipped(key, Skip("symlink", file=key)))
-            elif entry.is_dir(follow_symlinks=False):
-                dirs.add(parts)
-                stack.append(parts)
-            elif not entry.is_file(follow_symlinks=False):
-                skipped.append(Skipped(key, Skip("not_a_file", file=key)))
-            elif key.lower().endswith(ARCHIVE_SUFFIXES):
-                skipped.append(Skipped(key, Skip("nested_archive", file=key)))
-            elif (size := entry.stat(follow_symlinks=False).st_size) > MAX_MEMBER_BYTES:
-                skipped.append(Skipped(key, Skip("too_large", file=key, size_mb=size / 2**20,
-                                                 limit_mb=MAX_MEMBER_BYTES // 2**20)))
-            else:
-                files.append((parts, key))
-    return FolderReader(root), files, dirs, skipped
 
 
 def open_photos(source: str | Path | bytes, name: str | None = None) -> Photos:
