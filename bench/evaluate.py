@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench.timing import paired  # noqa: E402
+from bench.timing import fresh_peaks, peak_growth_row, photos_per_second_row  # noqa: E402
 from vggviz.architecture.model import build_model  # noqa: E402
 from vggviz.evaluate import archive, default_workers  # noqa: E402
 from vggviz.evaluate.run import evaluate  # noqa: E402
@@ -71,42 +71,41 @@ def speed(device: torch.device, repeats: int) -> dict:
         ev = evaluate(lm, listing, batch_size=BATCH)
         assert len(ev.predictions) == SPEED_PHOTOS
 
-    ours_s, bare_s = paired(ours, bare, max(1, min(repeats, 3)))
-    ratio = bare_s / ours_s  # photos/s of ours over photos/s of the bare loop
-    return {"figure": "evaluate_speed",
-            "what": f"evaluate: {SPEED_PHOTOS} JPEGs 500×375 from a zip, {CONFIG}, batch {BATCH}, "
-                    f"{default_workers()} decoding worker(s), metrics",
-            "value": round(SPEED_PHOTOS / ours_s, 2), "unit": "img/s", "baseline": "bare batched forward, pre-decoded",
-            "baseline_value": round(SPEED_PHOTOS / bare_s, 2), "ratio": round(ratio, 3),
-            "target": TARGETS["evaluate_speed"], "at_least": True, "ok": ratio >= TARGETS["evaluate_speed"]}
+    return photos_per_second_row("evaluate_speed",
+                                 f"evaluate: {SPEED_PHOTOS} JPEGs 500×375 from a zip, {CONFIG}, batch {BATCH}, "
+                                 f"{default_workers()} decoding worker(s), metrics",
+                                 SPEED_PHOTOS, ours, bare, max(1, min(repeats, 3)),
+                                 "bare batched forward, pre-decoded", TARGETS["evaluate_speed"])
 
 
 def peak(n: int) -> dict:
     """Evaluate ``n`` photos in this (fresh) process; peak resident memory of it and of its workers, MB."""
+    def work(lm: inference.LoadedModel, data: bytes, progress: Callable) -> dict:
+        ev = evaluate(lm, archive.open_zip(data, "bench.zip"), batch_size=BATCH, progress=progress)
+        assert len(ev.predictions) == n
+        return {}
+
+    return peak_over_photos(n, work)
+
+
+def peak_over_photos(n: int, work: Callable[[inference.LoadedModel, bytes, Callable], dict]) -> dict:
+    """Peak resident memory (MB) of this (fresh) process and of its DataLoader workers while
+    ``work(model, zip, progress)`` runs the model on the CPU over a zip of ``n`` photos, and what it returns."""
     from planted import WorkerPeak, peak_mb
 
     lm = model(torch.device("cpu"))
-    listing = archive.open_zip(photos_zip(n, (320, 240)), "bench.zip")
+    data = photos_zip(n, (320, 240))
     workers = WorkerPeak()
-    ev = evaluate(lm, listing, batch_size=BATCH, progress=workers)
-    assert len(ev.predictions) == n
-    return {"self": peak_mb(), "workers": workers.mb}
+    kept = work(lm, data, workers)
+    return {"self": peak_mb(), "workers": workers.mb, **kept}
 
 
 def memory() -> dict:
-    peaks = {}
-    for n in MEMORY_PHOTOS:
-        out = subprocess.run([sys.executable, "-m", "bench.evaluate", "peak", str(n)], cwd=ROOT, check=True,
-                             capture_output=True, text=True)
-        peaks[n] = json.loads(out.stdout)
-    small, large = (peaks[n]["self"] for n in MEMORY_PHOTOS)
-    ratio = large / small
-    return {"figure": "evaluate_memory",
-            "what": f"peak RSS, evaluate {MEMORY_PHOTOS[1]} photos ({CONFIG}, CPU; worker peak "
-                    f"{peaks[MEMORY_PHOTOS[1]]['workers']:.0f} MB vs {peaks[MEMORY_PHOTOS[0]]['workers']:.0f} MB)",
-            "value": round(large, 1), "unit": "MB", "baseline": f"{MEMORY_PHOTOS[0]} photos",
-            "baseline_value": round(small, 1), "ratio": round(ratio, 3), "target": TARGETS["evaluate_memory"],
-            "ok": ratio <= TARGETS["evaluate_memory"]}
+    peaks = fresh_peaks("bench.evaluate", MEMORY_PHOTOS)
+    return peak_growth_row("evaluate_memory",
+                           f"peak RSS, evaluate {MEMORY_PHOTOS[1]} photos ({CONFIG}, CPU; worker peak "
+                           f"{peaks[MEMORY_PHOTOS[1]]['workers']:.0f} MB vs {peaks[MEMORY_PHOTOS[0]]['workers']:.0f} MB)",
+                           peaks, MEMORY_PHOTOS, TARGETS["evaluate_memory"])
 
 
 def figures(device: torch.device, repeats: int) -> list[dict]:

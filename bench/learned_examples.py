@@ -10,8 +10,8 @@ peak memory of a fresh process scoring 200 and 2,000 photos (target: within 1.1�
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench.evaluate import BATCH, CONFIG, model, photos_zip  # noqa: E402
-from bench.timing import paired  # noqa: E402
+from bench.evaluate import BATCH, CONFIG, model, peak_over_photos, photos_zip  # noqa: E402
+from bench.timing import fresh_peaks, peak_growth_row, photos_per_second_row  # noqa: E402
 from vggviz.evaluate import default_workers  # noqa: E402
 from vggviz.learned import collection, examples  # noqa: E402
 from vggviz.photo import images, inference  # noqa: E402
@@ -48,45 +48,33 @@ def speed(device: torch.device, repeats: int) -> dict:
         run = examples.score(lm, photos, examples.Settings(), batch_size=BATCH)
         assert run.scored == SPEED_PHOTOS
 
-    ours_s, bare_s = paired(ours, bare, max(1, min(repeats, 3)))
-    ratio = bare_s / ours_s  # photos/s of ours over photos/s of the bare loop
-    return {"figure": "examples_speed",
-            "what": f"dataset examples: {SPEED_PHOTOS} JPEGs 500×375 from a zip, {CONFIG} at 224, batch {BATCH}, "
-                    f"{default_workers()} decoding worker(s), all 8 conv layers (2,752 channels), top/bottom/random 9",
-            "value": round(SPEED_PHOTOS / ours_s, 2), "unit": "img/s",
-            "baseline": "bare batched forward (whole model), pre-decoded",
-            "baseline_value": round(SPEED_PHOTOS / bare_s, 2), "ratio": round(ratio, 3),
-            "target": TARGETS["examples_speed"], "at_least": True, "ok": ratio >= TARGETS["examples_speed"]}
+    return photos_per_second_row("examples_speed",
+                                 f"dataset examples: {SPEED_PHOTOS} JPEGs 500×375 from a zip, {CONFIG} at 224, "
+                                 f"batch {BATCH}, {default_workers()} decoding worker(s), all 8 conv layers "
+                                 f"(2,752 channels), top/bottom/random 9",
+                                 SPEED_PHOTOS, ours, bare, max(1, min(repeats, 3)),
+                                 "bare batched forward (whole model), pre-decoded", TARGETS["examples_speed"])
 
 
 def peak(n: int) -> dict:
     """Score ``n`` photos in this (fresh) process; peak resident memory of it and of its workers, MB."""
-    from planted import WorkerPeak, peak_mb
+    def work(lm: inference.LoadedModel, data: bytes, progress: Callable) -> dict:
+        photos = collection.open_collection(data, "bench.zip")
+        run = examples.score(lm, photos, examples.Settings(size=MEMORY_SIZE), batch_size=BATCH, progress=progress)
+        assert run.scored == n
+        return {"kept_bytes": run.scores.nbytes()}
 
-    lm = model(torch.device("cpu"))
-    photos = collection.open_collection(photos_zip(n, (320, 240)), "bench.zip")
-    workers = WorkerPeak()
-    run = examples.score(lm, photos, examples.Settings(size=MEMORY_SIZE), batch_size=BATCH, progress=workers)
-    assert run.scored == n
-    return {"self": peak_mb(), "workers": workers.mb, "kept_bytes": run.scores.nbytes()}
+    return peak_over_photos(n, work)
 
 
 def memory() -> dict:
-    peaks = {}
-    for n in MEMORY_PHOTOS:
-        out = subprocess.run([sys.executable, "-m", "bench.learned_examples", "peak", str(n)], cwd=ROOT, check=True,
-                             capture_output=True, text=True)
-        peaks[n] = json.loads(out.stdout)
-    small, large = (peaks[n]["self"] for n in MEMORY_PHOTOS)
-    ratio = large / small
-    return {"figure": "examples_memory",
-            "what": f"peak RSS, dataset examples of {MEMORY_PHOTOS[1]} photos ({CONFIG} at {MEMORY_SIZE}, CPU; kept "
-                    f"state {peaks[MEMORY_PHOTOS[1]]['kept_bytes']} vs {peaks[MEMORY_PHOTOS[0]]['kept_bytes']} bytes; "
-                    f"worker peak {peaks[MEMORY_PHOTOS[1]]['workers']:.0f} MB vs "
-                    f"{peaks[MEMORY_PHOTOS[0]]['workers']:.0f} MB)",
-            "value": round(large, 1), "unit": "MB", "baseline": f"{MEMORY_PHOTOS[0]} photos",
-            "baseline_value": round(small, 1), "ratio": round(ratio, 3), "target": TARGETS["examples_memory"],
-            "ok": ratio <= TARGETS["examples_memory"]}
+    peaks = fresh_peaks("bench.learned_examples", MEMORY_PHOTOS)
+    small, large = (peaks[n] for n in MEMORY_PHOTOS)
+    return peak_growth_row("examples_memory",
+                           f"peak RSS, dataset examples of {MEMORY_PHOTOS[1]} photos ({CONFIG} at {MEMORY_SIZE}, "
+                           f"CPU; kept state {large['kept_bytes']} vs {small['kept_bytes']} bytes; "
+                           f"worker peak {large['workers']:.0f} MB vs {small['workers']:.0f} MB)",
+                           peaks, MEMORY_PHOTOS, TARGETS["examples_memory"])
 
 
 def figures(device: torch.device, repeats: int) -> list[dict]:

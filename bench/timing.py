@@ -1,11 +1,14 @@
 """The bench's shared timing machinery: paired and single medians, the ``Bench`` that holds the model, the
-photo and the bare torchvision baselines every figure is a ratio against, and the table of targets. Figure
-modules import this; ``bench.run`` only orchestrates them (no import circle)."""
+photo and the bare torchvision baselines every figure is a ratio against, the table of targets, and the rows
+of the figures over many photos (photos per second, peak memory of fresh processes). Figure modules import
+this; ``bench.run`` only orchestrates them (no import circle)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -44,6 +47,37 @@ def paired(ours: Callable[[], object], base: Callable[[], object], repeats: int,
         b.append(timed(base, 1, warmup=0))
         a.append(timed(ours, 1, warmup=0))
     return statistics.median(a), statistics.median(b)
+
+
+def photos_per_second_row(figure: str, what: str, photos: int, ours: Callable[[], object],
+                          base: Callable[[], object], repeats: int, baseline: str, target: float) -> dict:
+    """A row of photos per second: ``ours`` against ``base``, a bare loop over the same ``photos``, timed
+    ``paired`` (at least ``target`` of its rate)."""
+    ours_s, bare_s = paired(ours, base, repeats)
+    ratio = bare_s / ours_s  # photos/s of ours over photos/s of the bare loop
+    return {"figure": figure, "what": what, "value": round(photos / ours_s, 2), "unit": "img/s",
+            "baseline": baseline, "baseline_value": round(photos / bare_s, 2), "ratio": round(ratio, 3),
+            "target": target, "at_least": True, "ok": ratio >= target}
+
+
+def fresh_peaks(module: str, counts: tuple[int, ...]) -> dict[int, dict]:
+    """For each ``n`` of ``counts``, what ``python -m <module> peak n`` prints (JSON: peak memory and the like),
+    each in a fresh process so that no run's memory is another's floor."""
+    peaks = {}
+    for n in counts:
+        out = subprocess.run([sys.executable, "-m", module, "peak", str(n)], cwd=ROOT, check=True,
+                             capture_output=True, text=True)
+        peaks[n] = json.loads(out.stdout)
+    return peaks
+
+
+def peak_growth_row(figure: str, what: str, peaks: dict[int, dict], counts: tuple[int, int], target: float) -> dict:
+    """A row of the peak memory (``"self"``, MB) of the larger count of photos against the smaller one's
+    (at most ``target`` times it)."""
+    small, large = (peaks[n]["self"] for n in counts)
+    ratio = large / small
+    return {"figure": figure, "what": what, "value": round(large, 1), "unit": "MB", "baseline": f"{counts[0]} photos",
+            "baseline_value": round(small, 1), "ratio": round(ratio, 3), "target": target, "ok": ratio <= target}
 
 
 def timed(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
