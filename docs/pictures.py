@@ -20,19 +20,15 @@ import contextlib
 import os
 import pathlib
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, replace
+
+from docs.browser_app import ARGS, CHROMIUM, AppDidNotStart, app_server
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]  # REFERENCE.md §6, as the browser tests launch it
 LOCALES = {"en": "en-US", "zh": "zh-CN"}
 TIMEOUT = 180_000  # ms: a cold VGG-16 on two busy CPU cores
 
@@ -84,47 +80,17 @@ _PAGES = (
 PICTURES: tuple[Picture, ...] = tuple(replace(p, lang=lang) for lang in LOCALES for p in _PAGES)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
-def app_server():
-    """``streamlit run app.py`` on a free port of 127.0.0.1, with an empty torch hub cache and checkpoint
-    folder (nothing of this machine's shows up in a picture); yields its URL."""
+def _bare_app():
+    """The app with an empty torch hub cache and checkpoint folder (nothing of this machine's shows up in a
+    picture); yields its URL."""
     with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
-        env = dict(os.environ, TORCH_HOME=str(pathlib.Path(tmp) / "torch"),
-                   VGGVIZ_CHECKPOINTS=str(pathlib.Path(tmp) / "checkpoints"),
-                   STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-        env.pop("VGGVIZ_WEIGHTS_URL", None)
-        log = pathlib.Path(tmp) / "streamlit.log"
-        with open(log, "w") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                 "--server.address", "127.0.0.1", "--server.headless", "true"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-            try:
-                url = f"http://127.0.0.1:{port}"
-                deadline = time.monotonic() + 90
-                while True:
-                    try:
-                        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                            if r.status == 200:
-                                break
-                    except OSError:
-                        if time.monotonic() > deadline or proc.poll() is not None:
-                            raise SystemExit(f"streamlit did not start:\n{log.read_text()[-2000:]}") from None
-                        time.sleep(0.3)  # polling a starting server
+        folder = pathlib.Path(tmp)
+        try:
+            with app_server(folder, env={"VGGVIZ_CHECKPOINTS": str(folder / "checkpoints")}) as url:
                 yield url
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        except AppDidNotStart as exc:
+            raise SystemExit(str(exc)) from None
 
 
 def _ready(page, picture: Picture, expect) -> None:
@@ -211,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     expect.set_options(timeout=TIMEOUT)
     args.out.mkdir(parents=True, exist_ok=True)
     chosen = [p for p in PICTURES if not args.only or p.name in args.only]
-    with app_server() as url, sync_playwright() as pw:
+    with _bare_app() as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for picture in chosen:
             start = time.monotonic()

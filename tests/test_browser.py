@@ -12,26 +12,19 @@ from __future__ import annotations
 import os
 import pathlib
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import report
-from helpers import encode, free_port, photo
+from docs.browser_app import ARGS, CHROMIUM, app_server
+from helpers import encode, photo
 from text_checks import CJK, english_runs
 from ui.navigation import HOME, PAGES, SECTIONS
 from vggviz.architecture import configs
 from vggviz.photo import images, inference
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 TIMEOUT = 120_000  # ms: a cold model on two busy CPU cores
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -75,34 +68,10 @@ A_PARAMS = "132,863,336"  # configuration A (vgg11), the paper's Table 2: 133 M
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = free_port()
-    env = dict(os.environ, TORCH_HOME=str(tmp_path_factory.mktemp("torch")))  # no weights: untrained fallback
-    env.pop("VGGVIZ_WEIGHTS_URL", None)
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
-         "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail(f"streamlit did not start: {pathlib.Path(log.name).read_text()[-2000:]}")
-            time.sleep(0.3)  # polling a starting server, not waiting on the page
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    # No weights: the untrained fallback.
+    with app_server(tmp_path_factory.mktemp("server"), flags=("--server.fileWatcherType", "none"),
+                    start_s=60) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
