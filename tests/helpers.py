@@ -123,6 +123,22 @@ def cli_in_process(args: list[str]) -> tuple[int, str]:
     return status, err.getvalue()
 
 
+def share_loaded_models(monkeypatch, cache: dict) -> None:
+    """``inference.load_model`` returns the model it built before for the same arguments, kept in ``cache`` (a
+    test module's own), for the in-process CLI runs: loading is tested elsewhere, and building vgg11's 133 M
+    weights every run would dominate those tests."""
+    from vggviz.photo import inference
+
+    real = inference.load_model
+
+    def load_model(config, weights="imagenet", **kw):
+        key = (str(config), weights, tuple(sorted(kw.items())))
+        if key not in cache:
+            cache[key] = real(config, weights, **kw)
+        return cache[key]
+    monkeypatch.setattr(inference, "load_model", load_model)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import share_loaded_models
 from vggviz import cli
 
 ERF_KEYS = {"config", "layer", "unit", "input_size", "samples", "rf", "rf_box", "mass_sides", "area_ratio"}
@@ -27,18 +28,8 @@ def image(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def one_model_per_configuration(monkeypatch):
-    """The in-process runs share each configuration's untrained model (loading is tested elsewhere; building
-    vgg11's 133 M weights every run would dominate these tests)."""
-    from vggviz.photo import inference
-
-    real = inference.load_model
-
-    def load_model(config, weights="imagenet", **kw):
-        key = (str(config), weights, tuple(sorted(kw.items())))
-        if key not in MODELS:
-            MODELS[key] = real(config, weights, **kw)
-        return MODELS[key]
-    monkeypatch.setattr(inference, "load_model", load_model)
+    """The in-process runs share each configuration's untrained model."""
+    share_loaded_models(monkeypatch, MODELS)
 
 
 MODELS: dict = {}

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import cli_in_process, encode, photo
+from helpers import cli_in_process, encode, photo, share_loaded_models
 from vggviz.learned import collection as collections, examples as ex, patches
 from vggviz.photo import inference, model_identity
 
@@ -22,16 +22,8 @@ KEYS = {"photo", "value", "at", "box"}
 
 @pytest.fixture(autouse=True)
 def one_model_per_configuration(monkeypatch, tmp_path):
-    """The in-process runs share each configuration's untrained model (loading is tested elsewhere), and write
-    into a gallery of their own."""
-    real = inference.load_model
-
-    def load_model(config, weights="imagenet", **kw):
-        key = (str(config), weights, tuple(sorted(kw.items())))
-        if key not in MODELS:
-            MODELS[key] = real(config, weights, **kw)
-        return MODELS[key]
-    monkeypatch.setattr(inference, "load_model", load_model)
+    """The in-process runs share each configuration's untrained model, and write into a gallery of their own."""
+    share_loaded_models(monkeypatch, MODELS)
     monkeypatch.setenv("VGGVIZ_GALLERY", str(tmp_path / "gallery"))
 
 
