@@ -10,7 +10,6 @@ process evaluating 200 and 2,000 photos (target: within 1.1×).
 from __future__ import annotations
 
 import io
-import json
 import sys
 import zipfile
 from collections.abc import Callable
@@ -22,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench.timing import fresh_peaks, peak_growth_row, photos_per_second_row  # noqa: E402
+from bench.timing import answer_peak, fresh_peaks, peak_growth_row, photos_per_second_row  # noqa: E402
 from vggviz.architecture.model import build_model  # noqa: E402
 from vggviz.evaluate import archive, default_workers  # noqa: E402
 from vggviz.evaluate.run import evaluate  # noqa: E402
@@ -112,5 +111,5 @@ def figures(device: torch.device, repeats: int) -> list[dict]:
     return [speed(device, repeats), memory()]
 
 
-if __name__ == "__main__" and sys.argv[1:2] == ["peak"]:
-    print(json.dumps(peak(int(sys.argv[2]))))
+if __name__ == "__main__":
+    answer_peak(peak)

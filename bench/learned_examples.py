@@ -9,7 +9,6 @@ peak memory of a fresh process scoring 200 and 2,000 photos (target: within 1.1Ã
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bench.evaluate import BATCH, CONFIG, model, peak_over_photos, photos_zip  # noqa: E402
-from bench.timing import fresh_peaks, peak_growth_row, photos_per_second_row  # noqa: E402
+from bench.timing import answer_peak, fresh_peaks, peak_growth_row, photos_per_second_row  # noqa: E402
 from vggviz.evaluate import default_workers  # noqa: E402
 from vggviz.learned import collection, examples  # noqa: E402
 from vggviz.photo import images, inference  # noqa: E402
@@ -81,5 +80,5 @@ def figures(device: torch.device, repeats: int) -> list[dict]:
     return [speed(device, repeats), memory()]
 
 
-if __name__ == "__main__" and sys.argv[1:2] == ["peak"]:
-    print(json.dumps(peak(int(sys.argv[2]))))
+if __name__ == "__main__":
+    answer_peak(peak)

@@ -71,6 +71,13 @@ def fresh_peaks(module: str, counts: tuple[int, ...]) -> dict[int, dict]:
     return peaks
 
 
+def answer_peak(peak: Callable[[int], dict]) -> None:
+    """The other end of ``fresh_peaks``, for a figure module run as ``python -m <module> peak N``: prints
+    ``peak(N)`` as JSON."""
+    if sys.argv[1:2] == ["peak"]:
+        print(json.dumps(peak(int(sys.argv[2]))))
+
+
 def peak_growth_row(figure: str, what: str, peaks: dict[int, dict], counts: tuple[int, int], target: float) -> dict:
     """A row of the peak memory (``"self"``, MB) of the larger count of photos against the smaller one's
     (at most ``target`` times it)."""
