@@ -1,0 +1,68 @@
+"""A layer's gallery: the visualisations of its first channels as one grid, so that conv1 → conv5 reads as
+edges and colours → textures → parts → objects (Olah et al. 2017's overview; OpenAI Microscope's layer pages).
+
+It reads the gallery folder (``gallery``), where ``python -m vggviz visualize --channels 0-63`` writes a
+layer's channels; computing the missing ones runs them in batches (a batch costs less per channel than
+separate runs) and records each batch in the folder's index as soon as it is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..photo.inference import LoadedModel
+from . import gallery
+from .network import check_channels
+from .visualize import EVERY, Cancel, Progress, Settings, Visualisation, cached, entry_folder, visualize
+
+BATCH = 8  # channels optimised together
+
+
+def read(lm: LoadedModel, layer: str, channels: Sequence[int], settings: Settings = Settings(), seed: int = 0
+         ) -> list[Visualisation | None]:
+    """What the gallery folder holds for ``channels`` (None where a channel is missing); computes nothing."""
+    check_channels(lm, layer, list(channels))
+    return [cached(lm, layer, c, settings, seed) for c in channels]
+
+
+def compute(lm: LoadedModel, layer: str, channels: Sequence[int], settings: Settings = Settings(), seed: int = 0,
+            *, batch: int = BATCH, progress: Callable[[Progress], None] | None = None, every: int = EVERY,
+            cancel: Cancel = None, done: Callable[[list[Visualisation]], None] | None = None, cache: bool = True
+            ) -> list[Visualisation]:
+    """Every channel of ``channels`` (read, or optimised ``batch`` at a time and written), in order; the
+    folder's index lists each batch once it is written. ``done`` gets each batch's results. ``cache=False``:
+    neither read nor written."""
+    channels = check_channels(lm, layer, list(channels))
+    settings = settings.resolved(lm)
+    where = entry_folder(lm, layer, settings) if cache else None
+    out: list[Visualisation] = []
+    for i in range(0, len(channels), max(1, batch)):
+        part = visualize(lm, layer, channels[i:i + batch], settings, seed, progress=progress, every=every,
+                         cancel=cancel, cache=cache)
+        if where is not None:
+            header = {"config": lm.config.name, "weights": lm.weights, "digest": lm.digest, "layer": layer,
+                      "settings": settings.record()}
+            gallery.update_index(where, header, [gallery.entry_name("c", v.channel, seed) for v in part])
+        if done is not None:
+            done(part)
+        out.extend(part)
+    return out
+
+
+def grid(pictures: Sequence[np.ndarray | None], columns: int = 8, gap: int = 2, background: int = 255) -> np.ndarray:
+    """The pictures (each (H, W, 3) uint8, all one size) in rows of ``columns``, ``gap`` pixels apart; a
+    missing one (None) is left blank."""
+    shape = next((p.shape for p in pictures if p is not None), None)
+    if shape is None:
+        return np.full((1, 1, 3), background, np.uint8)
+    h, w = shape[:2]
+    columns = max(1, min(columns, len(pictures)))
+    rows = -(-len(pictures) // columns)
+    out = np.full((rows * h + (rows - 1) * gap, columns * w + (columns - 1) * gap, 3), background, np.uint8)
+    for i, picture in enumerate(pictures):
+        if picture is not None:
+            r, c = divmod(i, columns)
+            out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = picture
+    return out
