@@ -292,6 +292,9 @@ def test_progress_every_n_steps_and_a_time_estimate(lm):
     assert [p.step for p in seen] == [3, 6, 7] and all(p.total == 7 for p in seen)
     seconds = vis.estimate(lm, "conv1_1", [0, 1], vis.Settings(steps=100, size=32, upsample=None))
     assert 0 < seconds < 600
+    for method, settings in (("simonyan", cm.SimonyanSettings(steps=50, size=32)),
+                             ("fourier", vis.Settings(steps=50, size=32, upsample=None))):
+        assert 0 < cm.estimate(lm, method, settings) < 600
 
 
 def test_results_are_cached_in_the_gallery_folder_and_open_at_once(lm, gallery_folder):
@@ -309,9 +312,11 @@ def test_results_are_cached_in_the_gallery_folder_and_open_at_once(lm, gallery_f
     assert vis.cached(lm, "conv1_1", 0, vis.Settings(steps=6, size=32, upsample=None), seed=3) is None
     (where / "c0000-s3-0.png").write_bytes(b"not a png")  # a damaged entry is computed again
     assert vis.cached(lm, "conv1_1", 0, settings, seed=3) is None
-    # the same weights loaded again (another object, another device string) find the entries
-    other = planted_model()
-    assert vis.cached(other, "conv1_1", 2, settings, seed=3) is not None
+    (where / "c0002-s3.json").write_text('{"files": ["c0002-s3-0.png"], "settings": {"steps": -1}}')
+    assert vis.cached(lm, "conv1_1", 2, settings, seed=3) is None
+    # the same weights loaded again (another object) find the entries
+    vis.visualize(lm, "conv1_1", 1, settings, seed=3)
+    assert vis.cached(planted_model(), "conv1_1", 1, settings, seed=3) is not None
 
 
 def test_half_precision_on_the_cpu():
@@ -441,6 +446,10 @@ def test_a_layer_gallery_written_in_batches_and_read_back(lm, gallery_folder):
     index = gallery.read_index(where)
     assert index["layer"] == "conv1_1" and index["entries"] == [f"c{c:04d}-s0" for c in range(5)]
     assert [w for w, _ in gallery.indexes("A", lm.digest)] == [where]
+    layer_gallery.compute(lm, "conv1_1", [7], settings, seed=1)
+    found = layer_gallery.prepared(lm, "conv1_1")
+    assert [(p.layer, p.seed, p.channels) for p in found] == [("conv1_1", 0, (0, 1, 2, 3, 4)), ("conv1_1", 1, (7,))]
+    assert found[0].settings == settings.resolved(lm) and layer_gallery.prepared(lm, "conv2_1") == []
     picture = layer_gallery.grid([v.image if v else None for v in read], columns=4, gap=2)
     assert picture.shape == (2 * 32 + 2, 4 * 32 + 3 * 2, 3)
     assert np.array_equal(picture[:32, 34:66], read[1].image) and np.all(picture[34:, 34:66] == 255)

@@ -26,7 +26,7 @@ from ..photo.inference import LAYOUT, PREPROCESSING, LoadedModel, ModelError, me
 from . import gallery
 from .network import Cancelled, VisualizeError, twin
 from .parameterisation import PixelImage, to_uint8
-from .visualize import EVERY, Cancel, Progress, Run, Settings, _cancelled
+from .visualize import EVERY, Cancel, Progress, Run, Settings, _cancelled, time_step
 
 METHODS = ("simonyan", "fourier")
 
@@ -121,7 +121,10 @@ def class_model(lm: LoadedModel, wanted: int | str, method: str = "simonyan",
     where = _where(lm, method, settings) if cache else None
     name = gallery.entry_name("k", index, seed)
     if where is not None and (found := gallery.read_entry(where, name)) is not None:
-        return ClassModel.from_record(*found)
+        try:
+            return ClassModel.from_record(*found)
+        except (KeyError, TypeError, ValueError):  # a damaged or foreign record: computed again
+            pass
     started = time.perf_counter()
     if method == "simonyan":
         start, end, curve, picture = _simonyan(lm, index, settings, progress, every, cancel)
@@ -139,6 +142,21 @@ def class_model(lm: LoadedModel, wanted: int | str, method: str = "simonyan",
         gallery.write_model(lm.config.name, result.digest, lm.weights)
         gallery.write_entry(where, name, result.record(), picture[None])
     return result
+
+
+def estimate(lm: LoadedModel, method: str = "simonyan", settings: SimonyanSettings | Settings | None = None) -> float:
+    """Seconds a class model would take: one step timed (after one untimed), × steps."""
+    if method not in METHODS:
+        raise VisualizeError("method", value=method, choices=", ".join(METHODS))
+    settings = (settings or (SimonyanSettings() if method == "simonyan" else FOURIER)).resolved(lm)
+    if method == "fourier":
+        def logit(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return logits[:, 0].mean()[None], torch.zeros(1, device=logits.device)
+        return time_step(Run(lm, twin(lm), logit, 1, settings, 0)) * settings.steps
+    one = replace(settings, steps=2)
+    started = []
+    _simonyan(lm, 0, one, lambda p: started.append(time.perf_counter()), 1, None)
+    return (started[1] - started[0]) * settings.steps
 
 
 def _simonyan(lm: LoadedModel, index: int, settings: SimonyanSettings, progress, every: int,

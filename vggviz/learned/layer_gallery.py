@@ -8,7 +8,9 @@ separate runs) and records each batch in the folder's index as soon as it is wri
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -49,6 +51,41 @@ def compute(lm: LoadedModel, layer: str, channels: Sequence[int], settings: Sett
             done(part)
         out.extend(part)
     return out
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the gallery folder holds for one layer and one choice of settings and seed."""
+
+    layer: str
+    settings: Settings
+    seed: int
+    channels: tuple[int, ...]
+
+
+def prepared(lm: LoadedModel, layer: str | None = None) -> list[Prepared]:
+    """The galleries prepared for this model (by the command line or the app), from the folder's indexes:
+    a page offers these settings first, so that their images open at once."""
+    digest = lm.__dict__.get("digest")
+    if digest is None:
+        return []
+    found: dict[tuple, list[int]] = {}
+    for _folder, index in gallery.indexes(lm.config.name, digest):
+        try:
+            settings = Settings(**index["settings"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if layer is not None and index.get("layer") != layer:
+            continue
+        for name in index["entries"]:
+            match = _ENTRY.fullmatch(str(name))
+            if match:
+                found.setdefault((index["layer"], settings, int(match[2])), []).append(int(match[1]))
+    return [Prepared(lay, s, seed, tuple(sorted(set(chs)))) for (lay, s, seed), chs in sorted(
+        found.items(), key=lambda kv: (kv[0][0], kv[0][2], str(kv[0][1])))]
+
+
+_ENTRY = re.compile(r"c(\d+)-s(\d+)")
 
 
 def grid(pictures: Sequence[np.ndarray | None], columns: int = 8, gap: int = 2, background: int = 255) -> np.ndarray:

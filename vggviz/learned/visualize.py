@@ -264,7 +264,10 @@ def cached(lm: LoadedModel, layer: str, channel: int, settings: Settings = Setti
     """The channel's visualisation from the gallery folder, if it was computed before (by anyone)."""
     where = entry_folder(lm, layer, settings)
     found = None if where is None else gallery.read_entry(where, gallery.entry_name("c", channel, seed))
-    return None if found is None else Visualisation.from_record(*found)
+    try:
+        return None if found is None else Visualisation.from_record(*found)
+    except (KeyError, TypeError, ValueError):  # a damaged or foreign record: computed again
+        return None
 
 
 def visualize(lm: LoadedModel, layer: str, channels: int | Sequence[int], settings: Settings = Settings(),
