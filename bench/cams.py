@@ -13,7 +13,7 @@ import math
 
 import torch
 
-from bench import run as bench_run
+from bench import timing
 from vggviz.explain import cams, faithfulness
 from vggviz.explain.attributions import attributor
 from vggviz.photo import inference
@@ -22,8 +22,8 @@ TARGETS = {"deletion_insertion": 1.10, "scorecam": 1.10, "cam_family": 1.5}
 LAYER = "conv5_3"
 
 
-def run(bench: bench_run.Bench) -> None:
-    bench_run.TARGETS.update(TARGETS)
+def run(bench: timing.Bench) -> None:
+    timing.TARGETS.update(TARGETS)
     att = attributor(bench.lm)
     x = bench.x
     target = 3
@@ -34,7 +34,7 @@ def run(bench: bench_run.Bench) -> None:
     def bare_single():
         for _ in range(2 * (steps + 1)):
             one()
-    bench.add("deletion_insertion", *bench_run.paired(
+    bench.add("deletion_insertion", *timing.paired(
         lambda: faithfulness.evaluate(att, x, "imagenet", sal, target, steps, road=(), baselines=()), bare_single,
         max(1, bench.repeats // 3)),
         f"deletion + insertion, S = {steps}, batches of {cams.forward_batch(bench.device)}",
@@ -50,12 +50,12 @@ def run(bench: bench_run.Bench) -> None:
             for _ in range(math.ceil(channels / batch)):
                 bench.cl_reference(batched)
     params = cams.CamParams("scorecam", target, LAYER, batch=batch)
-    bench.add("scorecam", *bench_run.paired(lambda: cams.cam(att, x, params), bare_scorecam,
-                                            max(1, bench.repeats // 3), warmup=0),
+    bench.add("scorecam", *timing.paired(lambda: cams.cam(att, x, params), bare_scorecam,
+                                         max(1, bench.repeats // 3), warmup=0),
               f"Score-CAM at {LAYER}: {channels} channels in batches of {batch}",
               f"1 + {math.ceil(channels / batch)} bare batched forwards", unit="s")
 
     shared = [m for m in cams.LIBRARY if m not in cams.PER_CHANNEL]
-    bench.add("cam_family", *bench_run.paired(lambda: cams.family(att, x, target, LAYER, shared),
-                                              bench.bare_forward_backward(), bench.repeats),
+    bench.add("cam_family", *timing.paired(lambda: cams.family(att, x, target, LAYER, shared),
+                                           bench.bare_forward_backward(), bench.repeats),
               f"{', '.join(shared)} at {LAYER} from one shared pass", "1 × bare forward+backward")

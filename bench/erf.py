@@ -1,9 +1,9 @@
 """Issue 12's figures (``python -m bench --only erf``): the effective receptive field and one unit's computation,
-each against a baseline timed in the same run (``bench.run.paired``)."""
+each against a baseline timed in the same run (``bench.timing.paired``)."""
 
 from __future__ import annotations
 
-from bench.run import TARGETS, Bench, paired
+from bench.timing import TARGETS, Bench, paired
 from vggviz.explain import erf, unit as units
 from vggviz.photo import inference
 

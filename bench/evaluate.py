@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from bench.timing import paired  # noqa: E402
 from vggviz.architecture.model import build_model  # noqa: E402
 from vggviz.evaluate import archive, default_workers  # noqa: E402
 from vggviz.evaluate.run import evaluate  # noqa: E402
@@ -53,8 +54,6 @@ def model(device: torch.device) -> inference.LoadedModel:
 
 
 def speed(device: torch.device, repeats: int) -> dict:
-    from bench.run import paired
-
     lm = model(device)
     listing = archive.open_zip(photos_zip(SPEED_PHOTOS), "bench.zip")
     transform = inference.transform("imagenet")

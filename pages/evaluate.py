@@ -7,7 +7,7 @@ import ui
 from ui import evaluate as ev_ui, models
 from vggviz import text
 from vggviz.evaluate.errors import EvaluationError
-from vggviz.i18n import _
+from vggviz.i18n import _, ngettext
 from vggviz.photo.inference import PREPROCESSING
 
 st.title(_("Evaluate a folder"))
@@ -24,8 +24,9 @@ try:
 except EvaluationError as exc:
     st.error(text.markdown(str(exc)))
     st.stop()
-st.caption(_("{name}: {photos} files in {folders} class folders", name=text.markdown(name), photos=listing.files,
-             folders=len(listing.folders)))
+st.caption(_("{name}: {files} in {folders}", name=text.markdown(name),
+             files=ngettext("{n} file", "{n} files", listing.files),
+             folders=ngettext("{n} class folder", "{n} class folders", len(listing.folders))))
 preprocess = st.radio(_("Preprocessing of the photos"), list(PREPROCESSING),
                       index=list(PREPROCESSING).index(lm.preprocess),
                       format_func=lambda k: _(PREPROCESSING[k]), key=f"eval_preprocess_{lm.preprocess}",

@@ -14,6 +14,7 @@ from torchvision import models
 
 from vggviz.explain import attribution_view as view
 from vggviz.explain import attributions as A
+from vggviz.explain import twin as T
 from vggviz.photo import inference
 from vggviz.photo.inference import LoadedModel, imagenet_classes
 from vggviz.architecture.model import build_model
@@ -88,7 +89,7 @@ def test_each_method_equals_captum_called_directly(pair, x, method):
     ours = A.attributor(lm).attribute(x, A.Params(method, target, **PARAMS))
     assert ours.shape == expected.shape == ((SIZE, SIZE) if method == "gradcam" else (3, SIZE, SIZE))
     np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-6 * max(1.0, float(np.abs(expected).max())))
-    assert A.hook_count(lm.model) == 0 and A.hook_count(A.attributor(lm).model) == 0
+    assert T.hook_count(lm.model) == 0 and T.hook_count(A.attributor(lm).model) == 0
 
 
 def test_gradcam_strip_equals_layer_gradcam_per_layer(pair, x):
@@ -132,7 +133,7 @@ class Planted(nn.Module):
 @pytest.mark.parametrize("method", list(A.METHODS))
 def test_planted_region_gets_most_attribution(x, method):
     planted = Planted().eval()
-    att = A.Attributor(planted, A.relu_layers(planted.vgg))
+    att = A.Attributor(planted, T.relu_layers(planted.vgg))
     attr = np.abs(att.attribute(x, A.Params(method, 1, layer="conv3_2", steps=8, samples=4, window=8, stride=8,
                                              batch=8)))
     mag = attr.sum(0) if attr.ndim == 3 else attr
@@ -147,7 +148,7 @@ def test_no_hook_remains_after_an_exception(pair, x, method):
     att = A.attributor(lm)
     with pytest.raises(Exception):
         att.attribute(x, A.Params(method, 5000, layer="conv5_2", steps=4, batch=4))  # no class 5000
-    assert A.hook_count(att.model) == 0 and A.hook_count(lm.model) == 0
+    assert T.hook_count(att.model) == 0 and T.hook_count(lm.model) == 0
 
 
 def test_threads_on_one_shared_model_match_sequential_results(pair, x):
@@ -173,7 +174,7 @@ def test_threads_on_one_shared_model_match_sequential_results(pair, x):
     assert not errors
     for got, want in zip(results, sequential):
         np.testing.assert_array_equal(got, want)
-    assert A.hook_count(att.model) == 0
+    assert T.hook_count(att.model) == 0
 
 
 def test_smoothgrad_is_reproducible_and_leaves_the_global_generator_as_it_was(pair, x):
@@ -431,7 +432,7 @@ def test_progress_reaches_100_percent_with_captums_last_forward_pass(x, method, 
         handle.remove()
     assert A.forward_calls(params, tuple(x.shape)) == len(calls)
     seen = []
-    A.Attributor(model, A.relu_layers(model)).attribute(x, params, seen.append)
+    A.Attributor(model, T.relu_layers(model)).attribute(x, params, seen.append)
     assert seen[-1] == 1.0 and all(f < 1.0 for f in seen[:-1]) and len(seen) == len(calls)
 
 

@@ -1,6 +1,7 @@
 """End-to-end in a real browser: Playwright drives Debian's Chromium against `streamlit run app.py`,
 started once here on 127.0.0.1 at a free port. Every page opens in both languages and is photographed
-once its content is drawn (artifacts/screenshots/<page>_<lang>.png; the README's come from there).
+once its content is drawn (artifacts/screenshots/<page>_<lang>.png; the README's pictures come from
+python -m docs.pictures).
 Pages that need a model use configuration A (vgg11): no ImageNet file is on the test machine, so the
 app runs untrained weights. Waits are Playwright's auto-retrying ``expect`` assertions, never sleeps.
 

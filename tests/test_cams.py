@@ -16,6 +16,7 @@ from vggviz import i18n  # noqa: E402
 from vggviz.architecture.model import build_model  # noqa: E402
 from vggviz.explain import attributions as A  # noqa: E402
 from vggviz.explain import cams as C  # noqa: E402
+from vggviz.explain import twin as T  # noqa: E402
 from vggviz.photo.inference import LoadedModel, imagenet_classes  # noqa: E402
 
 # torchvision vgg11: the ReLU after conv1_1 is features[1], after conv3_2 features[9], after conv5_2 features[19].
@@ -52,7 +53,7 @@ def direct(pair, x):
 
 
 def untouched(att, lm):
-    assert A.hook_count(att.model) == 0 and A.hook_count(lm.model) == 0
+    assert T.hook_count(att.model) == 0 and T.hook_count(lm.model) == 0
     assert not any(isinstance(m, grad_cam.AblationLayer) for m in att.model.modules())
     assert all(isinstance(att.model.features[i], torch.nn.ReLU) for i in RELU.values())
     # The no-grad loops run with ReLUs in place; captum's methods need them out of place again afterwards.

@@ -79,6 +79,19 @@ def test_summary_table_numbers_equal_torchvisions(lang, layer, params, total):
     assert counts["bn5_2"] == 2 * 512 and rows[-1][layer] == total
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_summary_table_leaves_the_gaps_of_fc_and_total_rows_empty(lang):
+    out = vggviz("--lang", lang, "summary", "D")
+    assert out.returncode == 0, out.stderr
+    assert not {"None", "nan", "NaN", "<NA>"} & set(out.stdout.split())
+    rows = [list(r.values()) for r in parse_table(out.stdout)]  # columns: layer, type, kernel, stride, padding,
+    by_name = {r[0]: r for r in rows}                           # input, output, params, MACs, r, jump, start
+    for name in ("fc6", "fc8", rows[-1][0]):
+        assert by_name[name][2:5] == ["", "", ""] and by_name[name][10:] == ["", ""], by_name[name]
+    assert by_name["conv5_3"][2:5] == ["3", "1", "1"] and by_name["conv5_3"][9:11] == ["196", "16"]
+    assert by_name["fc8"][7] == "4,097,000" and rows[-1][7] == f"{num_params('vgg16'):,}" and rows[-1][9] == "212"
+
+
 def test_language_from_the_environment_and_the_lang_option():
     env = dict(os.environ, LANG="zh_CN.UTF-8", LANGUAGE="", LC_ALL="", LC_MESSAGES="")
     chinese = vggviz("summary", "A", env=env)

@@ -72,7 +72,8 @@ class Recorder:
 def test_eight_cold_sessions_with_their_own_photos_match_one_session_alone(monkeypatch):
     import ui
     from ui import models
-    from vggviz.explain.attributions import Params, attributor, hook_count
+    from vggviz.explain.attributions import Params, attributor
+    from vggviz.explain.twin import hook_count
     from vggviz.photo import images, inference
 
     uploads = [encode(photo(10 + i, (64, 48))) for i in range(STUDENTS)]

@@ -146,6 +146,8 @@ def test_folders_map_to_classes_by_name_or_in_imagefolders_order(tmp_path):
     with pytest.raises(EvaluationError) as err:
         classes.match(folders, unnamed_classes(4), "val.zip")
     assert err.value.code == "class_count" and "class_indices.json" in str(err.value)
+    assert "in 4 class folders" in str(err.value) and "val.zip holds 5 folders (10/, 9/, C/, a/ and 1 more)" in str(
+        err.value)
     with pytest.raises(EvaluationError) as err:
         classes.match(["cardigan_", "daisy"], imagenet_classes(), "x")  # the Welsh corgi or the jumper?
     assert err.value.code == "ambiguous" and "cardigan_" in str(err.value)
@@ -285,6 +287,7 @@ def test_cli_writes_json_csv_and_text(checkpoint, few, tmp_path):
     (["missing"], "no such file or folder"),
     (["not.zip"], "not a readable zip archive"),
     (["weeds"], "match no class of the model: weeds"),
+    (["flat"], "flat holds no folders, 1 photo (a.png) and 1 other file (README.txt)."),
     (["val", "--batch-size", "0"], "at least 1"),
     (["val", "--workers", "-1"], "at least 0"),
     (["val", "--format", "xml"], "invalid choice"),
@@ -293,6 +296,9 @@ def test_cli_bad_input_exits_2_with_one_line(checkpoint, few, args, words):
     (few / "not.zip").write_bytes(b"just text")
     (few / "weeds" / "tulips").mkdir(parents=True, exist_ok=True)
     (few / "weeds" / "weeds").mkdir(exist_ok=True)
+    (few / "flat").mkdir(exist_ok=True)
+    (few / "flat" / "a.png").write_bytes(planted.png(planted.COLOURS["daisy"]))
+    (few / "flat" / "README.txt").write_text("photos of flowers")
     out = vggviz(*args, "--weights", checkpoint[0], "--classes", checkpoint[1], cwd=few)
     assert out.returncode == 2 and out.stdout == "" and out.stderr.count("\n") == 1, out.stderr
     assert words in out.stderr and "Traceback" not in out.stderr

@@ -143,3 +143,91 @@ def test_a_folder_on_disk_does_not_follow_symbolic_links(lm, tmp_path):
         row["message"] = "; ".join(_both(s.reason) for s in ev.skipped)
     assert sorted(s.file for s in ev.skipped) == ["daisy/link.png", "roses"]
     assert all(s.reason.code == "symlink" for s in ev.skipped) and len(ev.predictions) == 2
+
+
+# --- what archivers leave beside a leading folder, and refused layouts ----------------------------
+
+LITTER = {"README.txt": b"Flowers for the VGG lesson", ".DS_Store": b"\x00\x00\x00\x01Bud1",
+          "__MACOSX/wrapper/daisy/._a.png": b"\x00\x05\x16\x07", "wrapper/Thumbs.db": b"\xd0\xcf",
+          "wrapper/desktop.ini": b"[.ShellClassInfo]", "wrapper/.hidden.png": GOOD["daisy/a.png"]}
+
+
+@pytest.fixture(scope="module")
+def unnamed(tmp_path_factory):
+    """The planted checkpoint without class_indices.json: its classes have no names (class 0, 1, ...)."""
+    ckpt, _ = planted.save_checkpoint(tmp_path_factory.mktemp("unnamed"))
+    return planted.load(ckpt, None)
+
+
+def _in_wrapper(files: dict[str, bytes]) -> dict[str, bytes]:
+    return {f"wrapper/{name}": data for name, data in files.items()}
+
+
+def _write(root, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+
+
+def test_a_readme_and_archivers_litter_beside_the_leading_folder_leave_the_real_classes(lm, unnamed, tmp_path):
+    """Issue 21: README.txt beside the one leading folder made that folder the only "class folder"."""
+    files = {**_in_wrapper(GOOD), **LITTER}
+    for model in (lm, unnamed):  # named classes; ImageFolder's order (the planted model has 6 classes)
+        extra = {} if model is lm else {f"wrapper/{c}/x.png": GOOD["daisy/a.png"] for c in ("e", "f", "g", "h")}
+        with report.measured("zip (evaluate)", "wrapper/ beside README.txt, __MACOSX/, .DS_Store") as row:
+            listing = archive.open_zip(_zip({}, {**files, **extra}), "flowers.zip")
+            ev = evaluate(model, listing, workers=0, transform=planted.small())
+            row["outcome"] = f"skipped {len(ev.skipped)}, evaluated {len(ev.predictions)}"
+            row["message"] = "; ".join(f"{s.file}: {_both(s.reason)}" for s in ev.skipped)
+        assert sorted(listing.folders) == sorted(["daisy", "tulips", *(c for c in "efgh" if extra)])
+        assert len(ev.predictions) == 2 + len(extra)
+        assert [(s.file, s.reason.code) for s in ev.skipped] == [("README.txt", "outside_class")]
+    named = evaluate(lm, archive.open_zip(_zip({}, files), "f.zip"), workers=0, transform=planted.small())
+    assert {p.file: named.classes[p.true] for p in named.predictions} == {
+        "wrapper/daisy/a.png": "daisy", "wrapper/tulips/b.png": "tulips"}
+    # The same on disk, where Windows and macOS leave the same files.
+    root = tmp_path / "val"
+    _write(root, {**files, "Wrapper-notes.md": b"# notes", "THUMBS.DB": b"\xd0\xcf"})
+    listing = archive.open_path(root)
+    assert sorted(listing.folders) == ["daisy", "tulips"] and listing.files == 2
+    assert sorted(s.file for s in listing.skipped) == ["README.txt", "Wrapper-notes.md"]
+
+
+def _refusal(model, files: dict[str, bytes], case: str) -> EvaluationError:
+    with report.measured("zip (evaluate)", case) as row:
+        with pytest.raises(EvaluationError) as err:
+            evaluate(model, archive.open_zip(_zip({}, files), "flowers.zip"), workers=0, transform=planted.small())
+        row["outcome"], row["message"] = "refused", _both(err.value)
+    assert "\n" not in row["message"]
+    return err.value
+
+
+def test_a_refused_layout_says_what_was_found(lm, unnamed):
+    photo = GOOD["daisy/a.png"]
+    flat = {**{f"IMG_{i:04d}.jpg": photo for i in range(7)}, "README.md": b"#", ".DS_Store": b"\x00"}
+    err = _refusal(lm, flat, "photos and a README, no folders")
+    assert err.code == "no_class_folders"
+    assert str(err).endswith("flowers.zip holds no folders, 7 photos (IMG_0000.jpg, IMG_0001.jpg, IMG_0002.jpg, "
+                             "IMG_0003.jpg and 3 more) and 1 other file (README.md).")
+    with i18n.use("zh"):
+        assert str(err).endswith("flowers.zip 的内容：没有文件夹；7 张照片（IMG_0000.jpg、IMG_0001.jpg、IMG_0002.jpg、"
+                                 "IMG_0003.jpg，另有 3 个）；1 个其他文件（README.md）。")
+
+    # A photo beside the leading folder keeps it as the one class folder: the model without names needs 6.
+    beside = {**_in_wrapper(GOOD), "cover.jpg": photo, "README.txt": b"hi", "notes.pdf": b"%PDF"}
+    err = _refusal(unnamed, beside, "a photo and two files beside the leading folder, classes without names")
+    assert err.code == "class_count" and "1 class folders" not in str(err)
+    assert ("in 6 class folders" in str(err)
+            and "flowers.zip holds 1 folder (wrapper/), 1 photo (cover.jpg) and 2 other files (README.txt, "
+                "notes.pdf)." in str(err))
+    with i18n.use("zh"):
+        assert "flowers.zip 的内容：1 个文件夹（wrapper/）；1 张照片（cover.jpg）；2 个其他文件（README.txt、notes.pdf）。" \
+            in str(err) and "6 个类别文件夹" in str(err)
+
+    # Folders that match no class, found inside the leading folders.
+    err = _refusal(lm, {"val/flowers/weeds/a.png": photo, "val/flowers/daisy/b.png": photo, "val/README.txt": b""},
+                   "a folder that matches no class, inside two leading folders")
+    assert err.code == "unmatched" and str(err).endswith(
+        "val/flowers/ in flowers.zip holds 2 folders (daisy/, weeds/), no photos and no other files.")
+    with i18n.use("zh"):
+        assert str(err).endswith("flowers.zip 里的 val/flowers/ 的内容：2 个文件夹（daisy/、weeds/）；没有照片；没有其他文件。")

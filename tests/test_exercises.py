@@ -270,6 +270,94 @@ def test_configuration_questions_match_the_paper_and_name_the_mistakes():
     assert asked == {"one_by_one", "lrn", "weight_layers", "depth"}
 
 
+# --- one wrong number, several slips -------------------------------------------------------------------
+
+def output_size_slips(torch, layer, size, f, s, p) -> dict[str, list[float]]:
+    """What each slip gives, computed here as a student slips: torch without the padding, the formula with
+    the padding once, without the floor (exact or rounded up), without the "+ 1"."""
+    num = size - f + 2 * p
+    return {"no_padding": [_out(torch, layer, size, f, s, 0)], "padding_once": [(size - f + p) // s + 1],
+            "no_floor": [num / s + 1, math.ceil(num / s) + 1], "no_plus_one": [num // s, num / s]}
+
+
+def receptive_field_slips(chain) -> dict[str, list[float]]:
+    """What each slip gives, by the Distill recurrence with the slip planted (or top-down without the "- 1")."""
+    f = 1
+    for _, k, s in reversed(chain):
+        f = f * s + k
+    strides = [s for _, _, s in chain]
+
+    def with_strides(new):
+        return distill_rf([(n, k, s) for (n, k, _), s in zip(chain, new)])
+    return {"no_minus_one": [f], "wrong_stride": [with_strides(strides[1:] + [1]), with_strides([1] + strides[:-1])],
+            "added_kernels": [sum(k for _, k, _ in chain)], "ignored_strides": [with_strides([1] * len(chain))]}
+
+
+def giving(slips: dict[str, list[float]], value: float) -> set[str]:
+    return {code for code, values in slips.items() if any(abs(v - value) < 0.005 for v in values)}
+
+
+def one_diagnosis(ex, field: str, value: float, codes: set[str]) -> None:
+    """Typing ``value`` gets one note naming exactly ``codes``, joined with "or" in both languages."""
+    answers = typed(dict(ex.answer))
+    answers[field] = f"{value:.2f}" if value % 1 else str(int(value))
+    fb = check(ex, answers)
+    assert set(fb.mistakes) == codes and len(fb.mistakes) == len(codes), (ex.given, value, fb.mistakes, codes)
+    assert len(fb.notes) == 1, (ex.given, value, [str(n) for n in fb.notes])
+    if len(codes) > 1:
+        slips = [t.slip for t in ex.traps if t.code in codes]
+        for lang, joiner in (("en", ", or if you "), ("zh", "或")):
+            with i18n.use(lang):
+                note, clauses = str(fb.notes[0]), [str(c) for c in slips]
+            assert note.count(joiner) == len(codes) - 1 and all(c in note for c in clauses), note
+            assert not any(str(t.why) in note for t in ex.traps), note  # never a verdict of its own
+
+
+def test_a_number_that_several_slips_give_is_diagnosed_once(torch):
+    # Issue 21's example: 165, F 11, P 1, S 2; 79 is right, and 78 is three slips at once.
+    ex = exercises.output_size_of("conv", 165, 11, 1, 2)
+    assert ex.answer["out"] == _out(torch, "conv", 165, 11, 2, 1) == 79
+    slips = output_size_slips(torch, "conv", 165, 11, 2, 1)
+    assert giving(slips, 78) == {"no_padding", "padding_once", "no_plus_one"}
+    one_diagnosis(ex, "out", 78, giving(slips, 78))
+    fb = check(ex, {"out": "78", "tiles": True})
+    assert str(fb.notes[0]) == (
+        "Output size out (height = width): 78 is what you get if you leave out the padding (with P = 1 the padded "
+        "input is 167 wide, not 165), or if you add the padding on one side only (it goes on both: 2P = 2), or if "
+        "you forget the “+ 1” (the first window adds one).")
+    with i18n.use("zh"):
+        assert str(fb.notes[0]) == (
+            "输出尺寸 out（高 = 宽）：如果你漏掉了填充（P = 1 时，填充后的输入宽为 167，而不是 165），"
+            "或者只在一侧加了填充（两侧都要填充：2P = 2），或者忘了“+ 1”（第一个窗口还要再加一），都会得到 78。")
+    # A receptive field: a stride-2 conv under a stride-1 conv; the neighbour's stride and no strides give 5.
+    chain = [("Conv1", 3, 2), ("Conv2", 3, 1)]
+    ex = exercises.receptive_field_of(chain)
+    assert ex.answer["rf"] == distill_rf(chain) == 7
+    slips = receptive_field_slips(chain)
+    assert giving(slips, 5) == {"wrong_stride", "ignored_strides"}
+    one_diagnosis(ex, "rf", 5, giving(slips, 5))
+    with i18n.use("zh"):
+        assert "或者漏掉了步距" in str(check(ex, {"rf": "5"}).notes[0])
+
+
+def test_every_slip_of_output_size_and_receptive_field_gets_one_note(torch):
+    """Over the drawn exercises: every wrong number a slip gives gets one note naming every slip that gives it."""
+    shared = 0
+    for seed in SEEDS:
+        ex = make("output_size", seed)
+        g = ex.given
+        slips = output_size_slips(torch, g["layer"], g["size"], g["f"], g["s"], g["p"])
+        for ex_, field, slips_ in ((ex, "out", slips),
+                                   (make("receptive_field", seed), "rf",
+                                    receptive_field_slips(make("receptive_field", seed).given["chain"]))):
+            wrong = {round(v, 2) for values in slips_.values() for v in values if abs(v - ex_.answer[field]) >= 0.005}
+            for value in wrong:
+                codes = giving(slips_, value)
+                shared += len(codes) > 1
+                one_diagnosis(ex_, field, value, codes)
+    assert shared > 200  # common: 360 of the 3,333 wrong numbers here (issue 21: about 16 % of these slips)
+
+
 # --- checking, text, score ------------------------------------------------------------------------------
 
 def test_unreadable_or_missing_answers_are_named_not_scored():
@@ -288,7 +376,9 @@ def test_every_sentence_exists_in_both_languages():
         for seed in range(40):
             ex = make(kind, seed)
             wrong = check(ex, {f.name: ("1" if f.type == "number" else None) for f in ex.fields})
-            lines = [ex.question, *ex.details, *(f.label for f in ex.fields), *ex.solution, *wrong.notes]
+            slips = [t.slip for t in ex.traps if t.values is not None]  # for a number that several slips give
+            assert all(slips), [t.code for t in ex.traps if t.values is not None and t.slip is None]
+            lines = [ex.question, *ex.details, *(f.label for f in ex.fields), *ex.solution, *wrong.notes, *slips]
             with i18n.use("zh"):
                 zh = [str(x) for x in lines]
             en = [str(x) for x in lines]

@@ -18,6 +18,7 @@ from vggviz import i18n  # noqa: E402
 from vggviz.explain import attributions as A  # noqa: E402
 from vggviz.explain import cams as C  # noqa: E402
 from vggviz.explain import faithfulness as F  # noqa: E402
+from vggviz.explain import twin as T  # noqa: E402
 
 STEPS = 4
 NORM = "imagenet"  # how x is normalised (MEAN, STD)
@@ -123,7 +124,7 @@ def test_on_the_planted_model_gradcam_beats_the_random_map(x):
     """The logits depend on the top-left quadrant only: a faithful map deletes it first (the probability falls
     sooner) and inserts it first (the photo's probability comes back sooner)."""
     planted = Planted().eval()
-    att = A.Attributor(planted, A.relu_layers(planted.vgg))
+    att = A.Attributor(planted, T.relu_layers(planted.vgg))
     with torch.no_grad():
         probs = torch.softmax(planted(torch.cat([x, torch.zeros_like(x), F.blurred(x)])), 1)
     target = int((probs[0] - probs[1:].max(0).values).argmax())  # the class the quadrant's content supports most
@@ -131,7 +132,7 @@ def test_on_the_planted_model_gradcam_beats_the_random_map(x):
     scores = F.evaluate(att, x, NORM, attr, target, steps=8, road=(), baselines=["random"])
     assert scores["map"].deletion_auc < scores["random"].deletion_auc
     assert scores["map"].insertion_auc > scores["random"].insertion_auc
-    assert A.hook_count(planted) == 0
+    assert T.hook_count(planted) == 0
 
 
 def test_the_compare_table_scores_every_method_and_the_baselines(pair, x, target):
@@ -150,7 +151,7 @@ def test_the_compare_table_scores_every_method_and_the_baselines(pair, x, target
     assert rows[-1].deletion_auc == pytest.approx(alone["sobel"].deletion_auc, rel=1e-5)
     assert all(r.seconds > 0 for r in rows[:3]) and rows[-1].seconds is None
     assert calls == sorted(calls) and calls[-1] == 1.0
-    assert A.hook_count(att.model) == 0
+    assert T.hook_count(att.model) == 0
 
 
 def test_the_json_contract():

@@ -177,3 +177,20 @@ def test_receptive_field_box_equals_the_gradient_footprint(torch, name):
             found = (int(nz[:, 0].min()), int(nz[:, 1].min()), int(nz[:, 0].max()), int(nz[:, 1].max()))
             assert found == (box.top, box.left, box.bottom, box.right), (layer, unit)
             assert len(nz) == box.size[0] * box.size[1]  # the whole box, not just its corners
+
+
+def test_the_csv_leaves_what_a_row_lacks_empty_and_keeps_the_numbers():
+    """The page's download: fc rows and the totals row have no kernel, stride, padding, jump or start."""
+    import csv
+    import io
+
+    from vggviz.architecture import tables
+
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(tables.to_csv(layer_table("D"))))}
+    gaps = ("kernel", "stride", "padding", "jump", "start")
+    for name in ("fc6", "fc8", "total"):
+        assert [rows[name][k] for k in gaps] == [""] * len(gaps), rows[name]
+    assert not any(v in ("None", "nan") for row in rows.values() for v in row.values())
+    assert [rows["conv5_3"][k] for k in ("kernel", "stride", "padding", "rf", "jump")] == ["3", "1", "1", "196", "16"]
+    assert rows["fc8"]["params"] == str(4096 * 1000 + 1000) and rows["total"]["params"] == "138357544"
+    assert rows["total"]["rf"] == "212"

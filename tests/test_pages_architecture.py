@@ -6,9 +6,12 @@ import subprocess
 import sys
 import textwrap
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import app_pages
+from app_pages import through_app_py  # noqa: F401 (a fixture)
 from helpers import plain
 from ui.navigation import HOME, SECTIONS
 
@@ -46,6 +49,33 @@ def test_configuration_and_input_size_change_the_table():
     assert at.dataframe[0].value["output"].iloc[0] == "64×320×240"
     at.sidebar.text_input(key="input_size").set_value("16").run()
     assert not at.exception and "at least 32" in plain(at.error[0].value)
+
+
+@pytest.mark.usefixtures("through_app_py")
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_layer_tables_gaps_are_empty_cells_and_its_numbers_stay_numbers(lang):
+    """fc rows and the totals row have no kernel, stride, padding, jump: the grid shows a missing value as the
+    dataframe's placeholder (Streamlit writes "None" without one), every other cell as its value."""
+    at = app_pages.run(app_pages.app(lang=lang, config="D"))
+    at = app_pages.run(at.switch_page("pages/architecture.py"))
+    element = at.dataframe[0]
+    frame = element.value.set_index("layer")
+    assert element.proto.HasField("placeholder") and element.proto.placeholder == ""
+    total = frame.index[-1]
+    assert total == {"en": "total", "zh": "合计"}[lang]
+    gaps = ["kernel", "stride", "padding", "jump"]
+    for row in ["fc6", "fc7", "fc8", total]:
+        assert frame.loc[row, gaps].isna().all(), row
+    # The numbers are numbers: REFERENCE.md §3's VGG-16 (3×3 convs, padding 1; r 196 / jump 16 at conv5_3; r 212
+    # at pool5) and torchvision's 138,357,544 parameters.
+    for column in [*gaps, "r", "params", "MACs"]:
+        assert pd.api.types.is_integer_dtype(frame[column]), column
+    assert frame.loc["conv5_3", ["kernel", "stride", "padding", "r", "jump"]].tolist() == [3, 1, 1, 196, 16]
+    assert frame.loc["pool5", ["kernel", "stride", "r", "jump"]].tolist() == [2, 2, 212, 32]
+    assert frame.loc[total, "params"] == 138_357_544 and frame.loc[total, "r"] == 212
+    assert frame.loc["fc8", "params"] == 4096 * 1000 + 1000
+    shown = [("" if pd.isna(v) else str(v)) for v in frame.reset_index().to_numpy().ravel()]
+    assert not {"None", "nan", "NaN", "<NA>"} & set(shown)
 
 
 def test_receptive_field_page_reports_the_chosen_unit():

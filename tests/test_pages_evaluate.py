@@ -89,6 +89,9 @@ def test_evaluate_page_runs_and_shows_the_figures(lang, uploads, monkeypatch):
     ok(at.run())
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[words["accuracy"]] == "50.0%" and "90.0%" in metrics.values()
+    per_class = next(d for d in at.dataframe if "F1" in d.value.columns)  # irises: predicted, no folder
+    assert per_class.proto.HasField("placeholder") and per_class.proto.placeholder == ""  # undefined: empty
+    assert per_class.value.iloc[-1].tolist()[0] == "irises" and per_class.value.iloc[-1].isna().tolist()[2]
     assert at.get("plotly_chart") and words["axis"] in at.get("plotly_chart")[0].proto.spec
     at.toggle(key="eval_normalise").set_value(True).run()
     at.button(key="eval_why_0").click().run()
@@ -109,5 +112,10 @@ def test_a_hostile_zip_is_explained_and_the_page_goes_on(uploads):
     at.file_uploader(key="eval_zip").set_value(("evil.zip", planted.zip_of({"../evil.png": b"x"}),
                                                 "application/zip")).run()
     assert any("evil.png" in plain(e.value) and "outside the archive" in plain(e.value) for e in ok(at).error)
+    flat = planted.zip_of({"a.png": planted.png(planted.COLOURS["daisy"]), "README.txt": b"my flowers"})
+    at.file_uploader(key="eval_zip").set_value(("flat.zip", flat, "application/zip")).run()
+    assert [plain(e.value) for e in ok(at).error] == [  # what was found, not just "no class folders"
+        "flat.zip has no class folders: put the photos in one folder per class, such as daisy/001.jpg. flat.zip "
+        "holds no folders, 1 photo (a.png) and 1 other file (README.txt)."]
     at.file_uploader(key="eval_zip").set_value(("val.zip", data, "application/zip")).run()
     assert not ok(at).error and at.button(key="eval_run")

@@ -42,7 +42,7 @@ def effective_config() -> dict:
 
 def test_the_server_runs_with_the_shipped_settings():
     """A later edit (or a forgotten flag) cannot silently turn the file watcher or the post-script GC back on:
-    both cost a forward pass's worth of server CPU per rerun (README, Serving a class)."""
+    both cost a forward pass's worth of server CPU per rerun (docs/serving.md)."""
     shipped = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     config = effective_config()
     assert shipped["server"]["fileWatcherType"] == config["server.fileWatcherType"] == "none"

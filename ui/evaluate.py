@@ -119,7 +119,7 @@ def results(lm: LoadedModel, ev: Evaluation, listing_: Listing, digest: str) -> 
                   _("Recall"): _percents(c.recall for c in m.per_class), "F1": _percents(c.f1 for c in m.per_class),
                   _("Support"): [c.support for c in m.per_class]},
                  column_config={_("Precision"): percent, _("Recall"): percent, "F1": percent},
-                 key="eval_per_class", hide_index=True)
+                 key="eval_per_class", hide_index=True, placeholder="")
     st.caption(_("Precision: of the photos predicted as the class, the share that are; recall: of the photos of "
                  "the class, the share found; F1: their harmonic mean. Empty: not defined (nothing to divide by)."))
     normalised = st.toggle(_("Shares of each true class (row-normalised)"), key="eval_normalise")

@@ -7,6 +7,7 @@ Each takes a ``key`` prefix so that the same widget can live on two pages with s
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import ui
@@ -32,7 +33,7 @@ def table1(key: str = "table1") -> None:
 
 def comparison(size: tuple[int, int]) -> None:
     """Every configuration's totals beside the paper's Tables 2 and 3."""
-    st.dataframe(tables.comparison(size), hide_index=True, width="stretch",
+    st.dataframe(tables.comparison(size), hide_index=True, width="stretch", placeholder="",
                  column_config=_columns(tables.COMPARISON_COLUMNS))
     st.caption(_("Parameters match the paper's Table 2 after rounding; errors are the paper's Table 3 "
                  "(single scale, train/test 256/256). torchvision's *_bn variants were not in the paper."))
@@ -163,12 +164,18 @@ def unit_box(rows: list[Layer], size: tuple[int, int], key: str = "rf") -> tuple
     return row, (unit_row, unit_col), picked
 
 
+_WHOLE = ("kernel", "stride", "padding", "r", "jump")  # whole numbers of the layer table, with gaps
+
+
 def layer_table(rows: list[Layer], key: str = "arch_all_rows") -> None:
     """The layer table, conv/pool/fc rows or every module."""
     every = st.toggle(_("Show ReLU, BN, LRN and dropout rows"), value=False, key=key)
     shown = [r for r in tables.display_rows(rows) if every or r["type"] not in ("relu", "bn", "lrn", "dropout")]
+    # fc rows and the totals row have no kernel, stride, ... : nullable integers keep the column numeric,
+    # and the placeholder shows their gaps as empty cells (Streamlit's default writes "None").
+    frame = pd.DataFrame(shown).astype({k: "Int64" for k in _WHOLE})
     st.dataframe(
-        shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 720),
+        frame, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 720), placeholder="",
         column_config=_columns(
             tables.COLUMNS,
             r=st.column_config.NumberColumn(_(tables.COLUMNS["r"]),

@@ -3,8 +3,9 @@
 Each kind draws its numbers from a ``random.Random(seed)``, so one seed gives one exercise (a teacher
 can hand the whole class the same seed). The right answers come from the engine (``layers``,
 ``lecture``, ``configs``); the named mistakes ("traps") are the answers a known slip leads to with
-the same numbers, so feedback can say what went wrong, not just "wrong". Every sentence is a ``Text``
-(a template and its numbers), made in the reader's language where it is shown. Torch-free.
+the same numbers, so feedback can say what went wrong, not just "wrong"; a number that several slips
+give is one diagnosis naming them all. Every sentence is a ``Text`` (a template and its numbers), made
+in the reader's language where it is shown. Torch-free.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from . import configs, lecture
 from .layers import Layer, conv_output_size, layer_specs, layer_table
 from .tables import shape_text
 from .. import text
-from ..i18n import N_, Text
+from ..i18n import N_, Text, _
 
 KINDS: dict[str, str] = {
     "output_size": N_("Output size"),
@@ -45,12 +46,27 @@ class Field:
 @dataclass(frozen=True)
 class Trap:
     """A named mistake: the answers it leads to for ``field`` with this exercise's numbers (None: any
-    wrong answer) and why it is wrong."""
+    wrong answer), why it is wrong, and the slip as a clause after "if you" (for a number that several
+    slips give: one sentence naming them all)."""
 
     code: str
     field: str
     values: tuple[float, ...] | None
     why: Text
+    slip: Text | None = None
+
+
+@dataclass(frozen=True)
+class Either:
+    """Clauses joined with "or" in the reader's language (made where shown, as ``Text`` is)."""
+
+    clauses: tuple[Text, ...]
+
+    def __str__(self) -> str:
+        return _(", or if you ").join(str(c) for c in self.clauses)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
 
 @dataclass(frozen=True)
@@ -141,26 +157,35 @@ def check(exercise: Exercise, answers: Mapping[str, Any]) -> Feedback:
             continue
         named = [t for t in exercise.traps if t.field == f.name
                  and (t.values is None or (f.type == NUMBER and any(_near(value, v) for v in t.values)))]
-        for trap in named:
-            if trap.code not in mistakes:
-                mistakes.append(trap.code)
-                notes.append(trap.why)
         if not named:
             notes.append(Text(N_("{field}: not right; follow the worked solution."), field=f.label))
+        new = list({t.code: t for t in named if t.code not in mistakes}.values())  # each mistake named once
+        mistakes += [t.code for t in new]
+        slips = [t for t in new if t.values is not None and t.slip is not None]
+        if len(slips) > 1:  # one number, several ways to reach it: one diagnosis that names them all
+            notes.append(Text(N_("{field}: {value} is what you get if you {slips}."), field=f.label,
+                              value=_number(value), slips=Either(tuple(t.slip for t in slips))))
+        notes += [t.why for t in new if len(slips) < 2 or t not in slips]
     return Feedback(True, all(right.values()), right, tuple(mistakes), tuple(notes))
 
 
-def _traps(answer: Mapping[str, Any], candidates: list[tuple[str, str, tuple[float, ...] | None, Text]]
-           ) -> tuple[Trap, ...]:
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
+Candidate = tuple[str, str, "tuple[float, ...] | None", Text, "Text | None"]  # code, field, values, why, slip
+
+
+def _traps(answer: Mapping[str, Any], candidates: list[Candidate]) -> tuple[Trap, ...]:
     """The candidate mistakes that lead somewhere else than the right answer (a slip that gives the
     right number here is no mistake to name)."""
     traps = []
-    for code, name, values, why in candidates:
+    for code, name, values, why, slip in candidates:
         if values is not None:
             values = tuple(dict.fromkeys(v for v in values if not _near(answer[name], v)))
             if not values:
                 continue
-        traps.append(Trap(code, name, values, why))
+        traps.append(Trap(code, name, values, why, slip))
     return tuple(traps)
 
 
@@ -181,7 +206,11 @@ def output_size(rng: random.Random, seed: int, vgg: bool = False) -> Exercise:
         padding, stride = rng.randint(0, kernel // 2), rng.choice((1, 2, 2, 3, 4))
     else:
         layer, (kernel, stride), padding = "pool", rng.choice(((2, 2), (3, 2), (3, 3))), 0
-    size = rng.randint(max(kernel, 7), 230)
+    return output_size_of(layer, rng.randint(max(kernel, 7), 230), kernel, padding, stride, seed)
+
+
+def output_size_of(layer: str, size: int, kernel: int, padding: int, stride: int, seed: int = 0) -> Exercise:
+    """The output-size exercise for these numbers (``layer``: "conv" or "pool")."""
     out = conv_output_size(size, kernel, stride, padding)
     num = size - kernel + 2 * padding
     rem = num % stride
@@ -200,16 +229,22 @@ def output_size(rng: random.Random, seed: int, vgg: bool = False) -> Exercise:
     traps = _traps(answer, [
         ("no_padding", "out", (conv_output_size(size, kernel, stride, 0),),
          Text(N_("You left out the padding: with P = {p} the padded input is {padded} wide, not {size}."),
+              p=padding, padded=size + 2 * padding, size=size),
+         Text(N_("leave out the padding (with P = {p} the padded input is {padded} wide, not {size})"),
               p=padding, padded=size + 2 * padding, size=size)),
         ("padding_once", "out", ((size - kernel + padding) // stride + 1,),
-         Text(N_("You added the padding once: it goes on both sides, so 2P = {twice}."), twice=2 * padding)),
+         Text(N_("You added the padding once: it goes on both sides, so 2P = {twice}."), twice=2 * padding),
+         Text(N_("add the padding on one side only (it goes on both: 2P = {twice})"), twice=2 * padding)),
         ("no_floor", "out", (num / stride + 1, -(-num // stride) + 1),
          Text(N_("You did not floor: {num} / {s} = {exact:.4g} is not whole, and PyTorch rounds the division "
-                 "down (a window that would run past the edge is dropped)."), num=num, s=stride, exact=num / stride)),
+                 "down (a window that would run past the edge is dropped)."), num=num, s=stride, exact=num / stride),
+         Text(N_("do not floor {num} / {s} = {exact:.4g} (PyTorch rounds the division down)"), num=num, s=stride,
+              exact=num / stride)),
         ("no_plus_one", "out", (num // stride, num / stride),
          Text(N_("You forgot the “+ 1”: (in − F + 2P) / S counts the steps between windows; the first window "
-                 "adds one."))),
-        ("tiling", "tiles", None, tiling),
+                 "adds one.")),
+         Text(N_("forget the “+ 1” (the first window adds one)"))),
+        ("tiling", "tiles", None, tiling, None),
     ])
     return Exercise(
         kind="output_size", seed=seed, given={"layer": layer, **params},
@@ -245,7 +280,11 @@ def _chain(rng: random.Random, layers: tuple[int, int]) -> list[tuple[str, int, 
 
 def receptive_field(rng: random.Random, seed: int, layers: tuple[int, int] = (2, 5)) -> Exercise:
     """A chain of convs and pools -> the receptive field of one top unit, by the lecture's recursion."""
-    chain = _chain(rng, layers)
+    return receptive_field_of(_chain(rng, layers), seed)
+
+
+def receptive_field_of(chain: list[tuple[str, int, int]], seed: int = 0) -> Exercise:
+    """The receptive-field exercise for this chain of (name, kernel, stride), from the input upwards."""
     steps = lecture.topdown(chain)
     answer = {"rf": steps[-1].after}
     kernels = [k for _, k, _ in chain]
@@ -262,16 +301,21 @@ def receptive_field(rng: random.Random, seed: int, layers: tuple[int, int] = (2,
     traps = _traps(answer, [
         ("no_minus_one", "rf", (forgot,),
          Text(N_("You forgot the “− 1”: F(i) = (F(i+1) − 1) × Stride + Ksize. Without it every layer adds "
-                 "one Stride too many."))),
+                 "one Stride too many.")),
+         Text(N_("forget the “− 1” in F(i) = (F(i+1) − 1) × Stride + Ksize"))),
         ("wrong_stride", "rf", (recursion(above), recursion(below)),
          Text(N_("You multiplied by the wrong layer's stride: in F(i) = (F(i+1) − 1) × Stride + Ksize, Stride "
-                 "and Ksize both belong to layer i, the layer you are stepping down through."))),
+                 "and Ksize both belong to layer i, the layer you are stepping down through.")),
+         Text(N_("multiply by a neighbouring layer's stride (Stride and Ksize both belong to layer i)"))),
         ("added_kernels", "rf", (sum(kernels),),
          Text(N_("You went bottom-up adding the kernel sizes ({total}): a stride spreads every layer above it "
-                 "over more input pixels. Start from F = 1 at the top unit and go top-down."), total=sum(kernels))),
+                 "over more input pixels. Start from F = 1 at the top unit and go top-down."), total=sum(kernels)),
+         Text(N_("add up the kernel sizes bottom-up ({total}), leaving out how the strides spread them"),
+              total=sum(kernels))),
         ("ignored_strides", "rf", (recursion([1] * len(chain)),),
          Text(N_("You left out the strides (as if every Stride were 1): in F(i) = (F(i+1) − 1) × Stride + "
-                 "Ksize, each layer's Stride multiplies what was found above it."))),
+                 "Ksize, each layer's Stride multiplies what was found above it.")),
+         Text(N_("leave out the strides (as if every Stride were 1)"))),
     ])
     top = chain[-1][0]
     return Exercise(
@@ -302,19 +346,23 @@ def parameters(rng: random.Random, seed: int, biases: bool | None = None) -> Exe
     other = lecture.stack_vs_single(n, channels, bias=not bias)
     k, c = cmp.rf, channels
     answer = {"stacked": cmp.stacked_params, "single": cmp.single_params}
-    flip = (("counted_biases", Text(N_("You counted the biases; this question leaves them out, as the slides do.")))
+    flip = (("counted_biases", Text(N_("You counted the biases; this question leaves them out, as the slides do.")),
+             Text(N_("count the biases (this question leaves them out)")))
             if not bias else
-            ("forgot_biases", Text(N_("You left out the biases: every conv has one per output channel, C = {c}."), c=c)))
+            ("forgot_biases", Text(N_("You left out the biases: every conv has one per output channel, C = {c}."), c=c),
+             Text(N_("leave out the biases (one per output channel, C = {c})"), c=c)))
     not_squared = Text(N_("You used C instead of C²: a k×k conv from C channels to C channels has k × k × C × C "
                           "weights."))
+    not_squared_slip = Text(N_("use C instead of C² (k × k × C × C weights)"))
     extra = c if bias else 0
     traps = _traps(answer, [
-        (flip[0], "stacked", (other.stacked_params,), flip[1]),
-        (flip[0], "single", (other.single_params,), flip[1]),
-        ("c_not_squared", "stacked", (n * 9 * c + n * extra,), not_squared),
-        ("c_not_squared", "single", (k * k * c + extra,), not_squared),
+        (flip[0], "stacked", (other.stacked_params,), flip[1], flip[2]),
+        (flip[0], "single", (other.single_params,), flip[1], flip[2]),
+        ("c_not_squared", "stacked", (n * 9 * c + n * extra,), not_squared, not_squared_slip),
+        ("c_not_squared", "single", (k * k * c + extra,), not_squared, not_squared_slip),
         ("one_conv", "stacked", (9 * c * c + extra,),
-         Text(N_("You counted one 3×3 conv; the stack has {n}, each with its own weights."), n=n)),
+         Text(N_("You counted one 3×3 conv; the stack has {n}, each with its own weights."), n=n),
+         Text(N_("count one 3×3 conv instead of {n}"), n=n)),
     ])
     question = (N_("Compare {n} stacked 3×3 convs with one {k}×{k} conv: both see {k}×{k} input pixels. Every "
                    "conv has C = {c} input and C = {c} output channels. Count the parameters including the "
@@ -376,35 +424,43 @@ def vgg_shapes(rng: random.Random, seed: int, config: str | None = None) -> Exer
     answer = {"channels": channels, "height": height, "width": width, "params": row.params}
     pools = sum(r.type == "pool" for r in spatial[:spatial.index(row) + 1])
     c_in = row.in_shape[0]
-    candidates: list[tuple[str, str, tuple[float, ...] | None, Text]] = []
+    candidates: list[Candidate] = []
     for side, start in (("height", h), ("width", w)):
         candidates += [
             ("pool_count", side, (start // 2 ** (pools + 1),) + ((start // 2 ** (pools - 1),) if pools else ()),
              Text(N_("Count the max-pooling layers up to {layer}: {pools} of them, each halving height and width."),
+                  layer=row.name, pools=pools),
+             Text(N_("miscount the max-pooling layers (up to {layer} there are {pools})"),
                   layer=row.name, pools=pools)),
             ("no_floor", side, (_sizes(config, start, row.name, floor=False),),
-             Text(N_("PyTorch floors: a max pooling of an odd size drops the last row (or column)."))),
+             Text(N_("PyTorch floors: a max pooling of an odd size drops the last row (or column).")),
+             Text(N_("round up after a max pooling of an odd size (PyTorch floors)"))),
             ("no_padding", side, (_sizes(config, start, row.name, pad=False),),
-             Text(N_("A 3×3 conv with padding 1 and stride 1 keeps the size: (in − 3 + 2·1) / 1 + 1 = in."))),
+             Text(N_("A 3×3 conv with padding 1 and stride 1 keeps the size: (in − 3 + 2·1) / 1 + 1 = in.")),
+             Text(N_("leave out the convs' padding (a 3×3 conv with padding 1 and stride 1 keeps the size)"))),
         ]
     candidates.append(("in_channels", "channels", (c_in,),
                        Text(N_("{c_in} channels go into {layer}; count the channels coming out."), c_in=c_in,
-                            layer=row.name)))
+                            layer=row.name),
+                       Text(N_("count the channels going in ({c_in}), not those coming out"), c_in=c_in)))
     if row.type == "pool":
         candidates.append(("pool_params", "params", None,
-                           Text(N_("A max pooling has no weights: 0 parameters."))))
+                           Text(N_("A max pooling has no weights: 0 parameters.")), None))
         param_steps: tuple[Text | str, ...] = (
             Text(N_("{layer} is a max pooling: no weights, 0 parameters."), layer=row.name),)
     else:
         k = row.kernel
         candidates += [
             ("no_bias", "params", (row.params - channels,),
-             Text(N_("You left out the biases: one per output channel, {c} of them."), c=channels)),
+             Text(N_("You left out the biases: one per output channel, {c} of them."), c=channels),
+             Text(N_("leave out the biases (one per output channel, {c} of them)"), c=channels)),
             ("in_channels", "params", (k * k * channels * channels + channels,),
              Text(N_("{layer} has {c_in} input channels, not {c}: its weights are k × k × C_in × C_out."),
-                  layer=row.name, c_in=c_in, c=channels)),
+                  layer=row.name, c_in=c_in, c=channels),
+             Text(N_("take {c} input channels ({layer} has {c_in})"), c=channels, layer=row.name, c_in=c_in)),
             ("kernel", "params", (9 * c_in * channels + channels,),
-             Text(N_("{layer} is a {k}×{k} conv (conv{k}-{c} in Table 1)."), layer=row.name, k=k, c=channels)),
+             Text(N_("{layer} is a {k}×{k} conv (conv{k}-{c} in Table 1)."), layer=row.name, k=k, c=channels),
+             Text(N_("take {layer} for a 3×3 conv (it is {k}×{k})"), layer=row.name, k=k)),
         ]
         param_steps = (Text(N_("Parameters of {layer}: {formula}"), layer=row.name,
                             formula=f"{_conv_params(k, c_in, channels, True)} = {row.params:,}"),)
@@ -464,13 +520,17 @@ def configurations(rng: random.Random, seed: int) -> Exercise:
                     Text(N_("Max pooling, LRN and soft-max have no weights and do not count.")))
         traps = _traps(answer, [
             ("conv_only", "layers", (depth[name] - fc,),
-             Text(N_("You counted the conv layers only; the {fc} fully connected layers have weights too."), fc=fc)),
+             Text(N_("You counted the conv layers only; the {fc} fully connected layers have weights too."), fc=fc),
+             Text(N_("count the conv layers only (the {fc} fully connected layers have weights too)"), fc=fc)),
             ("counted_pools", "layers", (depth[name] + len(configs.TABLE1[name]),),
-             Text(N_("You counted the max-pooling layers: they have no weights."))),
+             Text(N_("You counted the max-pooling layers: they have no weights.")),
+             Text(N_("count the max-pooling layers (they have no weights)"))),
             ("counted_lrn", "layers", (depth[name] + lrns,) if lrns else (),
-             Text(N_("You counted the LRN layer: it has no weights."))),
+             Text(N_("You counted the LRN layer: it has no weights.")),
+             Text(N_("count the LRN layer (it has no weights)"))),
             ("counted_softmax", "layers", (depth[name] + 1,),
-             Text(N_("You counted soft-max: it has no weights."))),
+             Text(N_("You counted soft-max: it has no weights.")),
+             Text(N_("count soft-max (it has no weights)"))),
         ])
     else:
         target = rng.choice(sorted(set(depth.values())))

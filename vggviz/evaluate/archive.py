@@ -8,6 +8,10 @@ no honest archive has them), and zip bombs: the total uncompressed size and each
 compression ratio. Single members that cannot be photos (symbolic links, nested archives, encrypted or
 oversized members, files outside class folders) are skipped and listed with the reason. Folders on disk
 get the same rules: symbolic links are not followed, files are opened with ``O_NOFOLLOW``.
+
+What archivers and file managers leave (``__MACOSX/``, ``.DS_Store`` and other dotfiles, ``Thumbs.db``,
+``desktop.ini``) is ignored, and files that are not photos by their suffix (a ``README.txt``) do not stop
+the search for the class folders through a leading folder: they are listed as outside the class folders.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
+from PIL import Image
+
 from ..photo import images
-from .errors import EvaluationError, Skip, Skipped
+from .errors import EvaluationError, Found, Skip, Skipped
 
 MAX_FILES = 10_000
 MAX_MEMBER_BYTES = images.MAX_BYTES  # larger members could not be decoded anyway: never read them
@@ -31,7 +37,9 @@ MAX_RATIO = 100  # photos barely compress; a large member that shrank more than 
 RATIO_FLOOR = 1024**2  # small members (text, tiny PNGs) may compress well: only larger ones are judged
 MAX_DIRECTORY_BYTES = MAX_FILES * 1024  # the zip's central directory, parsed into memory by zipfile
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".zst", ".jar")
-JUNK = ("__MACOSX", "Thumbs.db", "desktop.ini")  # left by archivers and file managers; ignored silently
+JUNK = ("__macosx", "thumbs.db", "ehthumbs.db", "desktop.ini")  # left by archivers and file managers; ignored
+# Suffixes of the formats the decoder opens: a file without one beside the leading folder is no photo.
+PHOTO_SUFFIXES = frozenset(ext for ext, fmt in Image.registered_extensions().items() if fmt in images.FORMATS)
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -48,6 +56,7 @@ class Listing:
     reader: Reader
     folders: dict[str, list[str]]
     skipped: list[Skipped] = field(default_factory=list)
+    found: Found | None = None  # what lies where the class folders are, for the messages of a refused layout
 
     @property
     def files(self) -> int:
@@ -163,7 +172,11 @@ def _parts(member: str) -> tuple[str, ...]:
 
 
 def _junk(parts: tuple[str, ...]) -> bool:
-    return any(p.startswith(".") or p in JUNK for p in parts)
+    return any(p.startswith(".") or p.lower() in JUNK for p in parts)
+
+
+def _photo(parts: tuple[str, ...]) -> bool:
+    return PurePosixPath(parts[-1]).suffix.lower() in PHOTO_SUFFIXES
 
 
 # --- folders ---------------------------------------------------------------------------------------
@@ -222,33 +235,41 @@ def open_folder(root: Path) -> Listing:
 
 def _layout(name: str, reader: Reader, files: list[tuple[tuple[str, ...], str]], dirs: set[tuple[str, ...]],
             skipped: list[Skipped]) -> Listing:
-    """Class folders under the root, after descending through single leading folders that hold only
-    folders (``flower_data/val/``); files outside a class folder and empty class folders are skipped."""
+    """Class folders under the root, after descending through single leading folders that hold no photos
+    beside them (``flower_data/val/``, ``wrapper/`` beside a ``README.txt``); files outside a class folder
+    and empty class folders are skipped."""
     for parts, _ in files:
         dirs.update(parts[:k] for k in range(1, len(parts)))
+
+    def photos_in(folder: tuple[str, ...]) -> bool:
+        return any(p[:-1] == folder and _photo(p) for p, _ in files)
+
     prefix: tuple[str, ...] = ()
     while True:
         below = _children(dirs, prefix)
-        if len(below) != 1 or any(len(p) == len(prefix) + 1 for p, _ in files if p[:len(prefix)] == prefix):
+        if len(below) != 1 or photos_in(prefix):
             break
         child = (*prefix, below[0])
-        if not _children(dirs, child) or any(p[:-1] == child for p, _ in files):
+        if not _children(dirs, child) or photos_in(child):
             break  # the single folder is itself the (only) class folder
         prefix = child
     depth = len(prefix)
     folders: dict[str, list[str]] = {folder: [] for folder in _children(dirs, prefix)}
+    beside = [parts[-1] for parts, _ in files if parts[:-1] == prefix]
+    found = Found(name, "/".join(prefix) + "/" if prefix else "", tuple(folders),
+                  tuple(f for f in beside if _photo((f,))), tuple(f for f in beside if not _photo((f,))))
     for parts, key in sorted(files, key=lambda f: f[1]):
-        if len(parts) == depth + 1:
-            skipped.append(Skipped(key, Skip("outside_class", file=key)))
+        if parts[:depth] != prefix or len(parts) == depth + 1:
+            skipped.append(Skipped(key, Skip("outside_class", file=key)))  # beside or above the class folders
         else:
             folders[parts[depth]].append(key)
     if not folders:
-        raise EvaluationError("no_class_folders", name=name)
+        raise EvaluationError("no_class_folders", name=name, found=found)
     for folder, keys in folders.items():
         if not keys:
             shown = str(PurePosixPath(*prefix, folder)) + "/"
             skipped.append(Skipped(shown, Skip("empty_class", file=shown)))
-    return Listing(name, reader, folders, skipped)
+    return Listing(name, reader, folders, skipped, found)
 
 
 def _children(dirs: set[tuple[str, ...]], prefix: tuple[str, ...]) -> list[str]:

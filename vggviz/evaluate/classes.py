@@ -7,17 +7,19 @@ from __future__ import annotations
 import re
 
 from ..photo.inference import unnamed_classes
-from .errors import EvaluationError
+from .errors import EvaluationError, Found
 
 SHOWN = 8  # folders and class names quoted in a message
 
 
-def match(folders: list[str], classes: list[str], name: str) -> dict[str, int]:
+def match(folders: list[str], classes: list[str], name: str, found: Found | None = None) -> dict[str, int]:
     """Class folder -> index of the model's class. Names match exactly, else ignoring case and the
-    difference between spaces, underscores and hyphens (``golden_retriever`` is ``golden retriever``)."""
+    difference between spaces, underscores and hyphens (``golden_retriever`` is ``golden retriever``).
+    ``found`` (the listing's) is what a refusal says was found; by default, the folders alone."""
+    found = found or Found(name, "", tuple(sorted(folders)), (), ())
     if classes == unnamed_classes(len(classes)):
         if len(folders) != len(classes):
-            raise EvaluationError("class_count", name=name, classes=len(classes), folders=len(folders))
+            raise EvaluationError("class_count", name=name, classes=len(classes), found=found)
         return {folder: i for i, folder in enumerate(sorted(folders))}
     exact: dict[str, list[int]] = {}
     loose: dict[str, list[int]] = {}
@@ -32,7 +34,7 @@ def match(folders: list[str], classes: list[str], name: str) -> dict[str, int]:
         else:
             (ambiguous if hits else unmatched).append(folder)
     if unmatched:
-        raise EvaluationError("unmatched", folders=_quoted(unmatched), examples=_quoted(classes))
+        raise EvaluationError("unmatched", folders=_quoted(unmatched), examples=_quoted(classes), found=found)
     if ambiguous:
         raise EvaluationError("ambiguous", folders=_quoted(ambiguous))
     return mapping

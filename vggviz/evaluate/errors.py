@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..i18n import N_, TranslatableError
+from ..i18n import N_, TranslatableError, _, ngettext
+
+SHOWN = 4  # names quoted per kind of thing found
 
 
 class EvaluationError(TranslatableError):
@@ -19,13 +21,14 @@ class EvaluationError(TranslatableError):
         "bomb": N_("{name} was refused as a zip bomb: {member} expands {ratio:.0f} times (the limit is {limit})"),
         "unsafe_name": N_("{name} was refused: it holds {member}, a name that points outside the archive "
                           "(absolute, or with ..); nothing was read"),
-        "no_class_folders": N_("{name} has no class folders: put the photos in one folder per class, "
-                               "such as daisy/001.jpg"),
+        "no_class_folders": N_("{name} has no class folders: put the photos in one folder per class, such as "
+                               "daisy/001.jpg. {found}"),
         "unmatched": N_("These class folders match no class of the model: {folders}. Its classes are named like "
-                        "{examples}: rename the folders, or give the model's class_indices.json"),
+                        "{examples}: rename the folders, or give the model's class_indices.json. {found}"),
         "ambiguous": N_("These class folders match more than one class of the model: {folders}; rename them"),
-        "class_count": N_("The model's {classes} classes have no names, but {name} has {folders} class folders: "
-                          "give the model's class_indices.json so that folders map to classes by name"),
+        "class_count": N_("The model's {classes} classes have no names, so the photos must be in {classes} class "
+                          "folders (taken in sorted order). {found} Make one folder per class, or give the model's "
+                          "class_indices.json so that folders map to classes by name."),
         "no_images": N_("{name} holds no photo that could be read ({skipped} files skipped)"),
         "cancelled": N_("The evaluation was cancelled"),
     }
@@ -52,3 +55,35 @@ class Skipped:
 
     file: str
     reason: Exception
+
+
+@dataclass(frozen=True)
+class Found:
+    """What lay where the class folders were looked for (after any single leading folders), said in a refused
+    layout's message: the folders, and the photos and other files beside them, a few names of each."""
+
+    name: str  # the zip or folder
+    root: str  # the leading folders gone through ("flower_data/val/"), "" for none
+    folders: tuple[str, ...]
+    photos: tuple[str, ...]  # files with a photo's suffix
+    others: tuple[str, ...]  # any other file
+
+    def __str__(self) -> str:
+        place = _("{root} in {name}", root=self.root, name=self.name) if self.root else self.name
+        folders = (ngettext("{n} folder ({names})", "{n} folders ({names})", len(self.folders),
+                            names=_names([f"{f}/" for f in self.folders])) if self.folders else _("no folders"))
+        photos = (ngettext("{n} photo ({names})", "{n} photos ({names})", len(self.photos), names=_names(self.photos))
+                  if self.photos else _("no photos"))
+        others = (ngettext("{n} other file ({names})", "{n} other files ({names})", len(self.others),
+                           names=_names(self.others)) if self.others else _("no other files"))
+        return _("{place} holds {folders}, {photos} and {others}.", place=place, folders=folders, photos=photos,
+                 others=others)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def _names(names) -> str:
+    names = sorted(names)
+    shown = _(", ").join(names[:SHOWN])
+    return _("{names} and {n} more", names=shown, n=len(names) - SHOWN) if len(names) > SHOWN else shown

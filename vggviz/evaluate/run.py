@@ -92,7 +92,7 @@ def evaluate(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     preprocess = preprocess or lm.preprocess
-    folders = class_map.match(list(listing.folders), lm.classes, listing.name)
+    folders = class_map.match(list(listing.folders), lm.classes, listing.name, listing.found)
     files = [key for folder in listing.folders for key in listing.folders[folder]]
     labels = [folders[folder] for folder in listing.folders for _ in listing.folders[folder]]
     photos = dataset.Photos(listing.reader, files, transform or inference.transform(preprocess))

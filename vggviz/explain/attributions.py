@@ -1,23 +1,21 @@
 """Attributions through captum: pixel methods, Grad-CAM at any conv layer, per-block strips of layer
-methods, and the cascading-randomisation sanity check (Adebayo et al., NeurIPS 2018).
+methods, and the cascading-randomisation sanity check (Adebayo et al., NeurIPS 2018); grad-cam's CAM family
+(``cams.CamParams``) through the same ``Attributor.attribute``.
 
-Every method runs on an *attribution twin* of the shared model (new module objects over the same
-parameter storage), so the hooks captum adds never touch the modules that inference uses; a per-model
-lock serialises the methods on that twin, and after each call no hook is left on it. The twin follows
-the shared model: when its tensors move (another device, another dtype) the twin is rebuilt over the
-new ones before the next method runs, and every input is brought to the twin's device and dtype first.
+Every method runs on the *attribution twin* of the shared model (``twin``: new module objects over the same
+parameter storage, under the model's lock, no hook left after a call); every input is brought to the twin's
+device and dtype first.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -34,9 +32,11 @@ from ..i18n import _
 from ..photo.inference import LoadedModel, Result, input_tensor, mean_std
 from ..architecture.model import VGG, init_weights
 
+from .cams import CamParams, cam
 from .methods import (  # noqa: F401  (re-exported)
     BASELINE_LABELS, BASELINES, LAYER_METHODS, METHODS, NEEDS_LAYER, AttributionError,
 )
+from .twin import Counted, Twin, relu_layers, remove_hooks
 
 
 # torch's global generator is one for the whole server: a seeded draw must not interleave with another.
@@ -79,45 +79,10 @@ class Params:
             raise AttributionError("not_positive")
 
 
-def fingerprint(model: nn.Module) -> tuple:
-    """Which tensors ``model`` holds now: a move to another device or dtype gives new ones."""
-    return tuple((t.device, t.dtype, t.data_ptr()) for t in itertools.chain(model.parameters(), model.buffers()))
-
-
-@dataclass
-class Attributor:
-    """captum on one model. ``layers`` maps a paper conv name to the module whose output a layer method
-    reads: the ReLU after that conv (its rectified activations). ``preprocess`` is the preprocessing of
-    the model's own inputs; an input made with another one is explained with its own (``preprocess=``),
-    which decides the black and noise baselines. With ``shared``, ``model`` is a twin of it, rebuilt
-    whenever ``shared``'s tensors change."""
-
-    model: nn.Module
-    layers: dict[str, nn.Module]
-    preprocess: str = "imagenet"
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    shared: VGG | None = None
-    source: tuple = ()
-
-    @classmethod
-    def over(cls, shared: VGG, preprocess: str, lock: threading.RLock) -> Attributor:
-        """The attributor of a shared model, on a twin of it."""
-        att = cls(shared, {}, preprocess, lock, shared)
-        att.sync()
-        return att
-
-    def sync(self) -> None:
-        """Rebuild the twin if the shared model's tensors moved since it was built (call under ``lock``)."""
-        if self.shared is not None and fingerprint(self.shared) != self.source:
-            self.model = twin(self.shared)
-            self.layers = relu_layers(self.model)
-            self.source = fingerprint(self.shared)
-
-    def synced(self, x: torch.Tensor) -> torch.Tensor:
-        """Under ``lock``: the twin made to follow the shared model (``sync``), and ``x`` on the device the twin
-        is on now (an out-of-memory fallback may have moved the model since ``x`` was made)."""
-        self.sync()
-        return x.to(next(self.model.parameters()).device)
+class Attributor(Twin):
+    """captum (and grad-cam's CAM family) on one model's twin. An input made with a preprocessing other than the
+    model's own (``preprocess``) is explained with its own (``preprocess=``), which decides the black and noise
+    baselines."""
 
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         """A fresh leaf copy of ``x`` on the model's device and in its dtype, requiring gradients."""
@@ -130,8 +95,6 @@ class Attributor:
         """The attribution of ``params.method`` for one normalised input (1, 3, H, W) made with ``preprocess``
         (default: the model's): (3, H, W) for pixel methods, (H, W) for Grad-CAM (upsampled to the input);
         float32 whatever the model's dtype."""
-        from .cams import CamParams, cam  # imported here: cams imports this module
-
         if isinstance(params, CamParams):  # pytorch-grad-cam's family
             return cam(self, x, params, progress)
         with self.lock, warnings.catch_warnings():
@@ -146,7 +109,7 @@ class Attributor:
     def _attribute(self, x, p: Params, progress, preprocess: str):
         if p.batch is None:
             p = replace(p, batch=default_batch(x.device))
-        forward = _Counted(self.model, forward_calls(p, tuple(x.shape)), progress)
+        forward = Counted(self.model, forward_calls(p, tuple(x.shape)), progress)
         m, t = p.method, p.target
         if m == "saliency":
             return Saliency(self.model).attribute(x, target=t)
@@ -154,7 +117,7 @@ class Attributor:
             return IntegratedGradients(forward).attribute(
                 x, baselines=self.baseline(x, p.baseline, preprocess), target=t, n_steps=p.steps,
                 internal_batch_size=p.batch)
-        if m == "smoothgrad":  # captum draws the noise in float32: _Counted brings each sample to the model's dtype
+        if m == "smoothgrad":  # captum draws the noise in float32: Counted brings each sample to the model's dtype
             with seeded_global_rng(SMOOTHGRAD_SEED, x.device):  # the same photo, the same map
                 return NoiseTunnel(Saliency(forward)).attribute(
                     x, nt_type="smoothgrad", nt_samples=p.samples, nt_samples_batch_size=p.batch, stdevs=p.stdev,
@@ -249,24 +212,6 @@ def default_batch(device: torch.device) -> int:
     return 16 if device.type == "cuda" else 4
 
 
-class _Counted(nn.Module):
-    """The model as a forward function that reports progress (captum's IG, noise tunnel and occlusion
-    call it once per internal batch; none of them has a progress callback of its own), and that brings
-    what captum hands it (noise is drawn in float32) to the model's dtype."""
-
-    def __init__(self, model: nn.Module, expected: int, progress: Callable[[float], None] | None):
-        super().__init__()
-        self.model, self.expected, self.progress, self.calls = model, max(1, expected), progress, 0
-        self.dtype = next(model.parameters()).dtype
-
-    def forward(self, x):
-        out = self.model(x.to(self.dtype))
-        self.calls += 1
-        if self.progress:
-            self.progress(min(1.0, self.calls / self.expected))
-        return out
-
-
 def forward_calls(p: Params, shape: tuple[int, ...]) -> int:
     """How many times captum calls the forward function for ``p`` on an input of ``shape`` (1, 3, H, W)."""
     if p.method == "integrated_gradients":
@@ -278,43 +223,6 @@ def forward_calls(p: Params, shape: tuple[int, ...]) -> int:
         windows = (math.ceil(max(h - p.window, 0) / p.stride) + 1) * (math.ceil(max(w - p.window, 0) / p.stride) + 1)
         return 1 + math.ceil(windows / p.batch)
     return 1
-
-
-def hook_count(model: nn.Module) -> int:
-    """Forward, pre-forward and backward hooks on every module of ``model``."""
-    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
-               + len(getattr(m, "_backward_pre_hooks", {})) for m in model.modules())
-
-
-def remove_hooks(model: nn.Module) -> None:
-    """captum removes its hooks itself, also after an exception; this makes sure (nothing else hooks the twin)."""
-    for m in model.modules():
-        for hooks in (m._forward_hooks, m._forward_pre_hooks, m._backward_hooks,
-                      getattr(m, "_backward_pre_hooks", {})):
-            hooks.clear()
-
-
-def twin(model: VGG) -> VGG:
-    """New module objects over the same tensors as ``model`` (no copy of the weights: same device, dtype and
-    storage), gradients off. Built on the meta device, so nothing is allocated before the tensors are assigned."""
-    with torch.device("meta"):
-        other = VGG(model.config, model.specs, model.head)
-    other.load_state_dict(model.state_dict(), assign=True)
-    for p in other.parameters():
-        p.requires_grad_(False)
-    return other.eval()
-
-
-def relu_layers(model: VGG) -> dict[str, nn.Module]:
-    """Paper conv name -> the ReLU module that rectifies it."""
-    out, last = {}, None
-    for spec in model.specs:
-        if spec.type == "conv":
-            last = spec.name
-        elif spec.type == "relu" and last and spec.module.startswith("features."):
-            out[last] = model.get_submodule(spec.module)
-            last = None
-    return out
 
 
 def block_ends(model: VGG) -> list[str]:

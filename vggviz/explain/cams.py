@@ -1,5 +1,6 @@
 """The CAM family through pytorch-grad-cam (``grad-cam``, MIT): Grad-CAM++, XGrad-CAM, LayerCAM, HiResCAM,
-Eigen-CAM, Score-CAM and Ablation-CAM at any conv layer, on the attribution twin under the model's lock.
+Eigen-CAM, Score-CAM and Ablation-CAM at any conv layer, on the attribution twin (``twin.Twin``) under the
+model's lock.
 
 The library computes every map. This module chooses the layer (the ReLU after a conv, as captum's Grad-CAM
 does here), reports progress and honours a cancel token (grad-cam's per-channel loops show a tqdm bar and
@@ -30,8 +31,8 @@ from torch import nn
 
 from ..architecture.layers import layer_table
 from ..i18n import N_, TranslatableError
-from .attributions import Attributor, _Counted, remove_hooks
 from .methods import CAM_METHODS, EIGEN_SMOOTH, PER_CHANNEL, STRIP_CAMS
+from .twin import Counted, Twin, remove_hooks
 
 LIBRARY: dict[str, type[BaseCAM]] = {
     "gradcam_plus_plus": GradCAMPlusPlus, "xgradcam": XGradCAM, "layercam": LayerCAM, "hirescam": HiResCAM,
@@ -95,7 +96,7 @@ def forward_batch(device: torch.device) -> int:
     return 64 if device.type == "cuda" else 16
 
 
-class Watched(_Counted):
+class Watched(Counted):
     """The model as grad-cam and the metrics call it: each forward reports progress, stops when the cancel
     token is set (so a long loop ends between two batches), and runs in the model's own dtype while the
     library's arithmetic stays in float32 (its Score-CAM multiplies the input by float32 masks)."""
@@ -167,7 +168,7 @@ def passes(aug_smooth: bool) -> int:
     return len(BaseCAM(nn.Linear(1, 1), [], uses_gradients=False).tta_transforms) if aug_smooth else 1
 
 
-def layer_shape(att: Attributor, name: str, x: torch.Tensor) -> tuple[int, int, int]:
+def layer_shape(att: Twin, name: str, x: torch.Tensor) -> tuple[int, int, int]:
     """(channels, H, W) of conv layer ``name`` for the input ``x``, from the layer table."""
     rows = layer_table(att.model.config, tuple(x.shape[2:]))
     return next(tuple(r.out_shape) for r in rows if r.name == name)
@@ -189,7 +190,7 @@ def _forwards(method: str, n_channels: int, batch: int, aug_smooth: bool) -> int
     return {"scorecam": 1 + per_channel, "ablationcam": 2 + per_channel}.get(method, 1) * passes(aug_smooth)
 
 
-def layer_name(att: Attributor, name: str | None, method: str) -> str:
+def layer_name(att: Twin, name: str | None, method: str) -> str:
     """``name`` checked against the model's conv layers; None: the last one."""
     if name is None:
         return next(reversed(att.layers))
@@ -210,7 +211,7 @@ def _input(x: torch.Tensor, method: str) -> torch.Tensor:
     return x.detach().clone().float().requires_grad_(method not in GRADIENT_FREE)
 
 
-def cam(att: Attributor, x: torch.Tensor, params: CamParams, progress: Callable[[float], None] | None = None,
+def cam(att: Twin, x: torch.Tensor, params: CamParams, progress: Callable[[float], None] | None = None,
         cancel: threading.Event | None = None) -> np.ndarray:
     """The (H, W) map of ``params.method`` for one normalised input (1, 3, H, W): grad-cam's, in [0, 1] at the
     input size. Raises ``Cancelled`` when ``cancel`` is set; no hook is left on the twin in any case."""
@@ -236,7 +237,7 @@ def cam(att: Attributor, x: torch.Tensor, params: CamParams, progress: Callable[
     return np.ascontiguousarray(out[0], dtype=np.float32)
 
 
-def estimate(att: Attributor, x: torch.Tensor, params: CamParams) -> Estimate:
+def estimate(att: Twin, x: torch.Tensor, params: CamParams) -> Estimate:
     """The time a map will take, before starting it: its batched forwards (channels / batch, per pass) times one
     batched forward measured now. The few single-image forwards around them are left out."""
     n_channels = layer_shape(att, layer_name(att, params.layer, params.method), x)[0]
@@ -254,7 +255,7 @@ def estimate(att: Attributor, x: torch.Tensor, params: CamParams) -> Estimate:
     return Estimate(forwards, batch, forwards * seconds)
 
 
-def strip(att: Attributor, x: torch.Tensor, target: int, names: Sequence[str], method: str = "layercam",
+def strip(att: Twin, x: torch.Tensor, target: int, names: Sequence[str], method: str = "layercam",
           progress: Callable[[float], None] | None = None) -> dict[str, np.ndarray]:
     """One grad-cam method at several conv layers from a single forward (+ backward): the library's own
     per-layer maps, which it would otherwise average into one. Each (H, W), in [0, 1], at the input size."""
@@ -278,7 +279,7 @@ def strip(att: Attributor, x: torch.Tensor, target: int, names: Sequence[str], m
     return {n: np.ascontiguousarray(m[0], dtype=np.float32) for n, m in zip(ordered, maps)}
 
 
-def family(att: Attributor, x: torch.Tensor, target: int, layer: str | None, methods: Sequence[str],
+def family(att: Twin, x: torch.Tensor, target: int, layer: str | None, methods: Sequence[str],
            batch: int | None = None, progress: Callable[[float], None] | None = None,
            cancel: threading.Event | None = None) -> dict[str, tuple[np.ndarray, float]]:
     """Several grad-cam methods at one layer, sharing one forward and backward pass: the first gradient method

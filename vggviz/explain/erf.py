@@ -1,13 +1,13 @@
 """The effective receptive field (ERF; Luo, Li, Urtasun, Zemel, NeurIPS 2016): which input pixels a unit
 actually depends on, as opposed to the box it could depend on (the theoretical receptive field).
 
-Definition (the one the README and the tests state): for a conv layer L, taken after the ReLU that
+Definition (the one docs/erf-and-unit.md and the tests state): for a conv layer L, taken after the ReLU that
 follows it, a unit (i, j) and a normalised input x,
 
     E_x[h, w] = Σ_rgb |∂(Σ_c y_c[i, j]) / ∂x_rgb[h, w]|
 
 and over several inputs the mean of E_x. The gradient is captum's ``NeuronGradient`` on the attribution
-twin of the shared model (``attributions.twin``: the same weights, gradients off, so the backward pass
+twin of the shared model (``twin.twin``: the same weights, gradients off, so the backward pass
 computes input gradients only), run through the features up to that ReLU and no further.
 
 Its size is read as the side of the smallest square, centred on the unit's receptive-field centre, that
@@ -34,8 +34,9 @@ from ..architecture.layers import layer_table
 from ..architecture.lecture import Box, StackComparison, stack_vs_single, unit_box
 from ..architecture.model import init_weights
 from ..photo.inference import LAYOUT, LoadedModel, mean_std
-from .attributions import attributor, default_batch, relu_layers
+from .attributions import attributor, default_batch
 from .picking import PickError, centre_unit, check_unit, find_layer
+from .twin import relu_layers
 
 FRACTIONS = (0.2, 0.5, 0.9, 0.99)
 AREA_FRACTION = 0.9  # the ERF area of ``area_ratio``: the square holding 90 % of the mass
