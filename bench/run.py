@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from bench import attributions, cams, erf, evaluate, forward, serving
+from bench import attributions, cams, erf, evaluate, forward, learned_visualize, serving
 from bench.timing import CONFIG, Bench
 
 
@@ -28,7 +28,7 @@ FIGURES: dict[str, Callable[[Bench], None]] = {
     "pipeline": forward.pipeline, "render": forward.render_maps,
     "integrated_gradients": attributions.integrated_gradients, "server": serving.server,
     "first_paint": serving.first_paint, "half": forward.half, "evaluate": _evaluate, "erf": erf.figures,
-    "cams": cams.run}
+    "cams": cams.run, "visualize": learned_visualize.figures}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -224,7 +224,8 @@ class Run:
         return start, self.clean_score(), torch.stack(self.curve).T.tolist(), self.pictures()
 
 
-def _channel_run(lm: LoadedModel, layer: str, channels: list[int], settings: Settings, seed: int) -> Run:
+def channel_run(lm: LoadedModel, layer: str, channels: list[int], settings: Settings, seed: int) -> Run:
+    """The optimisation of ``channels`` of ``layer`` as one batch, ready to step (``optimise`` runs it)."""
     settings = settings.resolved(lm)
     return Run(lm, truncated(lm, layer), lambda act: channel_objective(act, channels, settings), len(channels),
                settings, seed)
@@ -244,7 +245,7 @@ def estimate(lm: LoadedModel, layer: str, channels: int | Sequence[int], setting
     """Seconds the optimisation would take (one step timed, × steps). Raises VisualizeError for a layer or
     channel that does not exist."""
     channels = check_channels(lm, layer, _as_list(channels))
-    return time_step(_channel_run(lm, layer, channels, settings, seed=0)) * settings.steps
+    return time_step(channel_run(lm, layer, channels, settings, seed=0)) * settings.steps
 
 
 def _as_list(channels: int | Sequence[int]) -> list[int]:
@@ -302,7 +303,7 @@ def optimise(lm: LoadedModel, layer: str, channels: Sequence[int], settings: Set
     """Optimise ``channels`` (distinct) of ``layer`` as one batch; no cache."""
     channels = check_channels(lm, layer, _as_list(channels))
     started = time.perf_counter()
-    run = _channel_run(lm, layer, channels, settings, seed)
+    run = channel_run(lm, layer, channels, settings, seed)
     start, end, curve, pictures = run.run(progress, every, cancel, tuple(channels))
     seconds = time.perf_counter() - started
     per, digest = run.settings.images, lm.__dict__.get("digest")
