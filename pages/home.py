@@ -6,7 +6,7 @@ import ui
 from ui import navigation
 from vggviz.architecture import configs
 from vggviz.architecture.layers import totals
-from vggviz.i18n import _
+from vggviz.i18n import Items, _
 
 st.title(_("Inside VGG"))
 st.markdown(_(
@@ -33,5 +33,5 @@ st.subheader(_("Pages"))
 navigation.links()
 st.caption(_(
     "Configurations: {names}; torchvision names ({aliases}) are accepted by the command line too: {example}.",
-    names=", ".join(configs.NAMES), aliases=", ".join(configs.ALIASES), example="`python -m vggviz summary vgg16`",
+    names=Items(configs.NAMES), aliases=Items(configs.ALIASES), example="`python -m vggviz summary vgg16`",
 ))

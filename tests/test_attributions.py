@@ -261,7 +261,7 @@ def test_stage_labels_in_both_languages():
 
     assert [A.stage_label(s) for s in ("original", "fc8", "block5")] == ["original", "fc8", "block 5"]
     with i18n.use("zh"):
-        assert [A.stage_label(s) for s in ("original", "fc8", "block5")] == ["原始", "fc8", "第 5 块"]
+        assert [A.stage_label(s) for s in ("original", "fc8", "block5")] == ["原始模型", "fc8", "第 5 个卷积块"]
 
 
 def test_cascade_tells_guided_backprop_apart(pair, x):

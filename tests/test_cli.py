@@ -107,7 +107,7 @@ def test_language_from_the_environment_and_the_lang_option():
 @pytest.mark.parametrize("args, named, chinese", [
     (["summary", "vgg99"], "vgg16_bn", "未知的配置"),
     (["summary", "D", "--input-size", "31"], "32", "太小"),
-    (["summary", "D", "--input-size", "20x"], "HxW", "格式不对"),
+    (["summary", "D", "--input-size", "20x"], "HxW", "格式有误"),
     (["summary", "D", "--format", "xml"], "json", "错误"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, named, chinese):

@@ -156,7 +156,7 @@ def test_folders_map_to_classes_by_name_or_in_imagefolders_order(tmp_path):
         classes.match(["daisy", "weeds", "rose"], planted.CLASSES, "x")
     assert err.value.code == "unmatched" and "rose, weeds" in str(err.value) and "tulips" in str(err.value)
     with i18n.use("zh"):
-        assert "rose, weeds" in str(err.value) and "不匹配" in str(err.value)
+        assert "rose、weeds" in str(err.value) and "不匹配" in str(err.value)  # the list in Chinese too
 
 
 def test_cancel_token_stops_between_batches_and_workers_end(lm):

@@ -13,7 +13,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from vggviz import i18n
-from vggviz.i18n import N_, TranslatableError, Text, _, ngettext
+from vggviz.i18n import N_, Items, TranslatableError, Text, _, ngettext
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCES = ("app.py", "pages", "ui", "vggviz")
@@ -134,3 +134,24 @@ def test_coded_errors_and_deferred_text_are_made_in_the_readers_language():
     assert (type(again), again.code, again.params) == (_Example, "known", {})
     with pytest.raises(KeyError):
         _Example("no such code")
+
+
+class _Listing(TranslatableError):
+    MESSAGES = {"names": N_("{field}: {names} also belong.")}
+
+
+def test_listed_names_are_joined_in_the_readers_language():
+    """A list made in one thread reads right in another's language: ", " in English, "、" in Chinese."""
+    import pickle
+
+    err = _Listing("names", field="A", names=Items(["B", "C", "D"]))
+    folders = Text("{field}: {names} also belong.", field="A", names=Items(["a", "b"], more=3))
+    assert str(err) == "A: B, C, D also belong." and str(folders) == "A: a, b, … (+3) also belong."
+    with i18n.use("zh"):
+        assert str(err) == "A：B、C、D 也应选上。"
+        assert str(folders) == "A：a、b……（另有 3 个） 也应选上。"
+    assert str(pickle.loads(pickle.dumps(err))) == str(err) and str(Items([])) == "" and str(Items(["x"])) == "x"
+    clauses = Items([Text("missing {key}", key="a"), Text("unexpected {key}", key="b")], pattern="{items}; {item}")
+    assert str(clauses) == "missing a; unexpected b"
+    with i18n.use("zh"):
+        assert str(clauses) == "缺少 a；多出 b"

@@ -19,7 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 WORDS = {
     "en": {"title": "Evaluate a folder", "accuracy": "Accuracy (top-1)", "why": "Why tulips and not roses?",
            "axis": "True class (folder)", "stopped": "The evaluation was cancelled"},
-    "zh": {"title": "评估一个文件夹", "accuracy": "准确率（top-1）", "why": "为什么是 tulips 而不是 roses？",
+    "zh": {"title": "评估一个文件夹", "accuracy": "准确率（Top-1）", "why": "为什么是 tulips 而不是 roses？",
            "axis": "真实类别（文件夹）", "stopped": "评估已取消"},
 }
 

@@ -1,7 +1,7 @@
 """The app in both languages under AppTest, through app.py's navigation: the language choice (from
 ?lang=, the browser, or English; kept across pages and written back to the URL), every page with no
-English sentence left in Chinese and no Chinese in English, and the glossary against the pages and the
-catalogue. Photo pages run configuration A (vgg11) with untrained weights on a sample photo."""
+English sentence left in Chinese and no Chinese in English, and the glossary against the pages (against
+the catalogue: test_terms.py). Photo pages run configuration A (vgg11) with untrained weights on a sample photo."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import json
 import re
 
 import pytest
-from babel.messages.pofile import read_po
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
@@ -128,7 +127,7 @@ def test_the_checks_catch_what_they_look_for():
     assert CJK.search("感受野") and not CJK.search("receptive field × 3 — ρ")
 
 
-# --- the glossary against the pages and the catalogue --------------------------------------------------
+# --- the glossary against the pages (against the catalogue: test_terms.py) -----------------------------
 def normalised(text: str) -> str:
     return re.sub(r"[\s\-]+", " ", text.lower())
 
@@ -139,18 +138,6 @@ def test_each_glossary_term_is_on_its_page_in_both_languages(term):
     assert term.zh in "\n".join(rendered("zh")[term.page])
     assert normalised(term.en) in normalised("\n".join(rendered("en")[term.page]))
 
-
-def test_the_catalogue_uses_the_lectures_terms():
-    """Wherever an English text says one of the slides' terms, its Chinese says the slides' word for it."""
-    with open(i18n.catalogue_path("zh"), "rb") as fh:
-        catalogue = read_po(fh, locale=i18n.FOLDERS["zh"])
-    wrong = []
-    for term in (t for t in TERMS if t.lecture):
-        pattern = re.compile(rf"\b{re.escape(normalised(term.en))}(?:s|es)?\b")
-        wrong += [(term.en, term.zh, m.id, m.string) for m in catalogue
-                  if isinstance(m.id, str) and m.string and pattern.search(normalised(m.id))
-                  and term.zh not in m.string]
-    assert not wrong, "\n".join(map(repr, wrong))
 
 
 # --- the language choice -------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def test_a_teachers_link_opens_the_step_and_bad_links_say_why():
     bad = open_lesson("zh", step="99", seed="x")
     assert not bad.exception and bad.header[0].value.startswith("1. ")
     warnings = text_of(bad.warning)
-    assert "本课没有第“99”步" in warnings and "不是一个种子" in warnings
+    assert "逐步讲解中没有第“99”步" in warnings and "不是有效的种子" in warnings
     assert bad.query_params["step"] == "1"
 
 

@@ -92,7 +92,7 @@ def topdown(rows: list[Layer], config: str, key: str = "topdown_layer") -> str:
         for title, chain in lecture.LECTURE_EXAMPLES.items():
             steps = lecture.topdown(chain)
             path = " → ".join(["1"] + [str(s.after) for s in steps])
-            st.markdown(f"{_(title)}: **{path}**")
+            st.markdown(_("{label}: {value}", label=_(title), value=f"**{path}**"))
             st.dataframe([{"layer": s.layer, "formula": s.formula()} for s in steps], hide_index=True,
                          column_config={"layer": st.column_config.TextColumn(_("Layer")),
                                         "formula": st.column_config.TextColumn("F(i) = (F(i+1) − 1) × stride + ksize")})

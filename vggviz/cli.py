@@ -17,7 +17,7 @@ from . import i18n
 from .architecture import configs
 from .evaluate import default_workers
 from .explain.methods import ALL_METHODS as _ALL_METHODS, CAM_METHODS as _CAM_METHODS, FAITHFULNESS_STEPS
-from .i18n import _
+from .i18n import Items, _
 
 PROG = "python -m vggviz"
 
@@ -57,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("summary", parents=[language], help=_("the layer table of a configuration"))
     p.add_argument("config", type=_config, metavar="CONFIG",
-                   help=_("one of {names} or {aliases}", names=", ".join(configs.NAMES),
-                          aliases=", ".join(configs.ALIASES)))
+                   help=_("one of {names} or {aliases}", names=Items(configs.NAMES),
+                          aliases=Items(configs.ALIASES)))
     p.add_argument("--input-size", type=_input_size, default=(configs.DEFAULT_INPUT,) * 2,
                    metavar="N|HxW", help=_("input size, N (square) or HxW, at least 32 (default 224)"))
     p.add_argument("--format", choices=("table", "json", "csv"), default="table",
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help=_("an attribution map for a photo (captum or grad-cam)"))
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("--method", required=True, choices=list(_ALL_METHODS),
-                   help=", ".join(f"{key}: {_(name)}" for key, name in _ALL_METHODS.items()))
+                   help=str(Items(f"{key}: {_(name)}" for key, name in _ALL_METHODS.items())))
     p.add_argument("--layer", default=None,
                    help=_("conv layer for gradcam, guided_gradcam and the CAM family (default: the last)"))
     p.add_argument("--target", default="predicted", help=_("'predicted' or a class index"))
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "random map and the photo's Sobel edges"))
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("--method", required=True, choices=list(_ALL_METHODS),
-                   help=", ".join(f"{key}: {_(name)}" for key, name in _ALL_METHODS.items()))
+                   help=str(Items(f"{key}: {_(name)}" for key, name in _ALL_METHODS.items())))
     p.add_argument("--layer", default=None, help=_("conv layer for the layer methods (default: the last)"))
     p.add_argument("--target", default="predicted", help=_("the class to explain: 'predicted' or a class index"))
     p.add_argument("--steps", type=int, default=FAITHFULNESS_STEPS,
@@ -399,7 +399,7 @@ def _erf_and_unit_parsers(sub, model_args: argparse.ArgumentParser, language: ar
     p = sub.add_parser("erf", parents=[language], help=_("the effective receptive field of one unit of a conv layer"))
     p.add_argument("config", type=_config, metavar="CONFIG",
                    help=_("the configuration: {names}, or a torchvision name ({aliases})",
-                          names=", ".join(configs.NAMES), aliases=", ".join(configs.ALIASES)))
+                          names=Items(configs.NAMES), aliases=Items(configs.ALIASES)))
     p.add_argument("--layer", required=True, help=_("a conv layer, e.g. conv3_3 (taken after its ReLU)"))
     inputs = p.add_mutually_exclusive_group()
     inputs.add_argument("--image", metavar="IMAGE", help=_("a photo, preprocessed as the weights expect"))
@@ -551,7 +551,7 @@ def _photo_target_layer(args: argparse.Namespace):
                  last=len(lm.classes) - 1, value=args.target))
         return None
     if args.layer is not None and args.layer not in layers:
-        _error(_("--layer must be a conv layer of {config}: {layers}", config=lm.config.name, layers=", ".join(layers)))
+        _error(_("--layer must be a conv layer of {config}: {layers}", config=lm.config.name, layers=Items(layers)))
         return None
     return lm, result, target, args.layer or layers[-1]
 
@@ -565,7 +565,7 @@ def _attribution_params(method: str, target: int, layer: str, aug_smooth: bool =
     if method in _CAM_METHODS:
         return CamParams(method, target, layer=layer, aug_smooth=aug_smooth, eigen_smooth=eigen_smooth)
     if aug_smooth or eigen_smooth:
-        raise CamError("smoothing", method=_(_ALL_METHODS[method]), choices=", ".join(_CAM_METHODS))
+        raise CamError("smoothing", method=_(_ALL_METHODS[method]), choices=Items(_CAM_METHODS))
     return Params(method, target, layer=layer, **captum)
 
 
@@ -595,9 +595,9 @@ def _metrics(args: argparse.Namespace) -> int:
     print(_("{method} for {label} ({target}), {steps} steps", method=_(_ALL_METHODS[args.method]),
             label=lm.classes[target], target=target, steps=args.steps))
     for key, label in faithfulness.LABELS.items():
-        others = ", ".join(f"{_(faithfulness.COLUMNS[b])} {_number(report['baselines'][b][key])}"
-                           for b in faithfulness.BASELINES)
-        print(f"  {_(label)}: {_number(report[key])}  ({others})")
+        others = Items(f"{_(faithfulness.COLUMNS[b])} {_number(report['baselines'][b][key])}"
+                       for b in faithfulness.BASELINES)
+        print("  " + _("{label}: {value}  ({others})", label=_(label), value=_number(report[key]), others=others))
     return 0
 
 

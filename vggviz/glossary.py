@@ -2,8 +2,9 @@
 
 The Chinese terms are the slides' own (REFERENCE.md §9) and the English ones the paper's, so that a
 student can read Simonyan & Zisserman, and the papers after it, with the words the lecture taught.
-The catalogue (``vggviz/locale/zh_CN``) uses exactly these Chinese terms; a test checks that it does,
-and that each term is on the page named here, in both languages. Torch-free, UI-free.
+The catalogue (``vggviz/locale/zh_CN``) renders each English term with exactly its Chinese one
+(``tests/test_terms.py``, with the app's other standardised words), and each term is on the page named
+here, in both languages (``tests/test_pages_languages.py``). Torch-free, UI-free.
 """
 
 from __future__ import annotations
@@ -48,10 +49,14 @@ TERMS: tuple[Term, ...] = (
     Term("堆叠", "stacking", N_("The lecture's arithmetic (stacked 3×3 convs)"), "pages/arithmetic.py"),
     Term("等效步距", "effective stride (jump)", N_("See a receptive field; Architecture (jump column)"),
          "pages/receptive_field.py", lecture=False),
+    Term("有效感受野", "effective receptive field",
+         N_("See a receptive field (measured from gradients, on request)"), "pages/receptive_field.py", lecture=False),
     Term("乘加运算", "multiply-accumulates (MACs)", N_("Architecture; The lecture's arithmetic"),
          "pages/architecture.py", lecture=False),
     Term("预处理", "preprocessing", N_("Predict (how the photo is resized and normalised)"), "pages/predict.py",
          lecture=False),
     Term("归因", "attribution", N_("Attributions (which pixels made VGG say what it said)"), "pages/attributions.py",
          lecture=False),
+    Term("合理性检验", "sanity check", N_("Attributions (weights randomised from fc8 down to conv1_1)"),
+         "pages/attributions.py", lecture=False),
 )

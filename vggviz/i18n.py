@@ -21,10 +21,11 @@ Placeholders are ``str.format`` fields, filled from keyword arguments after tran
 from __future__ import annotations
 
 import contextlib
+import functools
 import gettext
 import io
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
@@ -151,6 +152,51 @@ class Text:
 
     def __hash__(self) -> int:
         return hash((self.template, tuple(sorted((k, repr(v)) for k, v in self.params.items()))))
+
+
+@lru_cache(maxsize=None)
+def _list_pattern(lang: str) -> str:
+    """CLDR's pattern between two items in the middle of a list ("{0}, {1}", "{0}、{1}"), used for every pair:
+    a list of names or choices takes no "and"."""
+    from babel import Locale
+
+    return Locale.parse(FOLDERS.get(lang, DEFAULT)).list_patterns["standard"]["middle"]
+
+
+class Items:
+    """Names listed in a sentence, joined where the sentence is made, in the reader's language: CLDR's list
+    pattern (through babel), "a, b, c" in English and "a、b、c" in Chinese; or, for clauses, an
+    ``N_``-marked ``pattern`` with ``{items}`` and ``{item}`` ("{items}; {item}", in Chinese "{items}；{item}").
+    ``more`` names left out are counted after the list. Items may be ``Text``: each is made in the reader's
+    language too. A parameter of ``_``, ``Text`` and ``TranslatableError`` like any other."""
+
+    __slots__ = ("items", "more", "pattern")
+
+    def __init__(self, items: Iterable[Any], /, more: int = 0, pattern: str | None = None) -> None:
+        self.items, self.more, self.pattern = tuple(items), more, pattern
+
+    def __str__(self) -> str:
+        names = [str(i) for i in self.items]
+        joined = functools.reduce(self._pair, names) if names else ""
+        return _("{items}, … (+{n})", items=joined, n=self.more) if self.more > 0 else joined
+
+    def _pair(self, items: str, item: str) -> str:
+        if self.pattern:
+            return _(self.pattern, items=items, item=item)
+        return _list_pattern(_current.get()).format(items, item)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return f"Items({self.items!r}, more={self.more}, pattern={self.pattern!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Items) and (self.items, self.more, self.pattern) == (other.items, other.more,
+                                                                                         other.pattern)
+
+    def __hash__(self) -> int:
+        return hash((self.items, self.more, self.pattern))
 
 
 class TranslatableError(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..i18n import N_, Text, TranslatableError
+from ..i18n import Items, N_, Text, TranslatableError
 
 # Paper notation: "conv3-64" = 3x3 conv with 64 output channels, "LRN" = local response
 # normalisation. Each tuple is one conv block; every block is closed by a 2x2/2 maxpool.
@@ -133,7 +133,7 @@ def resolve(name: str | Config) -> Config:
     key = str(name).strip().lower().replace("_", "-")
     config = _BY_KEY.get(key) or _BY_KEY.get(key.replace("-", "_"))
     if config is None:
-        raise UnknownConfigError("unknown", name=name, names=", ".join(NAMES), aliases=", ".join(ALIASES))
+        raise UnknownConfigError("unknown", name=name, names=Items(NAMES), aliases=Items(ALIASES))
     return config
 
 

@@ -20,7 +20,7 @@ from . import configs, lecture
 from .layers import Layer, conv_output_size, layer_specs, layer_table
 from .tables import shape_text
 from .. import text
-from ..i18n import N_, Text, _
+from ..i18n import Items, N_, Text, _
 
 KINDS: dict[str, str] = {
     "output_size": N_("Output size"),
@@ -150,10 +150,10 @@ def check(exercise: Exercise, answers: Mapping[str, Any]) -> Feedback:
             missed, extra = sorted(set(expected) - value), sorted(value - set(expected))
             if missed:
                 mistakes.append("missed")
-                notes.append(Text(N_("{field}: {names} also belong."), field=f.label, names=", ".join(missed)))
+                notes.append(Text(N_("{field}: {names} also belong."), field=f.label, names=Items(missed)))
             if extra:
                 mistakes.append("extra")
-                notes.append(Text(N_("{field}: {names} do not belong."), field=f.label, names=", ".join(extra)))
+                notes.append(Text(N_("{field}: {names} do not belong."), field=f.label, names=Items(extra)))
             continue
         named = [t for t in exercise.traps if t.field == f.name
                  and (t.values is None or (f.type == NUMBER and any(_near(value, v) for v in t.values)))]
@@ -498,7 +498,7 @@ def configurations(rng: random.Random, seed: int) -> Exercise:
         question = Text(N_("Which configurations of Table 1 use 1×1 convs (conv1-…)?"))
         field_ = Field("configs", Text(N_("Configurations with 1×1 convs")), CHOICES, names)
         solution = tuple(
-            Text(N_("{config}: {convs}"), config=n, convs=", ".join(f"conv{k}-{c}" for k, c in _convs(n) if k == 1))
+            Text(N_("{config}: {convs}"), config=n, convs=Items(f"conv{k}-{c}" for k, c in _convs(n) if k == 1))
             if n in answer["configs"] else Text(N_("{config}: 3×3 convs only"), config=n) for n in names)
     elif ask == "lrn":
         with_lrn = [n for n in names if any("LRN" in block for block in configs.TABLE1[n])]
@@ -508,7 +508,7 @@ def configurations(rng: random.Random, seed: int) -> Exercise:
         specs = layer_specs(with_lrn[0])
         after = [specs[i - 2].name for i, s in enumerate(specs) if s.type == "lrn"]  # conv, relu, lrn
         solution = (Text(N_("{config}: LRN after {layer}; no other configuration has one."), config=with_lrn[0],
-                         layer=", ".join(after)),)
+                         layer=Items(after)),)
         traps = (Trap("not_lrn", "config", None, Text(N_("Only one column of Table 1 has LRN: the one named after it."))),)
     elif ask == "weight_layers":
         name = rng.choice(names)

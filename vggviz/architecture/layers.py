@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 
-from ..i18n import N_, TranslatableError
+from ..i18n import Items, N_, TranslatableError
 from . import configs
 from .configs import Config
 
@@ -206,4 +206,4 @@ def find(rows: list[Layer], name: str) -> Layer:
     for row in rows:
         if row.name == name:
             return row
-    raise LayerError("no_layer", name=name, choices=", ".join(r.name for r in rows))
+    raise LayerError("no_layer", name=name, choices=Items(r.name for r in rows))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..i18n import N_, _
+from ..i18n import Items, N_, _
 from .layers import SPATIAL, Layer, LayerError, conv_output_size
 
 
@@ -86,7 +86,7 @@ def topdown_for(rows: list[Layer], name: str) -> list[TopDownStep]:
             if row.type not in SPATIAL:
                 raise LayerError("not_spatial", name=name)
             return topdown(chain)
-    raise LayerError("no_layer", name=name, choices=", ".join(r.name for r in rows))
+    raise LayerError("no_layer", name=name, choices=Items(r.name for r in rows))
 
 
 # The slides' two worked examples, (name, kernel, stride) from the input upwards; the titles are translated

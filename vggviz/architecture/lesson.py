@@ -15,7 +15,7 @@ from . import configs
 from .exercises import Exercise, make
 from .layers import find, layer_table
 from .. import text
-from ..i18n import N_, Text, TranslatableError
+from ..i18n import Items, N_, Text, TranslatableError
 
 CONFIG = "D"  # the lecture's network: VGG-16
 INPUT = configs.DEFAULT_INPUT
@@ -51,7 +51,7 @@ STEPS: tuple[Step, ...] = (
         "conv layers, each closed by a max pooling, then FC-4096, FC-4096, FC-1000 and soft-max. conv3-64 "
         "is a 3×3 conv layer with 64 output channels; C also uses 1×1 convs (conv1-256, conv1-512), A-LRN "
         "adds LRN (local response normalisation). D is the VGG-16 of this lecture."),
-        count=len(configs.TABLE1), names=", ".join(configs.TABLE1), low=_DEPTHS[0], high=_DEPTHS[-1], size=INPUT,
+        count=len(configs.TABLE1), names=Items(configs.TABLE1), low=_DEPTHS[0], high=_DEPTHS[-1], size=INPUT,
         blocks=len(configs.TABLE1[CONFIG])),
         widget="table1", exercise="configurations"),
     Step("highlight", N_("The highlight: stacking 3×3 convs"), Text(N_(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from ..i18n import Items
 from ..photo.inference import unnamed_classes
 from .errors import EvaluationError, Found
 
@@ -44,6 +45,5 @@ def _key(name: str) -> str:
     return re.sub(r"[\s_\-]+", " ", name).strip().casefold()
 
 
-def _quoted(names: list[str]) -> str:
-    shown = ", ".join(names[:SHOWN])
-    return shown + (f", … (+{len(names) - SHOWN})" if len(names) > SHOWN else "")
+def _quoted(names: list[str]) -> Items:
+    return Items(names[:SHOWN], more=len(names) - SHOWN)

@@ -14,7 +14,7 @@ import matplotlib
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
-from ..i18n import N_, Text, TranslatableError
+from ..i18n import Items, N_, Text, TranslatableError
 
 # Identifiers (pages choose by them) and their labels, translated where shown (``_(VIEW_LABELS[v])``).
 VIEWS = ("blended_heat_map", "heat_map", "masked_image", "alpha_scaling", "original_image")
@@ -39,7 +39,7 @@ def colour_map(sign: str) -> matplotlib.colors.Colormap:
     if sign == "all":
         return LinearSegmentedColormap.from_list("RdWhGn", ["red", "white", "green"])
     if sign not in SIGNS:
-        raise ViewError("unknown_sign", sign=sign, choices=", ".join(SIGNS))
+        raise ViewError("unknown_sign", sign=sign, choices=Items(SIGNS))
     return matplotlib.colormaps[{"positive": "Greens", "negative": "Reds", "absolute_value": "Blues"}[sign]]
 
 
@@ -55,7 +55,7 @@ def normalise(attr: np.ndarray, sign: str = "absolute_value", outlier_perc: floa
     reaches (100 - ``outlier_perc``) % of their total, clip. A map with nothing of that sign is all zeros
     (captum would divide by zero)."""
     if sign not in SIGNS:
-        raise ViewError("unknown_sign", sign=sign, choices=", ".join(SIGNS))
+        raise ViewError("unknown_sign", sign=sign, choices=Items(SIGNS))
     flat = (attr.sum(axis=0) if attr.ndim == 3 else attr).astype(np.float64)
     kept = {"all": flat, "positive": np.maximum(flat, 0), "negative": np.minimum(flat, 0),
             "absolute_value": np.abs(flat)}[sign]
@@ -86,7 +86,7 @@ def render(norm: np.ndarray, photo: np.ndarray, view: str = "blended_heat_map", 
     if view == "blended_heat_map":
         grey = photo.mean(axis=2, keepdims=True).repeat(3, axis=2)
         return (grey * (1 - alpha_overlay) + heat * alpha_overlay).astype(np.uint8)
-    raise ViewError("unknown_view", view=view, choices=", ".join(VIEWS))
+    raise ViewError("unknown_view", view=view, choices=Items(VIEWS))
 
 
 def colour_bar(sign: str, width: int = 256, height: int = 14) -> np.ndarray:

@@ -28,7 +28,7 @@ from scipy.stats import spearmanr
 from torch import nn
 from torchvision.transforms.functional import gaussian_blur
 
-from ..i18n import _
+from ..i18n import Items, _
 from ..photo.inference import LoadedModel, Result, input_tensor, mean_std
 from ..architecture.model import VGG, init_weights
 
@@ -72,9 +72,9 @@ class Params:
 
     def __post_init__(self):
         if self.method not in METHODS:
-            raise AttributionError("unknown_method", method=self.method, choices=", ".join(METHODS))
+            raise AttributionError("unknown_method", method=self.method, choices=Items(METHODS))
         if self.baseline not in BASELINES:
-            raise AttributionError("unknown_baseline", baseline=self.baseline, choices=", ".join(BASELINES))
+            raise AttributionError("unknown_baseline", baseline=self.baseline, choices=Items(BASELINES))
         if min(self.steps, self.samples, self.window, self.stride, self.batch or 1) < 1:
             raise AttributionError("not_positive")
 
@@ -146,7 +146,7 @@ class Attributor(Twin):
 
     def layer(self, name: str | None) -> nn.Module:
         if name not in self.layers:
-            raise AttributionError("unknown_layer", layer=name, choices=", ".join(self.layers))
+            raise AttributionError("unknown_layer", layer=name, choices=Items(self.layers))
         return self.layers[name]
 
     @staticmethod
@@ -167,7 +167,7 @@ class Attributor(Twin):
               steps: int = 16) -> dict[str, np.ndarray]:
         """A layer method at several conv layers, each upsampled to the input (H, W); float32."""
         if method not in LAYER_METHODS:
-            raise AttributionError("unknown_layer_method", method=method, choices=", ".join(LAYER_METHODS))
+            raise AttributionError("unknown_layer_method", method=method, choices=Items(LAYER_METHODS))
         size = tuple(x.shape[2:])
         with self.lock:
             self.sync()

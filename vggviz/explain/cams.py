@@ -30,7 +30,7 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
 from ..architecture.layers import layer_table
-from ..i18n import N_, TranslatableError
+from ..i18n import Items, N_, TranslatableError
 from .methods import CAM_METHODS, EIGEN_SMOOTH, PER_CHANNEL, STRIP_CAMS
 from .twin import Counted, Twin, remove_hooks
 
@@ -74,9 +74,9 @@ class CamParams:
 
     def __post_init__(self):
         if self.method not in CAM_METHODS:
-            raise CamError("method", method=self.method, choices=", ".join(CAM_METHODS))
+            raise CamError("method", method=self.method, choices=Items(CAM_METHODS))
         if self.eigen_smooth and self.method not in EIGEN_SMOOTH:
-            raise CamError("eigen_smooth", method=CAM_METHODS[self.method], choices=", ".join(EIGEN_SMOOTH))
+            raise CamError("eigen_smooth", method=CAM_METHODS[self.method], choices=Items(EIGEN_SMOOTH))
         if self.batch is not None and self.batch < 1:
             raise CamError("batch", batch=self.batch)
 
@@ -195,7 +195,7 @@ def layer_name(att: Twin, name: str | None, method: str) -> str:
     if name is None:
         return next(reversed(att.layers))
     if name not in att.layers:
-        raise CamError("layer", method=CAM_METHODS.get(method, method), layer=name, choices=", ".join(att.layers))
+        raise CamError("layer", method=CAM_METHODS.get(method, method), layer=name, choices=Items(att.layers))
     return name
 
 
@@ -260,7 +260,7 @@ def strip(att: Twin, x: torch.Tensor, target: int, names: Sequence[str], method:
     """One grad-cam method at several conv layers from a single forward (+ backward): the library's own
     per-layer maps, which it would otherwise average into one. Each (H, W), in [0, 1], at the input size."""
     if method not in STRIP_CAMS:
-        raise CamError("strip", method=CAM_METHODS.get(method, method), choices=", ".join(STRIP_CAMS))
+        raise CamError("strip", method=CAM_METHODS.get(method, method), choices=Items(STRIP_CAMS))
     for name in names:
         layer_name(att, name, method)
     _check_target(att.model, target)

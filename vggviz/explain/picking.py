@@ -5,7 +5,7 @@ Torch-free."""
 from __future__ import annotations
 
 from ..architecture.layers import Layer
-from ..i18n import N_, TranslatableError
+from ..i18n import Items, N_, TranslatableError
 
 
 class PickError(TranslatableError):
@@ -28,7 +28,7 @@ def find_layer(rows: list[Layer], layer: str, config: str, types: tuple[str, ...
     row = next((r for r in rows if r.name == layer and r.type in types), None)
     if row is None:
         raise PickError("not_conv" if types == ("conv",) else "not_spatial", layer=layer, config=config,
-                        choices=", ".join(choices))
+                        choices=Items(choices))
     if row.rf is None:
         raise PickError("no_rf", layer=layer)
     return row

@@ -26,8 +26,9 @@ def curves(scores: dict[str, Scores], method: str) -> go.Figure:
                 x=[k / steps for k in range(steps + 1)], y=list(curve), row=1, col=col, mode="lines+markers",
                 name=text.plotly(label), legendgroup=name, showlegend=col == 1,
                 line=dict(dash="solid" if name == "map" else "dot"),
-                hovertemplate=f"<b>{text.plotly(label)}</b><br>" + _("pixels changed") + ": %{x:.0%}<br>"
-                + _("class probability") + ": %{y:.4f}<extra></extra>",
+                hovertemplate=f"<b>{text.plotly(label)}</b><br>"
+                + _("{label}: {value}", label=_("pixels changed"), value="%{x:.0%}") + "<br>"
+                + _("{label}: {value}", label=_("class probability"), value="%{y:.4f}") + "<extra></extra>",
             )
         fig.update_xaxes(title_text=_("fraction of pixels changed (k / S)"), tickformat=".0%", row=1, col=col)
     fig.update_yaxes(title_text=_("probability of the class"), row=1, col=1)

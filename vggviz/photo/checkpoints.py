@@ -15,7 +15,7 @@ import torch
 
 from ..architecture import configs
 from ..architecture.layers import HEADS, layer_specs
-from ..i18n import N_, Text, TranslatableError
+from ..i18n import Items, N_, Text, TranslatableError
 
 MAX_CLASSES_JSON_BYTES = 4 * 1024 * 1024
 SHOWN_DIFFERENCES = 6
@@ -42,19 +42,6 @@ class CheckpointError(TranslatableError, ValueError):
         "classes_bad_keys": N_("{name} has keys that are not class indices"),
         "classes_count": N_("{name} names {found} classes; the checkpoint has {expected} (indices 0…{last})"),
     }
-
-
-class Listing:
-    """Items joined with "; " when shown; each item (a ``Text``) is made in the reader's language then."""
-
-    def __init__(self, items: list) -> None:
-        self.items = list(items)
-
-    def __str__(self) -> str:
-        return "; ".join(str(i) for i in self.items)
-
-    def __repr__(self) -> str:
-        return f"Listing({self.items!r})"
 
 
 @dataclass(frozen=True)
@@ -127,7 +114,7 @@ def unwrap(obj: object, name: str = "checkpoint") -> dict[str, torch.Tensor]:
         raise CheckpointError("no_state_dict", name=name, found=type(obj).__name__)
     bad = [str(k) for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
     if bad:
-        raise CheckpointError("not_tensors", name=name, count=len(bad), examples=", ".join(bad[:3]))
+        raise CheckpointError("not_tensors", name=name, count=len(bad), examples=Items(bad[:3]))
     if all(k.startswith("module.") for k in obj):
         obj = {k[len("module."):]: v for k, v in obj.items()}
     return obj
@@ -156,7 +143,8 @@ def infer_architecture(state_dict: dict[str, torch.Tensor], name: str = "checkpo
     shown = diff[:SHOWN_DIFFERENCES]
     if len(diff) > SHOWN_DIFFERENCES:
         shown.append(Text(N_("and {n} more"), n=len(diff) - SHOWN_DIFFERENCES))
-    raise CheckpointError("no_match", name=name, config=config.name, head=head, differences=Listing(shown))
+    raise CheckpointError("no_match", name=name, config=config.name, head=head,
+                          differences=Items(shown, pattern=N_("{items}; {item}")))
 
 
 def _differences(want: dict[str, tuple], have: dict[str, tuple]) -> list[Text]:

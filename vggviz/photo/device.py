@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..i18n import N_, Text, TranslatableError
+from ..i18n import Items, N_, Text, TranslatableError
 
 CHOICES = ("auto", "cpu", "cuda", "mps")
 
@@ -27,7 +27,7 @@ def resolve(choice: str = "auto") -> tuple[torch.device, Text | None]:
     in the reader's language where it is shown)."""
     choice = (choice or "auto").lower()
     if choice not in CHOICES:
-        raise DeviceError("unknown", choice=choice, choices=", ".join(CHOICES))
+        raise DeviceError("unknown", choice=choice, choices=Items(CHOICES))
     if choice in ("auto", "cuda") and torch.cuda.is_available():
         return torch.device("cuda"), None
     if choice in ("auto", "mps") and mps_available():

@@ -16,7 +16,7 @@ from PIL import Image
 from torchvision import models, transforms
 
 from ..architecture import configs
-from ..i18n import N_, Text, TranslatableError
+from ..i18n import Items, N_, Text, TranslatableError
 from . import device as devices, extraction, memory, weights as wts
 from .batching import Batcher
 from .checkpoints import infer_architecture, read_checkpoint, read_class_names
@@ -60,7 +60,7 @@ def transform(kind: str):
     if kind == "lecture":  # REFERENCE.md §4: the lecture's predict.py
         return transforms.Compose([
             transforms.Resize((224, 224)), transforms.ToTensor(), transforms.Normalize((0.5,) * 3, (0.5,) * 3)])
-    raise ModelError("unknown_preprocessing", kind=kind, choices=", ".join(PREPROCESSING))
+    raise ModelError("unknown_preprocessing", kind=kind, choices=Items(PREPROCESSING))
 
 
 def mean_std(kind: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -176,7 +176,7 @@ def load_model(
         lm = LoadedModel(model, arch.config, f"checkpoint:{name}", names,
                          "lecture" if arch.lecture else "imagenet", dev)
     else:
-        raise ModelError("unknown_weights", weights=weights, choices=", ".join(WEIGHT_SOURCES))
+        raise ModelError("unknown_weights", weights=weights, choices=Items(WEIGHT_SOURCES))
     lm.notices.extend(notices)
     return to_device(lm, dev, half)
 
