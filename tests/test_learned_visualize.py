@@ -417,6 +417,7 @@ def test_unknown_layer_channel_class_are_one_clear_message(lm, lang):
     else:
         for m in messages:
             assert re.search("[\u4e00-\u9fff]", m), m
+        assert "conv1_1、conv2_1" in messages[0] and "0～5" in messages[3]  # the reader's list and range
 
 
 # --- conv1_1's filters and the gallery ----------------------------------------------------------

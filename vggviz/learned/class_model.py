@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import torch
 
+from ..i18n import Items
 from ..photo.inference import LAYOUT, PREPROCESSING, LoadedModel, ModelError, mean_std
 from . import gallery
 from .network import Cancelled, VisualizeError, twin
@@ -44,7 +45,7 @@ class SimonyanSettings:
         if not whole or self.steps < 1 or self.size < 32:
             raise VisualizeError("settings", least=32)
         if self.preprocess is not None and self.preprocess not in PREPROCESSING:
-            raise ModelError("unknown_preprocessing", kind=self.preprocess, choices=", ".join(PREPROCESSING))
+            raise ModelError("unknown_preprocessing", kind=self.preprocess, choices=Items(PREPROCESSING))
 
     def resolved(self, lm: LoadedModel) -> SimonyanSettings:
         return self if self.preprocess else replace(self, preprocess=lm.preprocess)
@@ -98,7 +99,7 @@ def find_class(lm: LoadedModel, wanted: int | str) -> int:
     matches = [i for i, name in enumerate(lm.classes) if name.casefold() == text.casefold()]
     if len(matches) == 1:
         return matches[0]
-    examples = ", ".join(repr(n) for n in lm.classes[:3])
+    examples = Items(repr(n) for n in lm.classes[:3])
     raise VisualizeError("unknown_class", model=lm.describe(), name=text, last=len(lm.classes) - 1,
                          examples=examples)
 
@@ -115,7 +116,7 @@ def class_model(lm: LoadedModel, wanted: int | str, method: str = "simonyan",
     """The class model of class ``wanted`` (index or name) by ``method``, read from the gallery folder when
     there, else optimised and written there. ``progress`` and ``cancel`` as in ``visualize.visualize``."""
     if method not in METHODS:
-        raise VisualizeError("method", value=method, choices=", ".join(METHODS))
+        raise VisualizeError("method", value=method, choices=Items(METHODS))
     index = find_class(lm, wanted)
     settings = (settings or (SimonyanSettings() if method == "simonyan" else FOURIER)).resolved(lm)
     where = _where(lm, method, settings) if cache else None
@@ -147,7 +148,7 @@ def class_model(lm: LoadedModel, wanted: int | str, method: str = "simonyan",
 def estimate(lm: LoadedModel, method: str = "simonyan", settings: SimonyanSettings | Settings | None = None) -> float:
     """Seconds a class model would take: one step timed (after one untimed), × steps."""
     if method not in METHODS:
-        raise VisualizeError("method", value=method, choices=", ".join(METHODS))
+        raise VisualizeError("method", value=method, choices=Items(METHODS))
     settings = (settings or (SimonyanSettings() if method == "simonyan" else FOURIER)).resolved(lm)
     if method == "fourier":
         def logit(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

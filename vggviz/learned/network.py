@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..architecture.model import VGG
-from ..i18n import N_, TranslatableError
+from ..i18n import N_, Items, TranslatableError
 from ..photo.inference import LoadedModel
 
 TWIN = "learned.twin"  # its key in ``LoadedModel.views`` (dropped when the model moves)
@@ -62,7 +62,7 @@ def check_layer(lm: LoadedModel, layer: str) -> int:
     """The index of conv ``layer`` in the features, else VisualizeError naming the choices."""
     convs = conv_layers(lm.model)
     if layer not in convs:
-        raise VisualizeError("not_conv", layer=layer, config=lm.config.name, choices=", ".join(convs))
+        raise VisualizeError("not_conv", layer=layer, config=lm.config.name, choices=Items(convs))
     return convs[layer]
 
 

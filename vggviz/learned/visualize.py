@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ..i18n import Items
 from ..photo.inference import LAYOUT, PREPROCESSING, LoadedModel, ModelError, mean_std
 from . import gallery, transforms
 from .network import Cancelled, VisualizeError, check_channels, truncated
@@ -64,11 +65,11 @@ class Settings:
         if not whole or min(self.steps, self.images) < 1 or self.size < MIN_SIZE:
             raise VisualizeError("settings", least=MIN_SIZE)
         if self.unit not in UNITS:
-            raise VisualizeError("unit", value=self.unit, choices=", ".join(UNITS))
+            raise VisualizeError("unit", value=self.unit, choices=Items(UNITS))
         if self.diversity and self.images < 2:
             raise VisualizeError("diversity")
         if self.preprocess is not None and self.preprocess not in PREPROCESSING:
-            raise ModelError("unknown_preprocessing", kind=self.preprocess, choices=", ".join(PREPROCESSING))
+            raise ModelError("unknown_preprocessing", kind=self.preprocess, choices=Items(PREPROCESSING))
 
     @classmethod
     def diverse(cls, **kw) -> Settings:
