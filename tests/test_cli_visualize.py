@@ -138,6 +138,14 @@ def test_bad_requests_exit_2_with_one_translated_line(capsys, checkpoint, galler
     assert not gallery_folder.exists()  # nothing written
 
 
+def test_a_gallery_folder_that_cannot_be_written_is_one_line(capsys, checkpoint, tmp_path):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    code, out, err = run(capsys, checkpoint, "--layer", "conv1_1", "--channels", "0-1", *TINY, "--out",
+                         str(blocker / "gallery"))
+    assert code == 2 and out == "" and err.count("\n") == 1 and "cannot write to" in err, err
+
+
 def test_as_a_user_runs_it(tmp_path):
     env = {**os.environ, "VGGVIZ_GALLERY": str(tmp_path / "g"), "OMP_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-m", "vggviz", "visualize", "A", "--weights", "random", "--layer",

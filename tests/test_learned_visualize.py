@@ -308,6 +308,8 @@ def test_results_are_cached_in_the_gallery_folder_and_open_at_once(lm, gallery_f
     where = gallery.folder("A", lm.digest, "conv1_1", settings.resolved(lm).record())
     assert sorted(p.name for p in where.iterdir()) == ["c0000-s3-0.png", "c0000-s3.json", "c0002-s3-0.png",
                                                       "c0002-s3.json"]
+    assert gallery.store.read_json(where.parents[1] / "model.json") == {
+        "config": "A", "weights": "checkpoint:planted.pth", "digest": lm.digest}
     assert vis.cached(lm, "conv1_1", 0, settings, seed=4) is None  # another seed
     assert vis.cached(lm, "conv1_1", 0, vis.Settings(steps=6, size=32, upsample=None), seed=3) is None
     (where / "c0000-s3-0.png").write_bytes(b"not a png")  # a damaged entry is computed again
@@ -317,6 +319,15 @@ def test_results_are_cached_in_the_gallery_folder_and_open_at_once(lm, gallery_f
     # the same weights loaded again (another object) find the entries
     vis.visualize(lm, "conv1_1", 1, settings, seed=3)
     assert vis.cached(planted_model(), "conv1_1", 1, settings, seed=3) is not None
+
+
+def test_a_folder_that_cannot_be_written_costs_the_cache_not_the_result(lm, gallery_folder, caplog):
+    gallery_folder.parent.mkdir(parents=True, exist_ok=True)
+    gallery_folder.write_text("a file where the folder should be")
+    v = vis.visualize(lm, "conv1_1", 0, vis.Settings(steps=2, size=32, upsample=None))[0]
+    c = cm.class_model(lm, 0, "simonyan", cm.SimonyanSettings(steps=1, size=32))
+    assert v.images.shape == (1, 32, 32, 3) and c.image.shape == (32, 32, 3) and not v.cached
+    assert "could not be written" in caplog.text
 
 
 def test_half_precision_on_the_cpu():

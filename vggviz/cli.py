@@ -721,6 +721,12 @@ def _visualize(args: argparse.Namespace) -> int:
     if out is not None and args.channels is None and out.suffix.lower() != ".png":
         _error(_("--out must end in .png, not {name!r}", name=out.name))
         return 2
+    if args.channels is not None and not args.no_cache:
+        with _gallery_folder(out):
+            unwritable = _unwritable_gallery()
+        if unwritable is not None:
+            _error(unwritable)
+            return 2
     lm = _load(args)
     if lm is None:
         return 2
@@ -762,6 +768,9 @@ def _visualize(args: argparse.Namespace) -> int:
             pictures = [np.concatenate(list(v.images), axis=1) for v in found]  # a channel's images side by side
     except (VisualizeError, ModelError) as exc:
         _error(exc)
+        return 2
+    except OSError as exc:  # the gallery folder filled up or went away during the run
+        _error(_("cannot write to {path} ({reason})", path=out or exc.filename, reason=exc.strerror or exc))
         return 2
     except KeyboardInterrupt:
         _error(VisualizeError("cancelled"))
@@ -810,6 +819,22 @@ def _gallery_folder(folder: Path | None):
             os.environ.pop(store.ENV, None)
         else:
             os.environ[store.ENV] = before
+
+
+def _unwritable_gallery() -> str | None:
+    """Why the gallery folder cannot be written (a gallery run's whole point), or None when it can."""
+    import tempfile
+
+    from .learned import store
+
+    root = store.root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as exc:
+        return _("cannot write to {path} ({reason})", path=root, reason=exc.strerror or exc)
+    return None
 
 
 def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict:

@@ -140,8 +140,7 @@ def class_model(lm: LoadedModel, wanted: int | str, method: str = "simonyan",
     result = ClassModel(lm.config.name, lm.weights, lm.__dict__.get("digest"), method, index, lm.classes[index],
                         seed, settings, picture, tuple(curve), start, end, time.perf_counter() - started)
     if where is not None:
-        gallery.write_model(lm.config.name, result.digest, lm.weights)
-        gallery.write_entry(where, name, result.record(), picture[None])
+        gallery.keep(where, name, result.record(), picture[None], lm.config.name, lm.weights)
     return result
 
 

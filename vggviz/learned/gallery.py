@@ -18,6 +18,7 @@ or crashed run leaves nothing a reader would find.
 from __future__ import annotations
 
 import io
+import logging
 import threading
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from . import store
 FOLDER = "visualize"
 INDEX = "index.json"
 _INDEX_LOCK = threading.Lock()  # one index update at a time in this process
+log = logging.getLogger(__name__)
 
 
 def model_key(config: str, digest: str) -> str:
@@ -57,6 +59,18 @@ def write_entry(where: Path, name: str, record: dict, images: np.ndarray) -> Non
     store.write_json(where / f"{name}.json", {**record, "files": files})
 
 
+def keep(where: Path, name: str, record: dict, images: np.ndarray, config: str, weights: str) -> bool:
+    """``write_entry`` (and the model's ``model.json``) as a cache: a folder that cannot be written (read-only on
+    a server, a full disk) costs the cache, not the result; the failure is logged. True when written."""
+    try:
+        write_model(where, config, record["digest"], weights)
+        write_entry(where, name, record, images)
+        return True
+    except OSError as exc:
+        log.warning("the gallery folder %s could not be written (%s): the result is not cached", where, exc)
+        return False
+
+
 def read_entry(where: Path, name: str) -> tuple[dict, np.ndarray] | None:
     """(record, images) of an entry, or None when it is missing or damaged (then it is computed again)."""
     record = store.read_json(Path(where) / f"{name}.json")
@@ -76,9 +90,9 @@ def read_entry(where: Path, name: str) -> tuple[dict, np.ndarray] | None:
     return record, np.stack(images)
 
 
-def write_model(config: str, digest: str, weights: str, root: Path | None = None) -> None:
-    root = store.root() if root is None else Path(root)
-    path = root / FOLDER / model_key(config, digest) / "model.json"
+def write_model(where: Path, config: str, digest: str, weights: str) -> None:
+    """``model.json`` in the model's folder (two above an entry folder ``where``), for a person reading it."""
+    path = Path(where).parents[1] / "model.json"
     if store.read_json(path) is None:
         store.write_json(path, {"config": config, "weights": weights, "digest": digest})
 

@@ -293,8 +293,8 @@ def visualize(lm: LoadedModel, layer: str, channels: int | Sequence[int], settin
         for v in optimise(lm, layer, todo, settings, seed, progress=progress, every=every, cancel=cancel):
             found[v.channel] = v
             if where is not None:
-                gallery.write_model(lm.config.name, v.digest, lm.weights)
-                gallery.write_entry(where, gallery.entry_name("c", v.channel, seed), v.record(), v.images)
+                gallery.keep(where, gallery.entry_name("c", v.channel, seed), v.record(), v.images, lm.config.name,
+                             lm.weights)
     return [found[c] for c in channels]
 
 
