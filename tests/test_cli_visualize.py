@@ -76,11 +76,13 @@ def test_text_mode_reports_progress_on_stderr_and_reads_the_cache(capsys, checkp
     assert code == 0 and err == "" and json.loads(out)["channel"] == 1  # read back: no steps run
 
 
-def test_a_gallery_written_by_the_command_line_is_read_by_the_app(capsys, checkpoint, tmp_path, monkeypatch):
+def test_a_gallery_written_by_the_command_line_is_read_by_the_app(capsys, checkpoint, tmp_path, monkeypatch,
+                                                                   gallery_folder):
     folder = tmp_path / "prepared"
     code, out, err = run(capsys, checkpoint, "--layer", "conv2_1", "--channels", "0-2,5", *TINY, "--batch", "3",
                          "--out", str(folder), "--format", "json")
     assert code == 0, err
+    assert os.environ["VGGVIZ_GALLERY"] == str(tmp_path / "gallery")  # --out DIR only for that run
     data = json.loads(out)
     assert [r["channel"] for r in data["channels"]] == [0, 1, 2, 5] and set(data["channels"][0]) == CHANNEL_KEYS
     assert np.asarray(Image.open(data["grid"])).shape[2] == 3

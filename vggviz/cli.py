@@ -6,9 +6,7 @@ Every line a person reads follows ``--lang zh|en`` (default: the environment's `
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -802,23 +800,31 @@ def _visualize(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _gallery_folder(folder: Path | None):
+class _gallery_folder:  # noqa: N801  (used as a ``with`` block, like a function)
     """``folder`` as the gallery folder inside the block (--out DIR with --channels), put back after it."""
-    from .learned import store
 
-    if folder is None:
-        yield
-        return
-    before = os.environ.get(store.ENV)
-    os.environ[store.ENV] = str(folder)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(store.ENV, None)
-        else:
-            os.environ[store.ENV] = before
+    def __init__(self, folder: Path | None) -> None:
+        self.folder, self.before = folder, None
+
+    def __enter__(self) -> None:
+        import os
+
+        from .learned import store
+
+        if self.folder is not None:
+            self.before = os.environ.get(store.ENV)
+            os.environ[store.ENV] = str(self.folder)
+
+    def __exit__(self, *exc) -> None:
+        import os
+
+        from .learned import store
+
+        if self.folder is not None:
+            if self.before is None:
+                os.environ.pop(store.ENV, None)
+            else:
+                os.environ[store.ENV] = self.before
 
 
 def _unwritable_gallery() -> str | None:
