@@ -627,6 +627,7 @@ def _upsample(value: str) -> int | None:
 
 def _visualize_parser(sub, model_args: argparse.ArgumentParser, language: argparse.ArgumentParser) -> None:
     from .learned.class_model import METHODS, SimonyanSettings
+    from .learned.layer_gallery import BATCH
     from .learned.visualize import UNITS, Settings
 
     d = Settings()
@@ -659,8 +660,8 @@ def _visualize_parser(sub, model_args: argparse.ArgumentParser, language: argpar
     p.add_argument("--upsample", type=_upsample, default=d.upsample, metavar="PX|none",
                    help=_("images smaller than this are upsampled to it before the model (default {px})",
                           px=d.upsample))
-    p.add_argument("--batch", type=_at_least(1), metavar="N",
-                   help=_("channels optimised together (default: 8 on a GPU, 1 on the CPU)"))
+    p.add_argument("--batch", type=_at_least(1), default=BATCH, metavar="N",
+                   help=_("channels optimised together (default {n})", n=BATCH))
     p.add_argument("--no-cache", action="store_true", help=_("neither read nor write the gallery folder"))
     p.add_argument("--out", metavar="FILE.png|DIR",
                    help=_("the picture (a channel, a class), or the gallery folder to write (--channels)"))

@@ -2,8 +2,8 @@
 edges and colours → textures → parts → objects (Olah et al. 2017's overview; OpenAI Microscope's layer pages).
 
 It reads the gallery folder (``gallery``), where ``python -m vggviz visualize --channels 0-63`` writes a
-layer's channels; computing the missing ones runs them in batches (on a GPU; on the CPU one at a time, which
-measured faster) and records each batch in the folder's index as soon as it is written.
+layer's channels; computing the missing ones runs them in batches (``BATCH``) and records each batch in the
+folder's index as soon as it is written.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from ..photo.inference import LoadedModel
 from . import gallery
@@ -21,10 +20,10 @@ from .network import check_channels
 from .visualize import EVERY, Cancel, Progress, Settings, Visualisation, cached, entry_folder, visualize
 
 
-def default_batch(device) -> int:
-    """Channels optimised together: 8 on a GPU; 1 on the CPU, where a batch of 8 took longer than 8 single
-    runs (``python -m bench --only visualize``: visualize_batch8 1.40–1.64 at 224 px, 1.10 at 96 px, 1 thread)."""
-    return 8 if torch.device(device).type == "cuda" else 1
+# Channels optimised together. ``python -m bench --only visualize`` on the 2-core bench machine, torch's default
+# 2 threads: a batch of 8 took 0.45 of 8 single runs at 224 px (0.37 at 96 px); with 1 thread it took 1.6 (1.04):
+# the batch pays off where each op's overhead counts (threads, a GPU), not in one thread's convolutions.
+BATCH = 8
 
 
 def read(lm: LoadedModel, layer: str, channels: Sequence[int], settings: Settings = Settings(), seed: int = 0
@@ -35,18 +34,17 @@ def read(lm: LoadedModel, layer: str, channels: Sequence[int], settings: Setting
 
 
 def compute(lm: LoadedModel, layer: str, channels: Sequence[int], settings: Settings = Settings(), seed: int = 0,
-            *, batch: int | None = None, progress: Callable[[Progress], None] | None = None, every: int = EVERY,
+            *, batch: int = BATCH, progress: Callable[[Progress], None] | None = None, every: int = EVERY,
             cancel: Cancel = None, done: Callable[[list[Visualisation]], None] | None = None, cache: bool = True
             ) -> list[Visualisation]:
-    """Every channel of ``channels`` (read, or optimised ``batch`` at a time and written; default:
-    ``default_batch``), in order; the
+    """Every channel of ``channels`` (read, or optimised ``batch`` at a time and written), in order; the
     folder's index lists each batch once it is written. ``done`` gets each batch's results. ``cache=False``:
     neither read nor written."""
     channels = check_channels(lm, layer, list(channels))
     settings = settings.resolved(lm)
     where = entry_folder(lm, layer, settings) if cache else None
     out: list[Visualisation] = []
-    batch = max(1, batch or default_batch(lm.device))
+    batch = max(1, batch)
     for i in range(0, len(channels), batch):
         part = visualize(lm, layer, channels[i:i + batch], settings, seed, progress=progress, every=every,
                          cancel=cancel, cache=cache)

@@ -8,9 +8,9 @@ Visualization", Distill 2017). The set and its numbers are torch-lucent's ``tran
 
 One random choice per step for the whole batch, as lucent makes it. Every draw comes from the caller's
 ``torch.Generator`` (never torch's global one: the app runs many sessions in one process). Written with
-torchvision's transforms v2 functions where they fit (pad, the translation, the rotation; zero fill as
-kornia's, which lucent used); the scaling is ``interpolate(align_corners=True)`` as lucent's, which
-torchvision's resize does not offer.
+torchvision's transforms v2 functions where they fit (the pad, the rotation; zero fill as kornia's, which
+lucent used); the scaling is ``interpolate(align_corners=True)`` as lucent's, which torchvision's resize does
+not offer, and the whole-pixel jitter a pad and a crop.
 """
 
 from __future__ import annotations
@@ -38,11 +38,11 @@ def pad(image: torch.Tensor, width: int = PAD, value: float = PAD_VALUE) -> torc
 
 
 def jitter(image: torch.Tensor, d: int, generator: torch.Generator) -> torch.Tensor:
-    """Shift by (dx, dy), each drawn from 0…d−1 pixels, the uncovered border filled with zeros (kornia's
-    ``translate``, as lucent's ``jitter``)."""
+    """Shift right and down by (dx, dy), each drawn from 0…d−1 pixels, the uncovered border filled with zeros
+    (kornia's ``translate``, as lucent's ``jitter``). A whole-pixel shift is a pad and a crop: one exact op, where
+    an affine warp would resample (and cost several ops a step)."""
     dx, dy = (int(v) for v in torch.randint(d, (2,), generator=generator))
-    return TF.affine(image, angle=0.0, translate=[dx, dy], scale=1.0, shear=[0.0, 0.0],
-                     interpolation=InterpolationMode.BILINEAR, fill=None)
+    return F.pad(image, [dx, -dx, dy, -dy])
 
 
 def random_scale(image: torch.Tensor, generator: torch.Generator, scales: tuple = SCALES) -> torch.Tensor:
