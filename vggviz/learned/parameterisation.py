@@ -31,10 +31,11 @@ def color_correlation() -> torch.Tensor:
     return m / m.norm(dim=0).max()
 
 
-def decorrelate(image: torch.Tensor) -> torch.Tensor:
+def decorrelate(image: torch.Tensor, matrix: torch.Tensor | None = None) -> torch.Tensor:
     """(N, 3, H, W) in decorrelated colour -> RGB logits: each pixel's row vector times the matrix's transpose,
-    as lucent's ``_linear_decorrelate_color`` does."""
-    m = color_correlation().to(image.device)
+    as lucent's ``_linear_decorrelate_color`` does (``matrix``: ``color_correlation()``, made once by a caller
+    that decorrelates every step)."""
+    m = color_correlation().to(image.device) if matrix is None else matrix
     return (image.permute(0, 2, 3, 1) @ m.T).permute(0, 3, 1, 2)
 
 
@@ -67,12 +68,13 @@ class FourierImage(torch.nn.Module):
         spectrum = spectrum.repeat(copies, 1, 1, 1, 1)  # ``copies`` runs in one batch, each from the same start
         self.spectrum = torch.nn.Parameter(spectrum.to(device))
         self.register_buffer("scale", scale[None, None, ..., None].to(device), persistent=False)
+        self.register_buffer("colour", color_correlation().to(device), persistent=False)
 
     def forward(self) -> torch.Tensor:
         spectrum = torch.view_as_complex(self.scale * self.spectrum)
         image = torch.fft.irfftn(spectrum, s=(self.size, self.size), norm="ortho") / MAGIC
         if self.decorrelated:
-            image = decorrelate(image)
+            image = decorrelate(image, self.colour)
         return torch.sigmoid(image)
 
 

@@ -48,6 +48,8 @@ def jitter(image: torch.Tensor, d: int, generator: torch.Generator) -> torch.Ten
 def random_scale(image: torch.Tensor, generator: torch.Generator, scales: tuple = SCALES) -> torch.Tensor:
     """Resize by a factor from ``scales`` (sizes rounded up), padding back with zeros when it shrinks."""
     scale = _choice(scales, generator)
+    if scale == 1:  # the identity (skipped: one op less a step)
+        return image
     h, w = image.shape[-2:]
     size = [math.ceil(scale * h), math.ceil(scale * w)]
     out = F.interpolate(image, size=size, mode="bilinear", align_corners=True)
@@ -57,7 +59,10 @@ def random_scale(image: torch.Tensor, generator: torch.Generator, scales: tuple 
 
 def random_rotate(image: torch.Tensor, generator: torch.Generator, angles: tuple = ANGLES) -> torch.Tensor:
     """Rotate about the centre by an angle from ``angles`` (degrees), bilinear, zeros outside."""
-    return TF.rotate(image, float(_choice(angles, generator)), interpolation=InterpolationMode.BILINEAR, fill=None)
+    angle = float(_choice(angles, generator))
+    if angle == 0:  # the identity (skipped: one resampling less a step)
+        return image
+    return TF.rotate(image, angle, interpolation=InterpolationMode.BILINEAR, fill=None)
 
 
 def standard(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

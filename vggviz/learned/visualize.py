@@ -176,15 +176,15 @@ class Run:
         self.image = FourierImage(self.settings.images, self.settings.size, self.generator,
                                   self.settings.decorrelate, self.device, copies=groups)
         self.optimiser = torch.optim.Adam([self.image.spectrum], lr=self.settings.lr)  # only the image learns
-        mean, std = mean_std(self.settings.preprocess)
-        self.mean = torch.tensor(mean, device=self.device)[None, :, None, None]
-        self.std = torch.tensor(std, device=self.device)[None, :, None, None]
+        mean, std = mean_std(self.settings.preprocess)  # (x − mean) / std as x · (1/std) + (−mean/std): one op
+        self.scale = 1 / torch.tensor(std, device=self.device)[None, :, None, None]
+        self.shift = -torch.tensor(mean, device=self.device)[None, :, None, None] * self.scale
         self.curve: list[torch.Tensor] = []
 
     def output(self, rgb: torch.Tensor, transformed: bool) -> torch.Tensor:
         """What ``net`` makes of images in [0, 1] (float32): transformed, normalised, upsampled as lucent does."""
         x = transforms.standard(rgb, self.generator) if transformed else rgb
-        x = (x - self.mean) / self.std
+        x = torch.addcmul(self.shift, x, self.scale)
         up = self.settings.upsample
         if up and self.settings.size < up:  # lucent: images under 224 px are upsampled to 224
             x = F.interpolate(x, size=(up, up), mode="bilinear", align_corners=True)
