@@ -340,6 +340,10 @@ def test_half_precision_on_the_cpu():
                         cache=False)[0]
     assert v.end == pytest.approx(v32.end, abs=0.05)  # float16's 3 significant digits, over 24 steps
     assert network.twin(lm16).features[0].weight.dtype == torch.float16
+    for method, settings in (("simonyan", cm.SimonyanSettings(steps=5, size=32)),
+                             ("fourier", vis.Settings(steps=10, size=32, upsample=None, lr=0.4, decorrelate=False))):
+        c = cm.class_model(lm16, "green", method, settings, cache=False)
+        assert c.end > c.start + 0.5 and np.isfinite(c.curve).all(), method
 
 
 def test_upsampling_to_224_as_lucent():
