@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from bench import attributions, cams, erf, evaluate, forward, learned_visualize, serving
+from bench import attributions, cams, erf, evaluate, forward, learned_examples, learned_visualize, serving
 from bench.timing import CONFIG, Bench
 
 
@@ -23,12 +23,16 @@ def _evaluate(bench: Bench) -> None:
     bench.rows += evaluate.figures(bench.device, bench.repeats)
 
 
+def _examples(bench: Bench) -> None:
+    bench.rows += learned_examples.figures(bench.device, bench.repeats)
+
+
 # Figure name (``--only``) → the function of its module that adds its rows, in the order the table lists them.
 FIGURES: dict[str, Callable[[Bench], None]] = {
     "pipeline": forward.pipeline, "render": forward.render_maps,
     "integrated_gradients": attributions.integrated_gradients, "server": serving.server,
     "first_paint": serving.first_paint, "half": forward.half, "evaluate": _evaluate, "erf": erf.figures,
-    "cams": cams.run, "visualize": learned_visualize.figures}
+    "cams": cams.run, "examples": _examples, "visualize": learned_visualize.figures}
 
 
 def main(argv: list[str] | None = None) -> int:

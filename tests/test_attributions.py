@@ -172,8 +172,9 @@ def test_threads_on_one_shared_model_match_sequential_results(pair, x):
     for t in threads:
         t.join()
     assert not errors
-    for got, want in zip(results, sequential):
-        np.testing.assert_array_equal(got, want)
+    for got, want in zip(results, sequential):  # a hook or state leaking between threads changes maps by O(1)
+        # float rounding only: a new thread's kernels may run on another OpenMP thread count, summing in another order
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6 * float(np.abs(want).max()))
     assert T.hook_count(att.model) == 0
 
 
@@ -184,6 +185,7 @@ def test_smoothgrad_is_reproducible_and_leaves_the_global_generator_as_it_was(pa
     first = A.attributor(lm).attribute(x, params)
     assert torch.equal(torch.get_rng_state(), state)
     torch.rand(10)  # another state: the map does not depend on it
+    # exact: the same seeded draws through the same kernels in the same thread are bit-identical
     np.testing.assert_array_equal(A.attributor(lm).attribute(x, params), first)
 
 
@@ -211,8 +213,9 @@ def test_seeded_draws_on_two_models_at_once_equal_each_alone(x):
             t.start()
         for t in threads:
             t.join()
-        for got, want in zip(results, alone):
-            np.testing.assert_array_equal(got, want)
+        for got, want in zip(results, alone):  # other noise draws would change the map far beyond this
+            # float rounding only: other threads than ``alone``'s may run their kernels on other thread counts
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6 * float(np.abs(want).max()))
 
 
 def test_the_twin_shares_weights_but_not_modules(pair):
@@ -244,7 +247,7 @@ def test_cascading_randomisation_destroys_weight_sensitive_maps(pair, x, weights
     steps = A.cascading_randomisation(lm, x, A.Params(method, 3, layer=layer))
     assert [s.stage for s in steps] == ["original", "fc8", "fc7", "fc6", "block5", "block4", "block3", "block2",
                                        "block1"]
-    assert steps[0].rank_correlation == 1.0
+    assert steps[0].rank_correlation == pytest.approx(1.0, abs=1e-9)  # float rounding in scipy's ρ (map vs itself)
     rhos = [s.rank_correlation for s in steps[1:]]
     assert sum(r is not None for r in rhos) >= 6, rhos
     assert all(r is None or r < ceiling for r in rhos), rhos
@@ -350,6 +353,7 @@ def test_the_twin_follows_the_model_when_it_moves():
     assert not np.array_equal(full, fresh_half)  # the dtypes really give different numbers
     inference.move(lm, torch.device("cpu"), torch.float16)  # through the engine: under the locks
     assert A.attributor(lm) is not held and A.attributor(lm).model.features[0].weight.dtype == torch.float16
+    # exact below: the same weights (cast the same way), the same pass in the same thread: bit-identical
     np.testing.assert_array_equal(A.attributor(lm).attribute(x, params), fresh_half)
     np.testing.assert_array_equal(held.attribute(x, params), fresh_half)  # a held attributor follows too
     lm.model.float()  # behind the engine's back: the twin still follows (weights now rounded through float16)
@@ -405,7 +409,7 @@ def test_explain_uses_the_results_preprocessing(pair, x):
     result = inference.Result(np.zeros(1000, np.float32), {}, x[0].numpy(), "lecture", 0.0, "CPU")
     params = A.Params("deeplift", 2)
     expected = A.attributor(lm).attribute(x, params, preprocess="lecture")
-    np.testing.assert_array_equal(A.explain(lm, result, params), expected)
+    np.testing.assert_array_equal(A.explain(lm, result, params), expected)  # exact: the same input copied, same pass
     assert not np.array_equal(A.attributor(lm).attribute(x, params), expected)
 
 
@@ -433,6 +437,7 @@ def test_progress_reaches_100_percent_with_captums_last_forward_pass(x, method, 
     assert A.forward_calls(params, tuple(x.shape)) == len(calls)
     seen = []
     A.Attributor(model, T.relu_layers(model)).attribute(x, params, seen.append)
+    # exact: the last call reports calls / expected = n / n
     assert seen[-1] == 1.0 and all(f < 1.0 for f in seen[:-1]) and len(seen) == len(calls)
 
 

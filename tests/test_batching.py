@@ -81,8 +81,9 @@ def test_callers_queued_during_a_pass_share_the_next_in_arrival_order_and_get_th
     assert [len(b) for b in gate.batches] == [1, 8, 2]
     assert torch.equal(gate.batches[1], torch.cat(inputs[1:9])) and torch.equal(gate.batches[2], torch.cat(inputs[9:]))
     assert [rows for _, rows in results] == [1] + [8] * 8 + [2] * 2  # each caller learns its pass's size
-    for x, (got, _) in zip(inputs, results):
-        assert torch.equal(got, x.flatten(1).sum(1, keepdim=True) * 10 + x.flatten(1)[:, :1])
+    for x, (got, _) in zip(inputs, results):  # another caller's row would differ by whole units
+        # a row summed in a batch of 8 vs alone: the reduction may vectorise differently (float rounding)
+        torch.testing.assert_close(got, x.flatten(1).sum(1, keepdim=True) * 10 + x.flatten(1)[:, :1])
 
 
 def test_only_inputs_that_can_be_joined_share_a_pass_and_a_large_input_runs_alone():
@@ -97,8 +98,8 @@ def test_only_inputs_that_can_be_joined_share_a_pass_and_a_large_input_runs_alon
                      (1, 3, 5, 5, torch.float32),
                      (10, 3, 4, 4, torch.float32),  # more than max_rows: alone
                      (1, 3, 4, 4, torch.float64)]
-    for x, (got, _) in zip(inputs, results):
-        assert torch.equal(got, x.flatten(1).sum(1, keepdim=True) * 10 + x.flatten(1)[:, :1])
+    for x, (got, _) in zip(inputs, results):  # batched vs alone: float rounding of the row sums only
+        torch.testing.assert_close(got, x.flatten(1).sum(1, keepdim=True) * 10 + x.flatten(1)[:, :1])
 
 
 def test_an_error_reaches_every_caller_of_its_batch_and_no_other():
@@ -111,7 +112,8 @@ def test_an_error_reaches_every_caller_of_its_batch_and_no_other():
     failed = [i for i, r in enumerate(results) if isinstance(r, RuntimeError)]
     assert failed == [1, 2, 3, 4]  # the batch that held input 3
     assert all(isinstance(results[i][0], torch.Tensor) for i in (0, 5, 6, 7, 8, 9))
-    assert torch.equal(batcher(inputs[3][:, :, :1]), gate(inputs[3][:, :, :1]))  # and it still serves
+    # and it still serves (exact: one caller alone, the same call on the same rows)
+    assert torch.equal(batcher(inputs[3][:, :, :1]), gate(inputs[3][:, :, :1]))
 
 
 def test_max_rows_must_be_positive():
@@ -170,7 +172,7 @@ def test_a_caller_runs_older_inputs_first_then_its_own():
     batcher._queue.append(older)  # queued by a caller that is waiting for a pass to end
     mine = torch.ones(1, 3)
     out, rows = batcher.submit(mine)
-    assert seen == [(1, 2), (1, 3)] and rows == 1 and torch.equal(out, mine * 2)
+    assert seen == [(1, 2), (1, 3)] and rows == 1 and torch.equal(out, mine * 2)  # exact: ×2 of ones
     assert older.done and torch.equal(older.output, torch.ones(1, 2) * 2) and batcher.pending() == 0
 
 

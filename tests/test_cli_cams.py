@@ -81,7 +81,8 @@ def test_metrics_json_keeps_the_contract(capsys, photo, monkeypatch):
     assert set(data) == {"method", "target", "steps", "curves", "baselines"} | numbers
     assert data["method"] == "layercam" and data["steps"] == 2 and isinstance(data["target"], int)
     assert [len(data["curves"][c]) for c in ("deletion", "insertion")] == [3, 3]
-    assert data["curves"]["deletion"][0] == data["curves"]["insertion"][-1]  # both are the photo's probability
+    # exact: both are the photo's probability, from its one forward pass
+    assert data["curves"]["deletion"][0] == data["curves"]["insertion"][-1]
     assert set(data["baselines"]) == {"random", "sobel"}
     for baseline in data["baselines"].values():
         assert set(baseline) == numbers | {"curves"} and all(isinstance(baseline[k], float) for k in numbers)

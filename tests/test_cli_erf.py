@@ -64,7 +64,9 @@ def test_erf_json_and_npy_as_a_user_runs_it(tmp_path):
     assert saved.shape == (224, 224) and saved.dtype == np.float32
     assert saved[109:117, 109:117].sum() == pytest.approx(saved.sum())  # nothing outside the theoretical box
     sides = [data["mass_sides"][k] for k in ("0.2", "0.5", "0.9", "0.99")]
-    assert sides == sorted(sides) and sides[-1] <= 8 and data["area_ratio"] == pytest.approx((sides[2] / 8) ** 2, 1e-3)
+    # ≤ 8 up to float rounding in the interpolated side (as in test_erf)
+    assert sides == sorted(sides) and sides[-1] <= 8 + 1e-6
+    assert data["area_ratio"] == pytest.approx((sides[2] / 8) ** 2, 1e-3)
 
 
 def test_erf_of_a_photo_at_a_corner_unit_and_the_text_report(capsys, image):
@@ -102,6 +104,7 @@ def test_unit_json_conv1_1_and_a_deeper_layer(capsys, image):
     data = json.loads(out)
     assert code == 0 and set(data) == UNIT_KEYS | {"patch", "kernel"}
     assert np.array(data["patch"]).shape == np.array(data["kernel"]).shape == (3, 3, 3)
+    # post == max(pre, 0) exactly: the ReLU copies the value, and JSON writes floats back exactly
     assert data["at"] == [0, 5] and data["rf_box"] == [-1, 4, 1, 6] and data["post"] == max(data["pre"], 0)
     code, out, _ = run(capsys, "unit", image, "--config", "A-BN", "--weights", "random", "--layer", "conv2_1",
                        "--channel", "7", "--at", "111", "0", "--format", "json")

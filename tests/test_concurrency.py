@@ -135,11 +135,13 @@ def test_eight_cold_sessions_with_their_own_photos_match_one_session_alone(monke
         if PAGES[i % len(PAGES)] == "predict.py":
             assert result.features == {}  # Predict keeps no maps: a class's photos stay cached at a few kB each
             continue
-        for layer, maps in expected.features.items():
-            np.testing.assert_array_equal(result.features[layer], maps, err_msg=f"student {i}, {layer}")
+        for layer, maps in expected.features.items():  # another student's photo gives other maps altogether
+            # float16 maps of passes in other threads: a float32 rounding apart may round one float16 step apart
+            np.testing.assert_allclose(result.features[layer], maps, rtol=2**-10, atol=1e-5,
+                                       err_msg=f"student {i}, {layer}")
         if PAGES[i % len(PAGES)] != "attributions.py":
             continue
-        target = int(np.argmax(expected.probs))
+        target = int(np.argmax(result.probs))  # the prediction this session showed, whatever a near tie does
         [(args, attr)] = seen.attribution[key]
         assert args[3] == Params("saliency", target)  # the page explains this photo's own prediction
         x = inference.input_tensor(alone, expected)

@@ -146,14 +146,14 @@ def test_record_has_the_documented_keys_and_the_area_ratio(vgg11):
                            "area_ratio"}
     assert set(record["mass_sides"]) == {"0.2", "0.5", "0.9", "0.99"}
     assert record["rf"] == 8 and record["unit"] == [3, 4] and record["input_size"] == [64, 64]
-    # conv2_1 of A: unit u is centred at 0.5 + 2u and sees 8 pixels: rows 3…10, columns 5…12.
+    # conv2_1 of A: unit u is centred at 0.5 + 2u and sees 8 pixels: rows 3…10, columns 5…12 (halves: exact).
     assert record["rf_box"] == [3, 5, 10, 12] and e.centre == (6.5, 8.5)
     assert record["area_ratio"] == pytest.approx((e.mass_sides[0.9] / 8) ** 2, abs=1e-4)
     assert all(s <= 8 + 1e-6 for s in e.mass_sides.values())  # the gradient never leaves the theoretical box
 
 
 def test_cross_section_averages_the_two_lines_of_a_half_pixel_centre():
-    m = np.arange(30, dtype=float).reshape(5, 6)
+    m = np.arange(30, dtype=float).reshape(5, 6)  # integers: their means of two are exact, so is equality
     profiles = erf.cross_section(m, (1.5, 2.0))
     offsets, row = profiles["horizontal"]
     np.testing.assert_array_equal(offsets, np.arange(6) - 2.0)
@@ -170,7 +170,7 @@ def test_every_layer_grows_slower_than_the_theoretical_field(vgg11):
     erfs = erf.every_layer(lm, x, progress=done.append)
     rows = {r.name: r for r in layer_table("A", SIZE)}
     assert [e.layer for e in erfs] == [n for n, r in rows.items() if r.type == "conv"]
-    assert done[-1] == 1.0 and len(done) == len(erfs)
+    assert done[-1] == 1.0 and len(done) == len(erfs)  # exact: n / n
     assert [e.rf for e in erfs] == [rows[e.layer].rf for e in erfs]
     ratios = [e.mass_sides[0.5] / e.rf for e in erfs]
     assert ratios[-1] < ratios[1]  # the ERF occupies a shrinking fraction of the field

@@ -91,7 +91,7 @@ def test_figures_equal_an_independent_imagefolder_evaluation(lm, folder, checkpo
     pairs = [(folder_name, planted.CLASSES[int(np.argmax(probs))]) for _, folder_name, probs in ref]
     shown = [c for c in planted.CLASSES if any(c in pair for pair in pairs)]
     assert ev.classes == shown == planted.CLASSES  # irises: no folder, but predicted
-    m = ev.metrics
+    m = ev.metrics  # exact ratios below: a count over a count is one correctly rounded division
     assert m.accuracy == sum(t == p for t, p in pairs) / len(pairs)
     assert m.accuracy == pytest.approx(25 / 30)  # 5 planted mistakes
     ranks_ok = [int((probs > probs[model_index[f]]).sum()) < 5 for _, f, probs in ref]
@@ -349,6 +349,7 @@ def test_confusion_chart_draws_counts_or_row_shares_with_names_escaped():
     assert counts.z.tolist() == confusion.tolist() and counts.y[1] == "&lt;b&gt;roses&lt;/b&gt;"
     shares = charts.confusion_chart(confusion, names, normalised=True)
     z = np.array(shares.data[0].z, dtype=float)
+    # exact: counts over 4 are binary fractions
     assert z[0].tolist() == [0.75, 0.25, 0] and np.isnan(z[1]).all() and z[2].tolist() == [0.5, 0, 0.5]
     assert shares.data[0].customdata.tolist() == confusion.tolist()  # hover keeps the counts
     with i18n.use("zh"):

@@ -182,8 +182,8 @@ def test_compact_graph_equals_torchvisions_extractor(name):
     for layer, maps in expected.items():
         if layer != "logits":
             stored, lo, hi = got[layer]
-            assert stored.dtype == torch.float16 and torch.equal(stored, maps.half())
-            assert lo == maps.min() and hi == maps.max()
+            assert stored.dtype == torch.float16 and torch.equal(stored, maps.half())  # the same conv output, cast
+            assert lo == maps.min() and hi == maps.max()  # min and max pick a value: no rounding
     assert extraction.overflowing(got) == set()
     relus = [n for n in compact.graph.nodes if n.target is torch.relu_]
     assert len(relus) == len(expected) - 1  # one per map: each ReLU after a map now rectifies in place

@@ -30,7 +30,7 @@ FLOORS: dict[str, tuple[str, ...]] = {
     "vggviz.architecture": ABOVE_ARCHITECTURE,
     "vggviz.photo": ("explain", "learned", "evaluate", "train", "cli"),
     "vggviz.explain": ("learned", "evaluate", "train", "cli"),
-    "vggviz.learned": ("explain", "evaluate", "train", "cli"),
+    "vggviz.learned": ("explain", "train", "cli"),  # reads photo collections with evaluate's archive reader
     "vggviz.evaluate": ("learned", "train", "cli"),
 }
 

@@ -144,7 +144,8 @@ def test_a_model_loaded_again_finds_its_results(four_models):
     assert again is not old and loads == ["m0.pth", "m0.pth"]
     assert models.model_key(again) == key  # content, not identity
     assert models.forward(again, models.model_key(again), "sample:x", image, again.preprocess) is result
-    np.testing.assert_array_equal(run(again, image).probs, result.probs)  # and the key told the truth
+    # and the key told the truth (exact: the same weights read from one file, the same pass in the same thread)
+    np.testing.assert_array_equal(run(again, image).probs, result.probs)
     for other in ("m1.pth", "m2.pth"):  # different weights, different keys
         assert models.model_key(_load(models, other)) != key
 

@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=_("text to read, or JSON with English keys (default: text)"))
     p.set_defaults(func=_metrics)
     _erf_and_unit_parsers(sub, model_args, language)  # issue 12
+    _examples_parser(sub, model_args, language)  # issue 22
     _visualize_parser(sub, model_args, language)  # issue 22
     return parser
 
@@ -602,6 +603,136 @@ def _metrics(args: argparse.Namespace) -> int:
 def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:.4g}"
 
+# --- dataset examples (issue 22) ------------------------------------------------------------------
+
+def _examples_parser(sub, model_args: argparse.ArgumentParser, language: argparse.ArgumentParser) -> None:
+    from .learned.examples import TOP
+
+    p = sub.add_parser("examples", parents=[model_args, language],
+                       help=_("dataset examples: the photos of a collection that excite each channel most"))
+    p.add_argument("path", metavar="PATH",
+                   help=_("a folder or .zip of photos (any layout), or 'samples' for the bundled photos"))
+    p.add_argument("--layers", default="all", metavar="conv3_3,conv5_3|all",
+                   help=_("the conv layers to score, separated by commas (default: all; one pass scores them all)"))
+    p.add_argument("--top", type=_at_least(1), default=TOP, metavar="K",
+                   help=_("examples per channel: the K most exciting (also kept: the K least exciting and K "
+                          "random photos; default {k})", k=TOP))
+    p.add_argument("--input-size", type=_at_least(configs.MIN_INPUT), default=configs.DEFAULT_INPUT, metavar="N",
+                   help=_("the photos are preprocessed to N×N (default {n})", n=configs.DEFAULT_INPUT))
+    p.add_argument("--batch-size", type=_at_least(1), default=16, metavar="N", help=_("photos per forward pass"))
+    p.add_argument("--workers", type=_at_least(0), default=None, metavar="N",
+                   help=_("processes that decode photos (default {n}; 0: decode in this process)",
+                          n=default_workers()))
+    p.add_argument("--out", metavar="DIR",
+                   help=_("write each channel's top patches here (LAYER/CHANNEL_RANK.png) and index.json"))
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help=_("text to read, or JSON with English keys (default: text)"))
+    p.set_defaults(func=_examples)
+
+
+def _identified(args: argparse.Namespace, lm):
+    """``lm`` with the digest the app gives the same weights, so that the app finds what this command caches."""
+    from .photo import model_identity as identity, weights as wts
+
+    if args.weights == "random":
+        digest = identity.UNTRAINED
+    elif args.weights == "imagenet":  # load_model checked the file against the hash in its name
+        digest = identity.of_imagenet_file(wts.cached_path(wts.imagenet_weights(lm.config)), verified=True)
+    else:
+        digest = identity.with_classes(identity.of_file(Path(args.weights)),
+                                       identity.of_file(Path(args.classes)) if args.classes else None)
+    return identity.identify(lm, digest)
+
+
+class _LineProgress:
+    """Progress on stderr: redrawn in place on a terminal, else a line every tenth of the way."""
+
+    def __init__(self) -> None:
+        self.tty, self.shown = sys.stderr.isatty(), -1
+
+    def __call__(self, p) -> None:
+        left = "?" if p.seconds_left is None else f"{p.seconds_left:.0f}"
+        line = _("{done} of {total} photos, {rate:.1f} photos/s, {left} s left", done=p.done, total=p.total,
+                 rate=p.images_per_s, left=left)
+        if self.tty:
+            sys.stderr.write(f"\r  {line}   ")
+        elif int(10 * p.fraction) > self.shown:
+            self.shown = int(10 * p.fraction)
+            sys.stderr.write(f"  {line}\n")
+        sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.tty:
+            sys.stderr.write("\n")
+
+
+def _examples(args: argparse.Namespace) -> int:
+    from .evaluate.errors import EvaluationError
+    from .i18n import TranslatableError
+    from .learned import collection as collections, examples as ex, patches, store
+
+    try:
+        coll = collections.open_collection(args.path)  # before the model: a wrong path fails fast
+    except EvaluationError as exc:
+        _error(exc)
+        return 2
+    lm = _load(args)
+    if lm is None:
+        return 2
+    lm = _identified(args, lm)
+    settings = ex.Settings(preprocess=args.preprocess, size=args.input_size, top=args.top, bottom=args.top,
+                           random=args.top)
+    layers = None if args.layers.strip() == "all" else [name.strip() for name in args.layers.split(",") if name.strip()]
+    bar = _LineProgress() if args.format == "text" else None
+    try:
+        layers = ex.check_layers(lm, layers)
+        found = ex.compute(lm, coll, settings, layers, batch_size=args.batch_size, workers=args.workers, progress=bar)
+    except TranslatableError as exc:  # an unknown layer, no photos, K out of range
+        _error(exc)
+        return 2
+    except KeyboardInterrupt:
+        _error(ex.ExamplesError("cancelled"))
+        return 130
+    except OSError as exc:
+        _error(_("cannot write to {path} ({reason})", path=store.root(), reason=exc.strerror or exc))
+        return 2
+    finally:
+        if bar is not None:
+            bar.end()
+    record = found.record(layers)
+    if args.out is not None:
+        out = Path(args.out)
+        try:
+            for layer in layers:
+                for channel in range(found.channels(layer)):
+                    for rank, example in enumerate(found.top(layer, channel)):
+                        path = out / layer / f"{channel:03d}_{rank}.png"
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        patches.patch(found, example).save(path)
+            store.write_json(out / "index.json", record)
+        except OSError as exc:
+            _error(_("cannot write to {path} ({reason})", path=out, reason=exc.strerror or exc))
+            return 2
+    for skipped in found.skipped:
+        _error(skipped.reason)
+    if args.format == "json":
+        print(json.dumps(record, indent=1, ensure_ascii=False))
+        return 0
+    meta = found.meta
+    print(_("{model}: dataset examples of {channels} channels ({layers}) from {scored} photos of {name}",
+            model=lm.describe(), channels=sum(found.channels(layer) for layer in layers), layers=", ".join(layers),
+            scored=meta["collection"]["scored"], name=meta["collection"]["name"]))
+    for layer in layers:
+        best = max(range(found.channels(layer)), key=lambda c: found.top(layer, c)[0].value)
+        top = found.top(layer, best)[0]
+        print(_("  {layer}: strongest channel {channel}, {value:.4g} on {photo}", layer=layer, channel=best,
+                value=top.value, photo=top.photo))
+    if args.out is not None:
+        print(_("patches and index.json written to {path}", path=args.out))
+    print(_("saved in the gallery: {path}", path=found.folder))
+    return 0
+
+
 # --- visualize: feature visualisation, class models, a layer's gallery (issue 22) ---------------------
 
 def _channel_list(value: str) -> list[int]:
@@ -668,21 +799,6 @@ def _visualize_parser(sub, model_args: argparse.ArgumentParser, language: argpar
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help=_("text to read, or JSON with English keys (default: text)"))
     p.set_defaults(func=_visualize)
-
-
-def _identified(args: argparse.Namespace, lm):
-    """The model with the content digest the app gives the same weights (so that the app finds what this
-    command writes in the gallery folder)."""
-    from .photo import model_identity as identity, weights as wts
-
-    if args.weights == "random":
-        digest = identity.UNTRAINED
-    elif args.weights == "imagenet":
-        digest = identity.of_imagenet_file(wts.cached_path(wts.imagenet_weights(lm.config)), verified=True)
-    else:
-        digest = identity.with_classes(identity.of_file(Path(args.weights)),
-                                       identity.of_file(Path(args.classes)) if args.classes else None)
-    return identity.identify(lm, digest)
 
 
 class _StepBar:

@@ -275,3 +275,117 @@ def _layout(name: str, reader: Reader, files: list[tuple[tuple[str, ...], str]],
 def _children(dirs: set[tuple[str, ...]], prefix: tuple[str, ...]) -> list[str]:
     n = len(prefix)
     return sorted({d[n] for d in dirs if len(d) > n and d[:n] == prefix})
+
+
+# --- every photo, whatever the layout (dataset examples) ---------------------------------------------
+# The same checks as ``open_zip`` / ``open_folder`` without the class-folder layout: a collection of photos
+# may be flat, nested, or in class folders. The scans duplicate those two functions' loops (they were being
+# edited on another branch when this was added): ``open_zip`` / ``open_folder`` can become
+# ``_layout(name, *scan_zip(...))`` / ``_layout(name, *scan_folder(...))`` once both have landed.
+
+@dataclass(frozen=True)
+class Photos:
+    """Every file of a folder or archive that may be a photo (keys the reader reads, sorted), and what was
+    left out before reading (links, nested archives, oversized files)."""
+
+    name: str
+    reader: Reader
+    files: list[str]
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+Scan = tuple[Reader, list[tuple[tuple[str, ...], str]], set[tuple[str, ...]], list[Skipped]]
+
+
+def scan_zip(source: bytes | Path, name: str) -> Scan:
+    """(reader, [(parts, key)] of the members that may be photos, folders, skipped), refusing hostile
+    archives as a whole (EvaluationError), as ``open_zip`` does."""
+    try:
+        handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+    except OSError as exc:
+        raise EvaluationError("not_found", path=str(source)) from exc
+    with handle:
+        _check_directory(handle, name)
+        try:
+            with zipfile.ZipFile(handle) as zf:
+                infos = zf.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+            raise EvaluationError("not_zip", name=name) from None
+    if len(infos) > MAX_FILES:
+        raise EvaluationError("too_many_files", name=name, limit=MAX_FILES)
+    files, dirs, skipped, total = [], set(), [], 0
+    for info in infos:
+        member = info.filename
+        if _unsafe(member):
+            raise EvaluationError("unsafe_name", name=name, member=member)
+        parts = _parts(member)
+        if not parts or _junk(parts):
+            continue
+        if info.is_dir():
+            dirs.add(parts)
+            continue
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise EvaluationError("bomb", name=name, member=member, limit=MAX_RATIO,
+                                  ratio=info.file_size / max(info.compress_size, 1))
+        reason = _member_skip(info, member)
+        if reason is not None:
+            skipped.append(Skipped(member, reason))
+            continue
+        total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise EvaluationError("too_large", name=name, limit_mb=MAX_TOTAL_BYTES // 2**20)
+        files.append((parts, member))
+    return ZipReader(source), files, dirs, skipped
+
+
+def scan_folder(root: Path) -> Scan:
+    """As ``scan_zip`` for a folder on disk: symbolic links are listed as skipped, never followed."""
+    files, dirs, skipped, count = [], set(), [], 0
+    stack = [()]
+    while stack:
+        here = stack.pop()
+        try:
+            entries = list(os.scandir(root.joinpath(*here)))
+        except OSError as exc:
+            skipped.append(Skipped("/".join(here) + "/", Skip("unreadable", file="/".join(here) + "/",
+                                                              reason=exc.strerror or type(exc).__name__)))
+            continue
+        for entry in entries:
+            parts = (*here, entry.name)
+            key = "/".join(parts)
+            if _junk(parts):
+                continue
+            count += 1
+            if count > MAX_FILES:
+                raise EvaluationError("too_many_files", name=root.name, limit=MAX_FILES)
+            if entry.is_symlink():
+                skipped.append(Skipped(key, Skip("symlink", file=key)))
+            elif entry.is_dir(follow_symlinks=False):
+                dirs.add(parts)
+                stack.append(parts)
+            elif not entry.is_file(follow_symlinks=False):
+                skipped.append(Skipped(key, Skip("not_a_file", file=key)))
+            elif key.lower().endswith(ARCHIVE_SUFFIXES):
+                skipped.append(Skipped(key, Skip("nested_archive", file=key)))
+            elif (size := entry.stat(follow_symlinks=False).st_size) > MAX_MEMBER_BYTES:
+                skipped.append(Skipped(key, Skip("too_large", file=key, size_mb=size / 2**20,
+                                                 limit_mb=MAX_MEMBER_BYTES // 2**20)))
+            else:
+                files.append((parts, key))
+    return FolderReader(root), files, dirs, skipped
+
+
+def open_photos(source: str | Path | bytes, name: str | None = None) -> Photos:
+    """Every photo of a folder, a zip file on disk, or a zip's bytes (named ``name``), in any layout."""
+    if isinstance(source, bytes):
+        reader, files, _, skipped = scan_zip(source, name or "archive.zip")
+    else:
+        path = Path(source)
+        if path.is_dir():
+            reader, files, _, skipped = scan_folder(path)
+        elif path.is_file():
+            reader, files, _, skipped = scan_zip(path, name or path.name)
+        else:
+            raise EvaluationError("not_found", path=str(path))
+        name = name or path.name or str(path)
+    return Photos(name, reader, sorted(key for _, key in files), sorted(skipped, key=lambda s: s.file))
