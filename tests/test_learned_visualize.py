@@ -105,6 +105,7 @@ def test_colour_matrix_and_spectrum_scale_are_lucents():
         fx = np.fft.fftfreq(w)[: w // 2 + 2] if w % 2 else np.fft.fftfreq(w)[: w // 2 + 1]
         scale = 1.0 / np.maximum(np.sqrt(fx * fx + fy * fy), 1.0 / max(w, h)) ** 1
         assert param.spectrum_scale(h, w).numpy() == pytest.approx(scale, rel=1e-6)  # float32 of float64
+    # exact: the reciprocal of 1/128, a binary fraction
     assert param.spectrum_scale(128, 128)[0, 0] == 128 and param.spectrum_scale(128, 128)[0, 64] == pytest.approx(2)
 
 
@@ -127,7 +128,7 @@ def test_fourier_image_is_lucents_fft_image_then_to_valid_rgb():
 def test_copies_start_from_the_same_image():
     a = param.FourierImage(1, 8, torch.Generator().manual_seed(5), copies=3).spectrum.detach()
     b = param.FourierImage(1, 8, torch.Generator().manual_seed(5)).spectrum.detach()
-    assert all(torch.equal(a[i], b[0]) for i in range(3))
+    assert all(torch.equal(a[i], b[0]) for i in range(3))  # exact: copies of one draw
 
 
 # --- transforms ----------------------------------------------------------------------------------
@@ -137,6 +138,7 @@ def test_transforms_are_lucents_and_leave_the_global_generator_alone():
     assert sorted(set(tr.ANGLES)) == list(range(-10, 11)) and tr.ANGLES.count(0) == 6 and len(tr.ANGLES) == 26
     x = torch.rand(2, 3, 20, 20)
     padded = tr.pad(x)
+    # exact: a fill value and a copy
     assert padded.shape == (2, 3, 44, 44) and torch.all(padded[..., :12, :] == 0.5) and torch.equal(padded[..., 12:32, 12:32], x)
     state = torch.get_rng_state()
     gen = torch.Generator().manual_seed(0)
@@ -146,7 +148,7 @@ def test_transforms_are_lucents_and_leave_the_global_generator_alone():
     assert torch.equal(shifted[..., dy:, dx:], x[..., :20 - dy, :20 - dx])  # a shift, zeros behind
     assert torch.all(shifted[..., :dy, :] == 0) and torch.all(shifted[..., :, :dx] == 0)
     out = [tr.standard(x, torch.Generator().manual_seed(1)) for _ in range(2)]
-    assert torch.equal(out[0], out[1])  # seeded
+    assert torch.equal(out[0], out[1])  # seeded; exact: the same ops on the same input in the same thread
     assert torch.equal(torch.get_rng_state(), state)  # torch's global generator untouched
     assert torch.equal(tr.random_rotate(x, gen, angles=(0,)), x)
 
@@ -379,7 +381,7 @@ def test_class_model_raises_its_class_above_every_other(lm, method, settings):
 
 def test_simonyan_starts_from_the_zero_image_with_the_mean_added_back(lm):
     result = cm.class_model(lm, 2, "simonyan", cm.SimonyanSettings(steps=1, size=32, lr=0.0), cache=False)
-    assert np.all(result.image == 128)  # zero in the lecture's normalised space is mean 0.5
+    assert np.all(result.image == 128)  # zero in the lecture's normalised space is mean 0.5 (exact: 0·0.5 + 0.5)
     assert result.start == pytest.approx(1.0, abs=1e-5)  # the planted blue logit of a grey image
 
 
@@ -442,6 +444,7 @@ def test_first_filters_enlarged(lm):
     pictures = filters.filter_pictures(lm, [EDGE, RED], scale=4)
     assert [p.shape for p in pictures] == [(12, 12, 3)] * 2 and pictures[0].dtype == np.uint8
     edge = pictures[0]
+    # exact: weights −1, 0, 1 over the largest |weight| 1 make 0, 0.5, 1 before the ×255
     assert np.all(edge[:, :4] == 0) and np.all(edge[:, 4:8] == 128) and np.all(edge[:, 8:] == 255)
     red = pictures[1][4:8, 4:8].reshape(-1, 3)
     assert np.all(red == [255, 0, 128])  # +1 on red, −1 on green, 0 on blue, at the centre
