@@ -29,7 +29,8 @@ class VisualizeError(TranslatableError, ValueError):
         "settings": N_("steps, size and images must be whole numbers of at least 1, the size at least {least}"),
         "diversity": N_("diversity needs at least 2 images per channel"),
         "unit": N_("the objective must be one of {choices}, not {value!r}"),
-        "unknown_class": N_("{model} has no class {name!r}: give a class index 0…{last} or a name such as {examples}"),
+        "unknown_class": N_("{model} has no class {name!r}: give a class index 0…{last} or a name such as "
+                            "{examples}"),
         "method": N_("the class model method must be one of {choices}, not {value!r}"),
         "cancelled": N_("The visualisation was cancelled"),
     }
