@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from bench import attributions, cams, erf, evaluate, forward, learned_examples, serving
+from bench import attributions, cams, erf, evaluate, forward, learned_examples, learned_visualize, serving
 from bench.timing import CONFIG, Bench
 
 
@@ -32,7 +32,7 @@ FIGURES: dict[str, Callable[[Bench], None]] = {
     "pipeline": forward.pipeline, "render": forward.render_maps,
     "integrated_gradients": attributions.integrated_gradients, "server": serving.server,
     "first_paint": serving.first_paint, "half": forward.half, "evaluate": _evaluate, "erf": erf.figures,
-    "cams": cams.run, "examples": _examples}
+    "cams": cams.run, "examples": _examples, "visualize": learned_visualize.figures}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_metrics)
     _erf_and_unit_parsers(sub, model_args, language)  # issue 12
     _examples_parser(sub, model_args, language)  # issue 22
+    _visualize_parser(sub, model_args, language)  # issue 22
     return parser
 
 
@@ -730,6 +731,255 @@ def _examples(args: argparse.Namespace) -> int:
         print(_("patches and index.json written to {path}", path=args.out))
     print(_("saved in the gallery: {path}", path=found.folder))
     return 0
+
+
+# --- visualize: feature visualisation, class models, a layer's gallery (issue 22) ---------------------
+
+def _channel_list(value: str) -> list[int]:
+    """``0-63``, ``3,5,9`` or ``0-7,12``: the channels, in order, each once."""
+    out: list[int] = []
+    try:
+        for part in value.split(","):
+            low, _, high = part.strip().partition("-")
+            first, last = int(low), int(high) if high else int(low)
+            if first < 0 or last < first:
+                raise ValueError
+            out += range(first, last + 1)
+    except ValueError:
+        from .learned.network import VisualizeError
+
+        raise argparse.ArgumentTypeError(str(VisualizeError("channels", value=value))) from None
+    return list(dict.fromkeys(out))
+
+
+def _upsample(value: str) -> int | None:
+    return None if value.lower() == "none" else _at_least(16)(value)
+
+
+def _visualize_parser(sub, model_args: argparse.ArgumentParser, language: argparse.ArgumentParser) -> None:
+    from .learned.class_model import METHODS, SimonyanSettings
+    from .learned.layer_gallery import BATCH
+    from .learned.visualize import UNITS, Settings
+
+    d = Settings()
+    p = sub.add_parser("visualize", parents=[model_args, language],
+                       help=_("feature visualisation of a channel, a layer's gallery, or a class model"))
+    p.add_argument("model", nargs="?", type=_config, metavar="CONFIG",
+                   help=_("configuration (the same as --config)"))
+    p.add_argument("--layer", help=_("a conv layer, e.g. conv3_3"))
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--channel", type=_at_least(0), metavar="K", help=_("the channel to visualise"))
+    target.add_argument("--channels", type=_channel_list, metavar="0-63",
+                        help=_("several channels (a range or a list): a gallery, written to the gallery folder"))
+    target.add_argument("--class", dest="target_class", metavar="C",
+                        help=_("a class (its index or name): class model visualisation"))
+    p.add_argument("--method", choices=METHODS, default="simonyan",
+                   help=_("class model: Simonyan et al.'s L2-regularised gradient ascent, or the Fourier image "
+                          "with transforms (default: simonyan)"))
+    p.add_argument("--steps", type=_at_least(1), metavar="N",
+                   help=_("optimisation steps (default {steps}; class model: {class_steps})", steps=d.steps,
+                          class_steps=SimonyanSettings().steps))
+    p.add_argument("--size", type=_at_least(16), metavar="PX",
+                   help=_("the image's side in pixels (default {size}; class model: {class_size})", size=d.size,
+                          class_size=SimonyanSettings().size))
+    p.add_argument("--seed", type=_at_least(0), default=0, help=_("seed of the starting image and the transforms"))
+    p.add_argument("--objective", choices=UNITS, default="mean",
+                   help=_("the channel's mean over positions, or its centre unit (default: mean)"))
+    p.add_argument("--negative", action="store_true", help=_("minimise the channel instead"))
+    p.add_argument("--diversity", action="store_true",
+                   help=_("4 images per channel pushed apart (Olah et al.'s diversity term)"))
+    p.add_argument("--upsample", type=_upsample, default=d.upsample, metavar="PX|none",
+                   help=_("images smaller than this are upsampled to it before the model (default {px})",
+                          px=d.upsample))
+    p.add_argument("--batch", type=_at_least(1), default=BATCH, metavar="N",
+                   help=_("channels optimised together (default {n})", n=BATCH))
+    p.add_argument("--no-cache", action="store_true", help=_("neither read nor write the gallery folder"))
+    p.add_argument("--out", metavar="FILE.png|DIR",
+                   help=_("the picture (a channel, a class), or the gallery folder to write (--channels)"))
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help=_("text to read, or JSON with English keys (default: text)"))
+    p.set_defaults(func=_visualize)
+
+
+class _StepBar:
+    """Steps on stderr, one line redrawn."""
+
+    def __init__(self, what: str) -> None:
+        self.what, self.drawn = what, False
+
+    def __call__(self, p) -> None:
+        sys.stderr.write("\r  " + _("{what}: step {step} of {total}, objective {value:.4g}", what=self.what,
+                                     step=p.step, total=p.total, value=p.value) + "   ")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def end(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            self.drawn = False
+
+
+def _visualize(args: argparse.Namespace) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from .learned import class_model as cm, layer_gallery, visualize as vis
+    from .learned.network import VisualizeError, check_layer
+    from .photo.inference import ModelError
+
+    if args.model is not None:
+        args.config = args.model
+    if args.target_class is None and args.layer is None:
+        _error(_("--layer is needed with --channel and --channels"))
+        return 2
+    out = Path(args.out) if args.out else None
+    if out is not None and args.channels is None and out.suffix.lower() != ".png":
+        _error(_("--out must end in .png, not {name!r}", name=out.name))
+        return 2
+    if args.channels is not None and not args.no_cache:
+        with _gallery_folder(out):
+            unwritable = _unwritable_gallery()
+        if unwritable is not None:
+            _error(unwritable)
+            return 2
+    lm = _load(args)
+    if lm is None:
+        return 2
+    try:
+        lm = _identified(args, lm)
+    except OSError as exc:
+        _error(_("cannot read {path} ({reason})", path=args.weights, reason=exc.strerror or exc))
+        return 2
+    text = args.format == "text"
+    try:
+        if args.target_class is not None:
+            if args.method == "simonyan":
+                settings = cm.SimonyanSettings(**_given(args, ("steps", "size")), preprocess=args.preprocess)
+            else:
+                settings = vis.Settings(**{"size": 224, **_given(args, ("steps", "size"))}, upsample=args.upsample,
+                                        preprocess=args.preprocess)
+            index = cm.find_class(lm, args.target_class)
+            bar = _StepBar(lm.classes[index])
+            result = cm.class_model(lm, index, args.method, settings, args.seed, progress=bar if text else None,
+                                    cache=not args.no_cache)
+            bar.end()
+            records, pictures = [result.record()], [result.image]
+        else:
+            check_layer(lm, args.layer)
+            kw = dict(**_given(args, ("steps", "size")), upsample=args.upsample, unit=args.objective,
+                      negative=args.negative, preprocess=args.preprocess)
+            settings = vis.Settings.diverse(**kw) if args.diversity else vis.Settings(**kw)
+            channels = [args.channel] if args.channels is None else args.channels
+            bar = _StepBar(args.layer)
+            if args.channels is None:
+                found = vis.visualize(lm, args.layer, channels, settings, args.seed, progress=bar if text else None,
+                                      cache=not args.no_cache)
+            else:
+                with _gallery_folder(out):
+                    found = layer_gallery.compute(lm, args.layer, channels, settings, args.seed, batch=args.batch,
+                                                  progress=bar if text else None, cache=not args.no_cache)
+            bar.end()
+            records = [v.record() for v in found]
+            pictures = [np.concatenate(list(v.images), axis=1) for v in found]  # a channel's images side by side
+    except (VisualizeError, ModelError) as exc:
+        _error(exc)
+        return 2
+    except OSError as exc:  # the gallery folder filled up or went away during the run
+        _error(_("cannot write to {path} ({reason})", path=out or exc.filename, reason=exc.strerror or exc))
+        return 2
+    except KeyboardInterrupt:
+        _error(VisualizeError("cancelled"))
+        return 130
+    written = None
+    try:
+        if args.channels is not None:
+            with _gallery_folder(out):
+                written = _write_grid(lm, args, settings, pictures)
+        elif out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(pictures[0]).save(out)
+            written = out
+    except OSError as exc:
+        _error(_("cannot write to {path} ({reason})", path=out, reason=exc.strerror or exc))
+        return 2
+    if args.format == "json":
+        print(json.dumps(records[0] if args.channels is None else {"layer": args.layer, "channels": records,
+                                                                   "grid": str(written)}, indent=2))
+        return 0
+    for r in records:
+        what = (_("class {index} ({name}), {method}", index=r["class"], name=r["name"], method=r["method"])
+                if "class" in r else _("{layer} channel {channel}", layer=r["layer"], channel=r["channel"]))
+        print(_("{what} of {model}: objective {start:.4g} → {end:.4g} ({steps} steps, {size} px, seed {seed}, "
+                "{seconds:.1f} s)", what=what, model=lm.describe(), start=r["start"], end=r["end"],
+                steps=r["settings"]["steps"], size=r["settings"]["size"], seed=r["seed"], seconds=r["seconds"]))
+    if written is not None:
+        print(_("written to {path}", path=written))
+    return 0
+
+
+class _gallery_folder:  # noqa: N801  (used as a ``with`` block, like a function)
+    """``folder`` as the gallery folder inside the block (--out DIR with --channels), put back after it."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder, self.before = folder, None
+
+    def __enter__(self) -> None:
+        import os
+
+        from .learned import store
+
+        if self.folder is not None:
+            self.before = os.environ.get(store.ENV)
+            os.environ[store.ENV] = str(self.folder)
+
+    def __exit__(self, *exc) -> None:
+        import os
+
+        from .learned import store
+
+        if self.folder is not None:
+            if self.before is None:
+                os.environ.pop(store.ENV, None)
+            else:
+                os.environ[store.ENV] = self.before
+
+
+def _unwritable_gallery() -> str | None:
+    """Why the gallery folder cannot be written (a gallery run's whole point), or None when it can."""
+    import tempfile
+
+    from .learned import store
+
+    root = store.root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as exc:
+        return _("cannot write to {path} ({reason})", path=root, reason=exc.strerror or exc)
+    return None
+
+
+def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict:
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+
+
+def _write_grid(lm, args: argparse.Namespace, settings, pictures) -> Path | None:
+    """The gallery's grid picture, beside its entries (when there is a gallery folder for this model)."""
+    import io
+
+    from PIL import Image
+
+    from .learned import layer_gallery, store
+    from .learned.visualize import entry_folder
+
+    where = None if args.no_cache else entry_folder(lm, args.layer, settings)
+    if where is None:
+        return None
+    path = where / f"grid-s{args.seed}.png"
+    buf = io.BytesIO()
+    Image.fromarray(layer_gallery.grid(pictures)).save(buf, "PNG")
+    return store.write_bytes(path, buf.getvalue())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
