@@ -64,7 +64,7 @@ def test_summary_csv():
 
 
 @pytest.mark.parametrize("lang, layer, params, total", [("en", "layer", "params", "total"),
-                                                         ("zh", "层", "参数", "合计")])
+                                                         ("zh", "层", "参数量", "合计")])
 def test_summary_table_numbers_equal_torchvisions(lang, layer, params, total):
     """The table read back column by column: every conv's parameters and the total equal torchvision's vgg13_bn."""
     out = vggviz("--lang", lang, "summary", "vgg13_bn")
