@@ -101,6 +101,7 @@ def test_the_whole_lesson_in_both_languages(lang):
         assert at.query_params["step"] == str(step + 1)
         assert not at.error and not at.warning
         assert plain(question) in text_of(at.markdown)
+        assert len(at.latex) <= 1, f"step {step + 1} writes a formula twice: {[e.value for e in at.latex]}"
 
         answers, trap = wrong_answer(ex)
         fill(at, ex, answers)

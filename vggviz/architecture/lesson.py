@@ -71,15 +71,13 @@ STEPS: tuple[Step, ...] = (
         "an out × out one. When in − F + 2P is not a multiple of S, the last window would run past the edge: "
         "PyTorch rounds the division down (floor), and what is left over is never seen. Pick a layer to see "
         "the formula with its numbers.")),
-        widget="output_size", exercise="output_size",
-        formula=r"out_{size} = (in_{size} - F_{size} + 2P) / S + 1"),
+        widget="output_size", exercise="output_size"),  # the widget writes the formula with its legend
     Step("rf_formula", N_("The receptive-field formula"), Text(N_(
         "F(i) is the receptive field of layer i, Stride is the stride of layer i, Ksize is the size of its "
         "conv or pooling kernel. Start from F = 1 at one unit of the feature map and work top-down, layer by "
         "layer, to the input. The slides work two examples; the table on the right does the same for any "
         "layer of VGG-16.")),
-        widget="topdown", exercise="receptive_field",
-        formula=r"F(i) = (F(i+1) - 1) \times \mathrm{Stride} + \mathrm{Ksize}"),
+        widget="topdown", exercise="receptive_field"),  # the widget writes the formula with its legend
     Step("parameters", N_("49C² versus 27C²"), Text(N_(
         "The parameters a 7×7 kernel needs against those of three stacked 3×3 kernels, assuming C input and "
         "output channels (biases left out, as on the slides): the stack sees as much with fewer parameters, "
