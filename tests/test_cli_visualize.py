@@ -157,3 +157,11 @@ def test_as_a_user_runs_it(tmp_path):
     data = json.loads(out.stdout)
     assert data["digest"] == "random:0" and data["weights"] == "random" and len(data["curve"]) == 6
     assert (tmp_path / "g" / "visualize").is_dir()
+
+
+def test_a_gallery_not_kept_has_no_grid_file(capsys, checkpoint, gallery_folder):
+    code, out, err = run(capsys, checkpoint, "--layer", "conv1_1", "--channels", "0-1", *TINY, "--no-cache",
+                         "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["grid"] is None and [r["channel"] for r in data["channels"]] == [0, 1]  # JSON null, not "None"

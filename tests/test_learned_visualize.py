@@ -477,3 +477,24 @@ def test_a_layer_gallery_written_in_batches_and_read_back(lm, gallery_folder):
     assert picture.shape == (2 * 32 + 2, 4 * 32 + 3 * 2, 3)
     assert np.array_equal(picture[:32, 34:66], read[1].image) and np.all(picture[34:, 34:66] == 255)
 
+
+
+def test_in_a_bn_configuration_the_batch_norms_output_is_maximised():
+    """The map the ReLU reads, as dataset examples score it and Feature maps shows it: after the batch norm,
+    whose γ may flip a channel. Checked against torchvision's vgg11_bn hooked at that batch norm."""
+    from helpers import batch_norm_not_identity, torchvision_twin
+
+    lm = LoadedModel(build_model("vgg11_bn", seed=0), configs.resolve("vgg11_bn"), "random",
+                     [str(i) for i in range(1000)], "imagenet", torch.device("cpu"))
+    batch_norm_not_identity(lm.model, seed=1)
+    reference = torchvision_twin("vgg11_bn", lm.model).eval()
+    x = torch.rand(2, 3, 32, 32)
+    k = network.check_layer(lm, "conv2_1")
+    seen = []
+    handle = reference.features[k + 1].register_forward_hook(lambda m, i, o: seen.append(o.clone()))  # its ReLU is in place
+    with torch.no_grad():
+        reference.features(x)
+        ours = network.truncated(lm, "conv2_1")(x)
+    handle.remove()
+    assert type(reference.features[k + 1]).__name__ == "BatchNorm2d"
+    torch.testing.assert_close(ours, seen[0], rtol=1e-5, atol=1e-5)  # float rounding of the same convolutions

@@ -904,7 +904,7 @@ def _visualize(args: argparse.Namespace) -> int:
         return 2
     if args.format == "json":
         print(json.dumps(records[0] if args.channels is None else {"layer": args.layer, "channels": records,
-                                                                   "grid": str(written)}, indent=2))
+                                                                   "grid": None if written is None else str(written)}, indent=2))
         return 0
     for r in records:
         what = (_("class {index} ({name}), {method}", index=r["class"], name=r["name"], method=r["method"])

@@ -82,7 +82,12 @@ def check_channels(lm: LoadedModel, layer: str, channels: list[int]) -> list[int
 
 
 def truncated(lm: LoadedModel, layer: str) -> nn.Sequential:
-    """The twin's features up to and including conv ``layer``'s module: its output is the conv's output,
-    before the ReLU (lucent's ``layer:channel``); nothing past it is computed."""
+    """The twin's features up to the map conv ``layer``'s ReLU reads: the conv's output (lucent's
+    ``layer:channel``), or in a -BN configuration its batch norm's, the map Feature maps shows and dataset
+    examples score (a negative γ flips a channel, so both views must read the same map). Nothing past it is
+    computed."""
     k = check_layer(lm, layer)
-    return nn.Sequential(*twin(lm).features[: k + 1])
+    features = twin(lm).features
+    if k + 1 < len(features) and isinstance(features[k + 1], nn.BatchNorm2d):
+        k += 1
+    return nn.Sequential(*features[: k + 1])
