@@ -69,13 +69,13 @@ def _remembered(key: tuple, find: Callable[[], T | None]) -> T | None:
 def read_link() -> None:
     """Apply the URL's unit when it is a new link (not what this page last wrote): its configuration goes to
     the sidebar's selector (call before ``ui.config_selector``), its layer and channel become the widgets'
-    defaults; each unknown part gets one message and its fallback."""
+    defaults; the unknown parts get one message and their fallbacks."""
     params = {k: st.query_params.get(k) for k in link.PARAMS}
     if all(v is None for v in params.values()) or params == st.session_state.get(WRITTEN):
         return
     unit, problems = link.parse(params, st.session_state.get("config", "D"))
-    for problem in problems:
-        st.warning(str(problem), icon=":material/link_off:")
+    if problems:  # one message, a sentence for each part that names nothing
+        st.warning("\n\n".join(text.markdown(str(p)) for p in problems), icon=":material/link_off:")
     st.session_state["config"] = unit.config
     st.session_state[LINK] = unit
 
