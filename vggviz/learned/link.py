@@ -8,6 +8,7 @@ never an error that stops the page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -68,7 +69,7 @@ def parse(params: Mapping[str, str | None], current: str) -> tuple[Unit, list[Li
     channel = 0
     if params.get("channel") is not None:
         typed = str(params["channel"]).strip()
-        if typed.isdigit() and int(typed) < layers[layer]:
+        if re.fullmatch(r"[0-9]{1,6}", typed) and int(typed) < layers[layer]:  # not ², not 5,000 digits
             channel = int(typed)
         else:
             problems.append(LinkError("channel", value=params["channel"], layer=layer, last=layers[layer] - 1))
