@@ -3,6 +3,8 @@ from the other pages. Torch-free: the Lesson's pages import it."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import streamlit as st
 
 from vggviz import i18n
@@ -19,11 +21,12 @@ def query(config: str, layer: str, channel: int) -> dict[str, str]:
 
 
 def url(config: str, layer: str, channel: int) -> str:
-    """The unit's full address as this browser reached the app (a path from the root when unknown)."""
-    here = (st.context.url or "").split("?")[0].split("#")[0].rstrip("/")
-    base = here.rsplit("/", 1)[0] if "/" in here.split("//", 1)[-1] else here
-    params = "&".join(f"{k}={v}" for k, v in query(config, layer, channel).items())
-    return f"{base}/{URL_PATH}?{params}"
+    """The unit's full address, on the unit's page: ``st.context.url`` is this page's address as the browser
+    reached it (scheme, host, any base path, the page's path; no query), or only a path when unknown."""
+    here = (st.context.url or "").rstrip("/")
+    if not here.endswith("/" + URL_PATH):
+        here = f"{here}/{URL_PATH}"
+    return f"{here}?{urlencode(query(config, layer, channel))}"
 
 
 def page_link(config: str, layer: str, channel: int, label: str | None = None) -> None:

@@ -160,15 +160,15 @@ def job(name: str, key: tuple, seconds: Callable[[], float], start: str, work: C
         st.rerun()
     try:
         with tracing.MODULES.shared():
-            return work()
+            result = work()
     except (VisualizeError, examples.ExamplesError) as exc:
+        result = None
         st.error(text.markdown(str(exc)))
-        return None
-    finally:
+    finally:  # a click interrupts the run here too: the start is kept, and the rerun reads the click
         memory.release_free_memory()
-        if started.get(name) == key:
-            started.pop(name, None)
-        slot.empty()
+    started.pop(name, None)
+    slot.empty()
+    return result
 
 
 def _optimisation_progress(label: str) -> tuple[Callable[[visualize.Progress], None], Callable[[], None]]:
@@ -299,12 +299,14 @@ def examples_source(lm: LoadedModel) -> examples.Examples | None:
     def work() -> examples.Examples:
         bar, report = _progress_bar(_("Scoring the photos…"))
         try:
-            return examples.compute(lm, photos, progress=lambda p: report(p.fraction, _(
+            return examples.compute(lm, photos, batch_size=batch, progress=lambda p: report(p.fraction, _(
                 "{done} of {total} photos", done=p.done, total=p.total)))
         finally:
             bar.empty()
     st.caption(ngettext("{n} photo", "{n} photos", len(photos.files)))
-    done = job("examples", key, lambda: examples.estimate(lm, photos), _("Find the dataset examples"), work, lm)
+    batch = max(1, min(16, len(photos.files)))  # timing a batch of 16 photos for a collection of 4 would cost more
+    done = job("examples", key, lambda: examples.estimate(lm, photos, batch_size=batch),
+               _("Find the dataset examples"), work, lm)
     if done is not None:
         RESULTS.put(key, done)
     return done
@@ -437,7 +439,8 @@ def layer_gallery_section(lm: LoadedModel, layer: str, settings: Settings, seed:
                                      default=sizes[0], depends_on=tuple(sizes))
         choices = {"page": (settings, seed)}
         for i, p in enumerate(layer_gallery.prepared(lm, layer)):
-            choices[f"prepared{i}"] = (p.settings, p.seed)
+            if (p.settings, p.seed) != (settings.resolved(lm), seed):  # the page's own, listed once
+                choices[f"prepared{i}"] = (p.settings, p.seed)
         labels = {k: _("{steps} steps, {size} px, seed {seed}", steps=s.steps, size=s.size, seed=sd)
                   for k, (s, sd) in choices.items()}
         labels["page"] = _("This page's settings ({said})", said=labels["page"])
