@@ -185,3 +185,30 @@ def test_the_lessons_vgg16_step_links_to_a_unit():
     run(at.switch_page("pages/lesson.py"))
     links = [e.proto for e in at.get("page_link") if e.proto.page.endswith("channel")]
     assert [link.query_string for link in links] == ["config=vgg16&layer=conv5_3&channel=42&lang=en"]
+
+
+def test_the_same_unit_under_imagenet_and_untrained_weights(tmp_path, monkeypatch):
+    from helpers import install_imagenet_file
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    path = install_imagenet_file(tmp_path / "torch", "vgg11", seed=5)  # generated: its hash is not torchvision's
+    untrained = visualize.visualize(untrained_a(), "conv5_2", 0, TINY, 0)[0]  # computed before
+    at = app(lang="en", weights="imagenet", trusted_files={path.name})
+    run(at.switch_page(PAGE))
+    assert "ch_weights_imagenet_start" not in [b.key for b in at.button]  # the box's computing waits for its toggle
+    at.toggle(key="ch_weights_on").set_value(True)
+    run(at)
+    keys = [b.key for b in at.button]
+    assert "ch_weights_imagenet_start" in keys and "ch_weights_random_start" not in keys  # untrained: cached
+    at.button(key="ch_weights_imagenet_start").click()
+    run(at)
+    trained = visualize.cached(app_model(), "conv5_2", 0, TINY, 0)
+    assert trained is not None and not np.array_equal(trained.images, untrained.images)
+    assert len([c for c in captions(at) if c.startswith("conv5_2, channel 0: 3 steps")]) == 3  # top, and both
+
+
+def app_model():
+    """The model the app loaded from the installed ImageNet file (the shared cache)."""
+    from ui import models
+
+    return next(models.MODELS.get(k, None) for k in models.MODELS.keys() if k[0] == "imagenet")

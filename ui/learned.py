@@ -51,7 +51,14 @@ WEIGHT_LABELS = {"imagenet": N_("ImageNet"), "checkpoint": N_("this checkpoint")
 GALLERY_SIZES = (8, 16, 32, 64)
 
 # Finished results by content key, shared by the sessions; bounded by bytes.
-RESULTS: lru.BytesLRU[Any] = lru.BytesLRU(64 * 2**20, lambda v: getattr(v, "nbytes", 1 << 16))
+def _bytes(value: Any) -> int:
+    """About what a result holds: its pictures, or its arrays (dataset examples)."""
+    arrays = [getattr(value, "images", None), getattr(value, "image", None),
+              *getattr(value, "arrays", {}).values()]
+    return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray)) + 4096
+
+
+RESULTS: lru.BytesLRU[Any] = lru.BytesLRU(64 * 2**20, _bytes)
 
 
 def _remembered(key: tuple, find: Callable[[], T | None]) -> T | None:
@@ -168,6 +175,9 @@ def job(name: str, key: tuple, seconds: Callable[[], float], start: str, work: C
         memory.release_free_memory()
     started.pop(name, None)
     slot.empty()
+    if result is not None:  # kept, and the page drawn again: every section that shows it shows it now
+        RESULTS.put(key, result)
+        st.rerun()
     return result
 
 
@@ -212,8 +222,6 @@ def visualisation(lm: LoadedModel, layer: str, channel: int, settings: Settings,
             clear()
     done = job(name, key, lambda: _visualize_estimate(lm, models.model_key(lm), layer, (channel,), settings),
                _("Start the optimisation"), work, lm)
-    if done is not None:
-        RESULTS.put(key, done)
     return done
 
 
@@ -307,8 +315,6 @@ def examples_source(lm: LoadedModel) -> examples.Examples | None:
     batch = max(1, min(16, len(photos.files)))  # timing a batch of 16 photos for a collection of 4 would cost more
     done = job("examples", key, lambda: examples.estimate(lm, photos, batch_size=batch),
                _("Find the dataset examples"), work, lm)
-    if done is not None:
-        RESULTS.put(key, done)
     return done
 
 
@@ -417,8 +423,6 @@ def class_models(lm: LoadedModel, preset: str) -> None:
                     found = job(f"class_{method}", key, lambda: _class_estimate(lm, models.model_key(lm), method,
                                                                                settings),
                                 _("Start"), work, lm)
-                    if found is not None:
-                        RESULTS.put(key, found)
                 if found is not None:
                     st.image(render.png(found.image), width="stretch", caption=_(
                         "{name}: logit {start:.3g} → {end:.3g}", name=found.name, start=found.start, end=found.end))
@@ -450,7 +454,9 @@ def layer_gallery_section(lm: LoadedModel, layer: str, settings: Settings, seed:
                                     format_func=labels.get)
         used, used_seed = choices[pick]
         channels = list(range(count))
-        read = layer_gallery.read(lm, layer, channels, used, used_seed)
+        def key(c: int) -> tuple:
+            return "vis", models.model_key(lm), layer, c, used, used_seed
+        read = [_remembered(key(c), lambda c=c: visualize.cached(lm, layer, c, used, used_seed)) for c in channels]
         missing = [c for c, v in zip(channels, read) if v is None]
         if missing:
             batches = math.ceil(len(missing) / layer_gallery.BATCH)
@@ -459,16 +465,16 @@ def layer_gallery_section(lm: LoadedModel, layer: str, settings: Settings, seed:
             def work() -> list[visualize.Visualisation]:
                 progress, clear = _optimisation_progress(_("Optimising the missing channels…"))
                 try:
-                    return layer_gallery.compute(lm, layer, missing, used, used_seed, progress=progress)
+                    done = layer_gallery.compute(lm, layer, missing, used, used_seed, progress=progress)
                 finally:
                     clear()
-            done = job("gallery", ("gallery", models.model_key(lm), layer, tuple(missing), used, used_seed),
+                for v in done:
+                    RESULTS.put(key(v.channel), v)
+                return done
+            job("gallery", ("gallery", models.model_key(lm), layer, tuple(missing), used, used_seed),
                        lambda: batches * _visualize_estimate(lm, models.model_key(lm), layer, first, used),
                        ngettext("Compute the {n} missing channel", "Compute the {n} missing channels", len(missing)),
                        work, lm)
-            if done is not None:
-                by_channel = {v.channel: v for v in done}
-                read = [v if v is not None else by_channel.get(c) for c, v in zip(channels, read)]
         ready = sum(v is not None for v in read)
         st.image(render.png(layer_gallery.grid([v.images[0] if v is not None else None for v in read])),
                  width="stretch", caption=_("{layer}: {ready} of {n} channels ready", layer=layer, ready=ready,
