@@ -16,7 +16,7 @@ if lm is None:
 models.model_banner(lm)
 layer, channel = learned.unit_picker(lm)
 learned.share(lm, layer, channel)
-preset, settings, seed = learned.settings_picker(lm)
+preset, settings, seed = learned.settings_picker()
 left, right = st.columns(2)
 with left:
     learned.feature_visualisation(lm, layer, channel, settings, seed)

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 import streamlit as st
 
+import ui
 from ui import channel_link, dependent, models
 from ui.evaluate import upload_limit_mb
 from ui.trust import duration
@@ -115,8 +116,14 @@ def share(lm: LoadedModel, layer: str, channel: int) -> None:
     st.code(channel_link.url(lm.config.name, layer, channel), language=None, wrap_lines=True)
 
 
-def settings_picker(lm: LoadedModel) -> tuple[str, Settings, int]:
-    """The optimisation's settings, in an expander: (preset, settings, seed)."""
+SETTINGS_DEFAULTS = {"ch_preset": "quick", "ch_unit": "mean", "ch_negative": False, "ch_diversity": False,
+                     "ch_seed": 0}
+
+
+def settings_picker() -> tuple[str, Settings, int]:
+    """The optimisation's settings, in an expander: (preset, settings, seed); kept across page switches."""
+    for key, default in SETTINGS_DEFAULTS.items():
+        ui._keep(key, default)
     with st.expander(_("Settings of the optimisation"), key="ch_settings_box"):
         c1, c2 = st.columns(2)
         preset = c1.radio(_("Steps and size"), list(PRESETS), key="ch_preset", format_func=lambda p: _(
@@ -127,7 +134,7 @@ def settings_picker(lm: LoadedModel) -> tuple[str, Settings, int]:
         negative = c2.toggle(_("Negative: the image the channel responds to least"), key="ch_negative")
         diverse = c2.toggle(_("Diversity: {n} images pushed apart", n=visualize.DIVERSITY_IMAGES),
                             key="ch_diversity")
-        seed = int(c2.number_input(_("Seed"), 0, 9999, 0, key="ch_seed"))
+        seed = int(c2.number_input(_("Seed"), 0, 9999, key="ch_seed"))
     settings = replace(PRESETS[preset], unit=unit, negative=negative)
     if diverse:
         settings = replace(settings, images=visualize.DIVERSITY_IMAGES, diversity=visualize.DIVERSITY_WEIGHT)
