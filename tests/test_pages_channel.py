@@ -212,3 +212,22 @@ def app_model():
     from ui import models
 
     return next(models.MODELS.get(k, None) for k in models.MODELS.keys() if k[0] == "imagenet")
+
+
+def test_dataset_examples_of_an_uploaded_zip_and_a_hostile_one():
+    import planted
+
+    at = page("zh")
+    at.radio(key="ch_ex_source").set_value("upload")
+    run(at)
+    at.file_uploader(key="ch_zip").set_value(("evil.zip", planted.zip_of({"../evil.png": b"x"}), "application/zip"))
+    run(at)  # refused with the archive reader's message; the page goes on
+    assert at.error and "ch_examples_start" not in [b.key for b in at.button]
+    photos = {"red/a.png": planted.png((200, 30, 30)), "blue/b.png": planted.png((30, 30, 200))}
+    at.file_uploader(key="ch_zip").set_value(("two.zip", planted.zip_of(photos), "application/zip"))
+    run(at)
+    assert not at.error and any(c.value == "2 张照片" for c in at.caption)
+    at.button(key="ch_examples_start").click()
+    run(at)
+    shown = sorted(c.split(" · ")[1] for c in captions(at) if " · " in c)
+    assert shown == sorted(photos)  # one example per photo: both, no more
