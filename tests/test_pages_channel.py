@@ -167,6 +167,26 @@ def test_class_models_and_the_layer_gallery_render():
     at.button(key="ch_class_simonyan_start").click()
     run(at)
     assert any("logit" in c for c in captions(at))
+    at.select_slider(key="ch_gallery_n").set_value(16)
+    run(at)
+    assert any(c == "conv5_2：16 个通道中已有 8 个" for c in captions(at))
+    at.button(key="ch_gallery_start").click()  # the 8 missing ones, on request
+    run(at)
+    assert any(c == "conv5_2：16 个通道中已有 16 个" for c in captions(at)) and "ch_gallery_start" not in [
+        b.key for b in at.button]
+
+
+def test_conv1_1_shows_the_channels_own_kernel(monkeypatch):
+    from vggviz.learned import filters
+    from vggviz.photo import render
+
+    encoded = []
+    png = render.png
+    monkeypatch.setattr(render, "png", lambda image, *a, **k: encoded.append(np.asarray(image)) or png(image, *a, **k))
+    at = page(layer="conv1_1", channel="9")
+    assert any(c.startswith("conv1_1, channel 9: its 3×3 RGB kernel") for c in captions(at))
+    kernel = filters.filter_pictures(untrained_a(), [9])[0]
+    assert any(e.shape == kernel.shape and np.array_equal(e, kernel) for e in encoded)
 
 
 def test_feature_maps_links_to_the_unit_it_has_enlarged():

@@ -227,7 +227,8 @@ def visualisation(lm: LoadedModel, layer: str, channel: int, settings: Settings,
             return visualize.visualize(lm, layer, [channel], settings, seed, progress=progress)[0]
         finally:
             clear()
-    done = job(name, key, lambda: _visualize_estimate(lm, models.model_key(lm), layer, (channel,), settings),
+    # timed on channel 0: every channel of a layer costs the same, so a new channel costs no timing
+    done = job(name, key, lambda: _visualize_estimate(lm, models.model_key(lm), layer, (0,), settings),
                _("Start the optimisation"), work, lm)
     return done
 
