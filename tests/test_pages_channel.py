@@ -84,6 +84,10 @@ def test_a_link_opens_its_unit_and_sets_the_sidebar_configuration():
     assert at.selectbox(key="ch_layer").value == "conv3_1" and at.query_params["layer"] == "conv3_1"
     shown = [c.value for c in at.code]
     assert any(s.endswith("/channel?config=vgg11&layer=conv3_1&channel=7&lang=en") for s in shown), shown
+    at.sidebar.selectbox(key="config").set_value("B")  # another configuration: its own defaults
+    run(at)
+    assert at.selectbox(key="ch_layer").value == "conv5_2" and at.number_input(key="ch_channel").value == 0
+    assert at.query_params["config"] == "vgg13" and not link_warnings(at)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
