@@ -255,3 +255,17 @@ def test_dataset_examples_of_an_uploaded_zip_and_a_hostile_one():
     run(at)
     shown = sorted(c.split(" · ")[1] for c in captions(at) if " · " in c)
     assert shown == sorted(photos)  # one example per photo: both, no more
+
+
+def test_examples_the_teacher_prepared_open_without_a_pass(monkeypatch):
+    from vggviz.learned import collection, examples
+
+    made = examples.compute(untrained_a(), collection.samples())  # before class, e.g. python -m vggviz examples
+    monkeypatch.setattr(examples, "score", lambda *a, **k: pytest.fail("scored again"))
+    monkeypatch.setattr(collection, "samples", lambda *a, **k: pytest.fail("the collection was read"))
+    at = page()
+    assert at.radio(key="ch_ex_source").value == "prepared" and "ch_examples_start" not in [b.key for b in at.button]
+    from ui.learned import value_text
+
+    assert [c for c in captions(at) if " · " in c] == [
+        f"{value_text(e.value)} · {e.photo}" for e in made.examples("conv5_2", 0, "top")]
