@@ -4,7 +4,7 @@ import weakref
 
 import streamlit as st
 
-from ui import dependent, models
+from ui import channel_link, dependent, models
 from ui import erf as erf_ui
 from vggviz.i18n import _
 from vggviz.photo import render
@@ -38,6 +38,7 @@ left.metric(_("max"), f"{numbers['max']:.3g}")
 left.markdown(_("min {min:.3g} · mean {mean:.3g} · zeros {zeros:.0%}", **numbers))
 erf_ui.clickable_channel(right, picture, _("{layer}, channel {channel}, upsampled over the input the model saw",
                                             layer=layer, channel=channel), layer, maps.shape[1:])
+channel_link.page_link(lm.config.name, layer, int(channel), _("What does this channel look for?"))
 erf_ui.unit_panel(lm, result, result_key, layer, int(channel), maps.shape[1:])
 
 with st.expander(_("Filters: conv1_1's kernels and any layer's weights"), key="fm_filters"):

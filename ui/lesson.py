@@ -14,7 +14,7 @@ from collections.abc import Callable
 import streamlit as st
 
 import ui
-from ui import lecture as widgets
+from ui import channel_link, lecture as widgets
 from vggviz.architecture import charts, exercises, lesson
 from vggviz.architecture.exercises import Exercise, Feedback, Field
 from vggviz.architecture.layers import Layer
@@ -88,9 +88,15 @@ WIDGETS: dict[str, Callable[[list[Layer], str], object]] = {
 }
 
 
+# A unit to open from a step (its page: what the channel looks for).
+UNITS = {"vgg16": ("conv5_3", 42)}
+
+
 def live_widget(step: lesson.Step) -> None:
     rows = ui.cached_layer_table(lesson.CONFIG, (lesson.INPUT, lesson.INPUT))
     WIDGETS[step.widget](rows, f"lesson_{step.key}")
+    if step.key in UNITS:
+        channel_link.page_link(lesson.CONFIG, *UNITS[step.key])
 
 
 # --- the exercise ---------------------------------------------------------------------------------------

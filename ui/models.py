@@ -93,12 +93,7 @@ def _imagenet_model(config: configs.Config, device: str, half: bool) -> LoadedMo
     path = weights.cached_path(w)
     trusted = st.session_state.get("trusted_files", set())
     if path.is_file():
-        check = path.name not in trusted
-        stat = path.stat()  # a file downloaded again or replaced is another model
-        key = ("imagenet", config.name, str(path), stat.st_size, stat.st_mtime_ns, check, device, half)
-        lm = _shared_model(key, lambda: identity.identify(
-            load_model(config.name, "imagenet", device=device, half=half, check_hash=check),
-            identity.of_imagenet_file(path, verified=check)))
+        key, lm = _local_imagenet(config, path, device, half)
         if lm is not None:
             return lm
         if isinstance(st.session_state.load_failures[key], weights.CorruptWeights):
@@ -119,6 +114,30 @@ def _imagenet_model(config: configs.Config, device: str, half: bool) -> LoadedMo
         if st.button(_("Download {file}", file=path.name), key="download", type="primary"):
             _download(w)
     return _untrained(config, device, half)
+
+
+def _local_imagenet(config: configs.Config, path, device: str, half: bool) -> tuple[tuple, LoadedModel | None]:
+    """The shared model of ImageNet's weights in ``path`` (a file that is there), and its cache key."""
+    check = path.name not in st.session_state.get("trusted_files", set())
+    stat = path.stat()  # a file downloaded again or replaced is another model
+    key = ("imagenet", config.name, str(path), stat.st_size, stat.st_mtime_ns, check, device, half)
+    return key, _shared_model(key, lambda: identity.identify(
+        load_model(config.name, "imagenet", device=device, half=half, check_hash=check),
+        identity.of_imagenet_file(path, verified=check)))
+
+
+def other_weights(config: configs.Config) -> dict[str, LoadedModel]:
+    """The models of ``config`` a page can show beside the sidebar's without asking: untrained weights, and
+    ImageNet's where their file is already here (never a download), on the sidebar's device and precision."""
+    device, half = st.session_state.get("device", "auto"), bool(st.session_state.get("half", False))
+    out = {"random": _untrained(config, device, half)}
+    if config.torchvision_name is not None:
+        path = weights.cached_path(weights.imagenet_weights(config))
+        if path.is_file():
+            lm = _local_imagenet(config, path, device, half)[1]
+            if lm is not None:
+                out = {"imagenet": lm, **out}
+    return out
 
 
 def _download(w) -> None:

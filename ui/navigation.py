@@ -41,6 +41,8 @@ SECTIONS: dict[str, tuple[PageInfo, ...]] = {
                  N_("Feature maps: every conv layer's channels, and the filters")),
         PageInfo("pages/attributions.py", N_("Attributions"), ":material/local_fire_department:",
                  N_("Attributions: which pixels made VGG say what it said")),
+        PageInfo("pages/channel.py", N_("What each channel looks for"), ":material/visibility:",
+                 N_("What each channel looks for: dataset examples, feature visualisation, class models")),
         PageInfo("pages/evaluate.py", N_("Evaluate a folder"), ":material/fact_check:",
                  N_("Evaluate a folder: how good is a trained VGG, and why does it fail?")),
     ),

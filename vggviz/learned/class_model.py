@@ -121,11 +121,8 @@ def class_model(lm: LoadedModel, wanted: int | str, method: str = "simonyan",
     settings = (settings or (SimonyanSettings() if method == "simonyan" else FOURIER)).resolved(lm)
     where = _where(lm, method, settings) if cache else None
     name = gallery.entry_name("k", index, seed)
-    if where is not None and (found := gallery.read_entry(where, name)) is not None:
-        try:
-            return ClassModel.from_record(*found)
-        except (KeyError, TypeError, ValueError):  # a damaged or foreign record: computed again
-            pass
+    if cache and (found := cached(lm, index, method, settings, seed)) is not None:
+        return found
     started = time.perf_counter()
     if method == "simonyan":
         start, end, curve, picture = _simonyan(lm, index, settings, progress, every, cancel)
@@ -142,6 +139,23 @@ def class_model(lm: LoadedModel, wanted: int | str, method: str = "simonyan",
     if where is not None:
         gallery.keep(where, name, result.record(), picture[None], lm.config.name, lm.weights)
     return result
+
+
+def cached(lm: LoadedModel, wanted: int | str, method: str = "simonyan",
+           settings: SimonyanSettings | Settings | None = None, seed: int = 0) -> ClassModel | None:
+    """The class model from the gallery folder, if it was computed before (by anyone); computes nothing."""
+    if method not in METHODS:
+        raise VisualizeError("method", value=method, choices=Items(METHODS))
+    index = find_class(lm, wanted)
+    settings = (settings or (SimonyanSettings() if method == "simonyan" else FOURIER)).resolved(lm)
+    where = _where(lm, method, settings)
+    found = None if where is None else gallery.read_entry(where, gallery.entry_name("k", index, seed))
+    if found is not None:
+        try:
+            return ClassModel.from_record(*found)
+        except (KeyError, TypeError, ValueError):  # a damaged or foreign record: computed again
+            pass
+    return None
 
 
 def estimate(lm: LoadedModel, method: str = "simonyan", settings: SimonyanSettings | Settings | None = None) -> float:
