@@ -116,6 +116,9 @@ def test_feature_maps_page_and_display_widgets(monkeypatch):
     at.number_input(key="fm_channel").set_value(3).run()
     ok(at)
     assert at.metric[0].label == "max"
+    # run on its own (no app navigation to link through), the unit's page is a plain link to the same address
+    assert any("](channel?config=vgg11&layer=conv1_1&channel=3&lang=en)" in m.value for m in at.markdown), \
+        [m.value for m in at.markdown]
     at.selectbox(key="hist_layer").set_value("fc8").run()
     ok(at)
     assert len(calls) == 1  # display-only widgets re-render from the cached forward pass

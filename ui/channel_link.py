@@ -6,8 +6,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
-from vggviz import i18n
+from vggviz import i18n, text
 from vggviz.i18n import _
 from vggviz.learned import link
 
@@ -30,7 +31,11 @@ def url(config: str, layer: str, channel: int) -> str:
 
 
 def page_link(config: str, layer: str, channel: int, label: str | None = None) -> None:
-    """A link to the unit's page."""
-    st.page_link(PAGE, label=label or _("What does {layer}, channel {channel} look for?", layer=layer,
-                                         channel=channel),
-                 icon=":material/visibility:", query_params=query(config, layer, channel))
+    """A link to the unit's page. A page run outside app.py's navigation (Streamlit's legacy multipage mode,
+    which a server is in until ``ui`` reruns the first session through app.py, or a page run on its own) has no
+    registered page to link to: it gets the same address as a plain link."""
+    label = label or _("What does {layer}, channel {channel} look for?", layer=layer, channel=channel)
+    try:
+        st.page_link(PAGE, label=label, icon=":material/visibility:", query_params=query(config, layer, channel))
+    except StreamlitPageNotFoundError:
+        st.markdown(f":material/visibility: [{text.markdown(label)}]({URL_PATH}?{urlencode(query(config, layer, channel))})")
