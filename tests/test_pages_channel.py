@@ -166,17 +166,17 @@ def test_class_models_and_the_layer_gallery_render():
     keys = [b.key for b in at.button]
     assert {"ch_class_simonyan_start", "ch_class_fourier_start"} <= set(keys)
     assert "ch_gallery_start" not in keys  # the first 8 channels are all there
-    assert any(c == "conv5_2：8 个通道中已有 8 个" for c in captions(at)), captions(at)
+    assert any(c == "conv5_2：8 个通道中已算好 8 个" for c in captions(at)), captions(at)
     assert any("一直是灰色" in c.value for c in at.caption)  # untrained: Simonyan's image stays grey, said
     at.button(key="ch_class_simonyan_start").click()
     run(at)
     assert any("logit" in c for c in captions(at))
     at.select_slider(key="ch_gallery_n").set_value(16)
     run(at)
-    assert any(c == "conv5_2：16 个通道中已有 8 个" for c in captions(at))
+    assert any(c == "conv5_2：16 个通道中已算好 8 个" for c in captions(at))
     at.button(key="ch_gallery_start").click()  # the 8 missing ones, on request
     run(at)
-    assert any(c == "conv5_2：16 个通道中已有 16 个" for c in captions(at)) and "ch_gallery_start" not in [
+    assert any(c == "conv5_2：16 个通道中已算好 16 个" for c in captions(at)) and "ch_gallery_start" not in [
         b.key for b in at.button]
 
 

@@ -186,7 +186,7 @@ def test_the_sidebar_speaks_chinese(monkeypatch):
     with i18n.use("zh"):
         chinese = models.class_labels(lm, result, result_key)
     predicted = int(np.argmax(result.probs))
-    assert english[predicted].endswith("· predicted") and chinese[predicted].endswith("· 预测")
+    assert english[predicted].endswith("· predicted") and chinese[predicted].endswith("· 预测类别")
     assert [e for i, e in enumerate(english) if i != predicted] == [c for i, c in enumerate(chinese) if i != predicted]
 
 

@@ -58,6 +58,22 @@ STANDARDISED = (
     Rendering("^original$", "原始模型", "the sanity check's first stage: the model before any randomisation"),
     Rendering("squash", "拉伸", "resized to 224×224 ignoring the aspect ratio"),
     Rendering("table ([0-9])", r"表 \1", "the paper's tables, in Chinese as in the lecture"),
+    # The page "What each channel looks for" (通道在找什么) and its engine (vggviz/learned/).
+    Rendering("feature visuali[sz]ations?", "特征可视化", "Olah et al.'s optimised image of a channel"),
+    Rendering("visuali[sz](?:e|es|ed|ing|ations?)", "可视化"),
+    Rendering("class models?", "类别模型", "the image a class scores highest for; the method is 类别模型可视化"),
+    Rendering("dataset examples?", "数据集样例", "the photos of a collection that excite a channel most"),
+    Rendering("collections?", "照片集", "the photos dataset examples are drawn from"),
+    Rendering("galler(?:y|ies)", "图库", "the stored optimised images (the folder) and a layer's grid of them"),
+    Rendering("patch(?:es)?", "图块", "a crop of the input: a receptive field, or the window under a kernel"),
+    Rendering("objectives?", "优化目标", "the quantity the optimisation maximises, and its value; never 目标值"),
+    Rendering("optimis(?:e|es|ed|ing|ation)", "优化"),
+    Rendering("diversity", "多样性", "Olah et al.'s diversity term"),
+    Rendering("regularis(?:ers?|ed|ation)", "正则化"),
+    Rendering("gradient ascent", "梯度上升"),
+    Rendering("fourier", "傅里叶", "the Fourier-space image parameterisation"),
+    Rendering("class ind(?:ex|ices)", "类别编号", "one of 类别编号 and 类别序号: 编号"),
+    Rendering("seeds?", "种子", "a random seed: 种子 or 随机种子"),
 )
 # (term regex, msgid): entries that may say the term otherwise, each with its reason.
 EXCEPTIONS = {
@@ -94,14 +110,20 @@ def entries() -> list[tuple[str, str]]:
     return out
 
 
-def test_each_term_has_one_chinese_rendering_across_the_catalogue():
+def misrendered(pairs: list[tuple[str, str]]) -> list[str]:
+    """The (English, Chinese) pairs whose Chinese lacks the rendering of a term their English says."""
     wrong = []
     for r in renderings():
         pattern = re.compile(rf"(?<![\w']){r.en}(?![\w])")
-        for msgid, msgstr in entries():
+        for msgid, msgstr in pairs:
             found = pattern.search(normalised(msgid))
             if found and (r.en, msgid) not in EXCEPTIONS and found.expand(r.zh) not in msgstr:
                 wrong.append(f"{r.en!r} -> {found.expand(r.zh)!r} ({r.why}): {msgid!r} = {msgstr!r}")
+    return wrong
+
+
+def test_each_term_has_one_chinese_rendering_across_the_catalogue():
+    wrong = misrendered(entries())
     assert not wrong, f"{len(wrong)} entries render a term otherwise:\n" + "\n".join(wrong)
 
 
@@ -139,15 +161,25 @@ FORBIDDEN = {
     r"\bpx\b": (None, "pixels are 像素"),
     r"（(?:stride|padding|maxpool|channel|jump|start|size)）|\bsize 为|\bmaxpool\b|\bjump\b":
         (None, "the lecture's English words left inside a Chinese sentence"),
+    "目标值": (None, "the optimisation's objective is 优化目标, its value too"),
+    "推开": (None, "diversity's images are 彼此尽量不同, not pushed apart word for word"),
+    r"\bet al\b": (None, "Olah 等, Simonyan 等人的: et al. is English"),
+    "序号": (r"(?i)\bindex|\bindices", "a class index is 类别编号"),
 }
 
 
-def test_no_rendering_a_teacher_corrected():
+def corrected(pairs: list[tuple[str, str]]) -> list[str]:
+    """The (English, Chinese) pairs whose Chinese says a rendering a teacher corrected."""
     wrong = []
     for zh, (en, why) in FORBIDDEN.items():
-        for msgid, msgstr in entries():
+        for msgid, msgstr in pairs:
             if re.search(zh, FIELD.sub("0", msgstr)) and (en is None or re.search(en, msgid)):
                 wrong.append(f"{zh!r} ({why}): {msgid!r} = {msgstr!r}")
+    return wrong
+
+
+def test_no_rendering_a_teacher_corrected():
+    wrong = corrected(entries())
     assert not wrong, f"{len(wrong)} entries:\n" + "\n".join(wrong)
 
 
@@ -166,3 +198,35 @@ def test_the_checks_catch_what_they_look_for():
     assert re.search(ASCII_PUNCTUATION, "卷积层, 步距") and not re.search(ASCII_PUNCTUATION, "{names}, {aliases}")
     assert re.findall(X, "堆叠3x3的卷积核，HxW") == ["3x3", "HxW"] and not re.findall(X, "0x1f, max3")
     assert normalised("per-block {blocks} Jump") == "per block jump"
+
+
+# The terms of "What each channel looks for", each in an entry with a rendering a reader would correct: every
+# one must be caught (by the one-rendering check, or by the forbidden renderings where it names them).
+WRONG_LEARNED = [
+    ("Feature visualisation", "特征可视性"),
+    ("the channel to visualise", "要显示的通道"),
+    ("Class model visualisation", "分类模型视图"),
+    ("Dataset examples", "数据集示例"),
+    ("Collection", "集合"),
+    ("Layer gallery: the first channels of {layer}", "层画廊：{layer} 的前几个通道"),
+    ("patches and index.json written to {path}", "补丁和 index.json 已写入 {path}"),
+    ("objective", "目标"),
+    ("step {step} of {total}, objective {value:.3g}", "第 {step} 步，共 {total} 步，目标值 {value:.3g}"),
+    ("Optimising the image…", "正在调优图像……"),
+    ("Diversity: {n} images pushed apart", "多元性：{n} 张图像"),
+    ("the regularisers of feature visualisation", "特征可视化的正规化"),
+    ("climbs the gradient by gradient ascent", "做梯度爬升"),
+    ("Fourier and transforms", "傅立叶和变换"),
+    ("give a class index 0…{last}", "请给出类别序号 0～{last}"),
+    ("Seed", "随机数"),
+]
+
+
+def test_each_learned_term_fails_when_rendered_otherwise():
+    missed = [(en, zh) for en, zh in WRONG_LEARNED if not misrendered([(en, zh)]) and not corrected([(en, zh)])]
+    assert not missed, missed
+    assert corrected([("{what}: step {step} of {total}, objective {value:.4g}", "优化目标 1，目标值 2")])
+    assert corrected([("4 images per channel pushed apart (Olah et al.'s diversity term)",
+                       "4 张图像，彼此推开（Olah et al. 的多样性项）")])
+    assert corrected([("a class (its index or name)", "一个类别（序号或名称）")])
+    assert not corrected([("pixel order", "按像素序号")])  # 序号 of something that is not an index: allowed
