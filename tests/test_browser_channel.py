@@ -85,6 +85,13 @@ def test_a_link_opens_the_precomputed_unit_in_its_language(server, browser, lang
     expect(block(w, "ch_vis_start")).to_have_count(0)  # read from the gallery folder, not optimised
     expect(page.locator('[data-testid="stAlertContentWarning"]').filter(has_text="conv")).to_have_count(0)
     w.shot(f"channel_link_{lang}")
+    if lang == "en":  # the layer gallery computes only once opened: then it shows the prepared channel
+        gallery_box = block(w, "ch_gallery_box")
+        expect(gallery_box.get_by_test_id("stImage")).to_have_count(0)
+        gallery_box.locator("summary").click()
+        expect(gallery_box.get_by_test_id("stImageCaption")).to_have_text(f"{LAYER}: 1 of 8 channels ready")
+        expect(block(w, "ch_gallery_start").get_by_role("button")).to_be_visible()  # the 7 others, on request
+        w.settle()
     w.close()
 
 
