@@ -15,7 +15,8 @@ from pathlib import Path
 
 import torch
 
-from bench import attributions, cams, erf, evaluate, forward, learned_examples, learned_visualize, serving
+from bench import (attributions, cams, erf, evaluate, forward, learned_examples, learned_page, learned_visualize,
+                   serving)
 from bench.timing import CONFIG, Bench
 
 
@@ -32,7 +33,8 @@ FIGURES: dict[str, Callable[[Bench], None]] = {
     "pipeline": forward.pipeline, "render": forward.render_maps,
     "integrated_gradients": attributions.integrated_gradients, "server": serving.server,
     "first_paint": serving.first_paint, "half": forward.half, "evaluate": _evaluate, "erf": erf.figures,
-    "cams": cams.run, "examples": _examples, "visualize": learned_visualize.figures}
+    "cams": cams.run, "examples": _examples, "visualize": learned_visualize.figures,
+    "channel_page": learned_page.figures}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,6 +44,12 @@ class Picture:
     charts: int = 0
     tables: int = 0
     formulas: int = 0  # KaTeX, typeset in the browser
+    variant: str = ""  # a second picture of one page: its name's middle part
+    gallery: bool = False  # the page reads the gallery folder this command prepares (``prepare_gallery``)
+    scroll_to: str = ""  # a heading (its English text, shown in the picture's language) brought to the top
+    expand: str = ""  # the key of an expander opened before the picture; the picture shows it from its top
+    caption: str = ""  # a text (English, shown translated) the page must show before the picture is taken
+    caption_args: tuple[tuple[str, object], ...] = ()
 
     @property
     def slug(self) -> str:
@@ -51,7 +57,7 @@ class Picture:
 
     @property
     def name(self) -> str:
-        return f"{self.slug}_{self.lang}"
+        return "_".join(p for p in (self.slug, self.variant, self.lang) if p)
 
     @property
     def file(self) -> str:
@@ -65,7 +71,12 @@ class Picture:
         return self.page in {p.path for p in list(SECTIONS.values())[-1]}  # "A photo through VGG"
 
 
-# Each page once; PICTURES has it in both languages.
+# The gallery folder the channel page's pictures read, prepared by the command line (``prepare_gallery``):
+# the first 8 channels of VGG-16's conv3_3 at the page's quick preset (untrained weights), and the sample photos'
+# dataset examples of that layer.
+GALLERY_LAYER, GALLERY_CHANNELS, GALLERY_UNIT = "conv3_3", range(8), 3
+
+# Each page once (the channel page twice); PICTURES has each picture in both languages.
 _PAGES = (
     Picture("pages/home.py", "en", metrics=4),
     # the receptive-field formula with the slides' two examples; the seed keeps the exercise's numbers
@@ -75,19 +86,49 @@ _PAGES = (
     Picture("pages/predict.py", "en", images=1, charts=1),
     Picture("pages/feature_maps.py", "en", images=2),
     Picture("pages/attributions.py", "en", images=7),  # the map, its colour bar, the five blocks' strip
+    # One unit of VGG-16 by its link, its visualisation and dataset examples read from the prepared gallery.
+    Picture("pages/channel.py", "en", query=f"config=vgg16&layer={GALLERY_LAYER}&channel={GALLERY_UNIT}",
+            images=4, gallery=True, scroll_to="Feature visualisation"),
+    # The layer gallery of the same layer: the prepared channels as one grid.
+    Picture("pages/channel.py", "en", query=f"config=vgg16&layer={GALLERY_LAYER}&channel={GALLERY_UNIT}",
+            variant="gallery", images=1, gallery=True, expand="ch_gallery_box",
+            caption="{layer}: {ready} of {n} channels ready",
+            caption_args=(("layer", GALLERY_LAYER), ("ready", len(GALLERY_CHANNELS)), ("n", len(GALLERY_CHANNELS)))),
 )
 # Every picture the READMEs and docs/ show.
 PICTURES: tuple[Picture, ...] = tuple(replace(p, lang=lang) for lang in LOCALES for p in _PAGES)
 
 
+def prepare_gallery(folder: pathlib.Path) -> None:
+    """What a teacher prepares before class, with the commands a teacher uses: the layer's first channels
+    (``python -m vggviz visualize --channels``, the page's quick preset) and the sample photos' dataset
+    examples (``python -m vggviz examples``), untrained VGG-16, in the gallery folder ``folder``."""
+    import subprocess
+
+    from vggviz.learned import visualize
+
+    quick, channels = visualize.QUICK, GALLERY_CHANNELS
+    env = dict(os.environ, VGGVIZ_GALLERY=str(folder))
+    common = ["--weights", "random", "--device", "cpu", "--lang", "en"]
+    for args in (["visualize", "vgg16", "--layer", GALLERY_LAYER, "--channels", f"{channels[0]}-{channels[-1]}",
+                  "--steps", str(quick.steps), "--size", str(quick.size), "--upsample", "none"],
+                 ["examples", "samples", "--config", "vgg16", "--layers", GALLERY_LAYER]):
+        print("python -m vggviz " + " ".join(args + common), flush=True)
+        subprocess.run([sys.executable, "-m", "vggviz", *args, *common], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+
+
 @contextlib.contextmanager
-def _bare_app():
-    """The app with an empty torch hub cache and checkpoint folder (nothing of this machine's shows up in a
-    picture); yields its URL."""
+def _bare_app(gallery: bool = False):
+    """The app with an empty torch hub cache, checkpoint folder and gallery folder (nothing of this machine's
+    shows up in a picture), the gallery prepared first if ``gallery``; yields its URL."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = pathlib.Path(tmp)
+        if gallery:
+            prepare_gallery(folder / "gallery")
+        env = {"VGGVIZ_CHECKPOINTS": str(folder / "checkpoints"), "VGGVIZ_GALLERY": str(folder / "gallery")}
         try:
-            with app_server(folder, env={"VGGVIZ_CHECKPOINTS": str(folder / "checkpoints")}) as url:
+            with app_server(folder, env=env) as url:
                 yield url
         except AppDidNotStart as exc:
             raise SystemExit(str(exc)) from None
@@ -142,6 +183,28 @@ def _ready(page, picture: Picture, expect) -> None:
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")  # grids paint
 
 
+def _arrange(page, picture: Picture, expect) -> None:
+    """Open the picture's expander and bring it (or the picture's heading) to the top, once what it shows is
+    drawn."""
+    from vggviz import i18n
+    from vggviz.i18n import _
+
+    with i18n.use(picture.lang):
+        if picture.expand:
+            box = page.locator(f".st-key-{picture.expand}")
+            box.locator("summary").click()
+            if picture.caption:
+                expect(box).to_contain_text(_(picture.caption, **dict(picture.caption_args)))
+            _ready(page, replace(picture, images=0), expect)
+            for img in box.get_by_test_id("stImage").locator("img").all():
+                expect(img).to_have_js_property("complete", True)
+            box.evaluate("el => el.scrollIntoView({block: 'start'})")
+        elif picture.scroll_to:
+            page.get_by_role("heading", name=_(picture.scroll_to)).first.evaluate(
+                "el => el.scrollIntoView({block: 'start'})")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def photograph(browser, url: str, picture: Picture, out: pathlib.Path, expect) -> pathlib.Path:
     """One picture, in a browser session of its own that speaks the picture's language."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=LOCALES[picture.lang])
@@ -156,6 +219,7 @@ def photograph(browser, url: str, picture: Picture, out: pathlib.Path, expect) -
             weights.get_by_test_id("stRadioOption").nth(2).click()
             expect(weights.locator("input").nth(2)).to_be_checked()
         _ready(page, picture, expect)
+        _arrange(page, picture, expect)
         path = out / f"{picture.name}.png"
         page.screenshot(path=str(path), full_page=False)
         return path
@@ -177,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     expect.set_options(timeout=TIMEOUT)
     args.out.mkdir(parents=True, exist_ok=True)
     chosen = [p for p in PICTURES if not args.only or p.name in args.only]
-    with _bare_app() as url, sync_playwright() as pw:
+    with _bare_app(gallery=any(p.gallery for p in chosen)) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for picture in chosen:
             start = time.monotonic()

@@ -163,6 +163,11 @@ def test_class_models_and_the_layer_gallery_render():
 
     layer_gallery.compute(untrained_a(), "conv5_2", range(8), TINY, 0)  # what a teacher prepared
     at = page("zh")
+    assert not {"ch_class_simonyan_start", "ch_gallery_start"} & {b.key for b in at.button}  # closed: nothing
+    assert not any("8 个通道" in c for c in captions(at))
+    at.session_state["ch_class_box"] = True  # opened, as a click on each does
+    at.session_state["ch_gallery_box"] = True
+    run(at)
     keys = [b.key for b in at.button]
     assert {"ch_class_simonyan_start", "ch_class_fourier_start"} <= set(keys)
     assert "ch_gallery_start" not in keys  # the first 8 channels are all there
@@ -178,6 +183,30 @@ def test_class_models_and_the_layer_gallery_render():
     run(at)
     assert any(c == "conv5_2：16 个通道中已算好 16 个" for c in captions(at)) and "ch_gallery_start" not in [
         b.key for b in at.button]
+
+
+def test_a_prepared_unit_opens_without_timing_or_computing_anything(monkeypatch):
+    """Visualisation and examples prepared before class: the page reads them, and its closed expanders (class
+    models, layer gallery) time no estimate and draw nothing until they are opened."""
+    from vggviz.learned import collection, examples
+
+    visualize.visualize(untrained_a(), "conv5_2", [0], TINY, 0)
+    examples.compute(untrained_a(), collection.samples())
+    timed = []
+    monkeypatch.setattr(visualize, "estimate", lambda *a, **k: timed.append(("vis", a)) or 1.0)
+    monkeypatch.setattr(class_model, "estimate", lambda *a, **k: timed.append(("class", a)) or 1.0)
+    monkeypatch.setattr(visualize, "optimise", lambda *a, **k: pytest.fail("optimised"))
+    monkeypatch.setattr(examples, "score", lambda *a, **k: pytest.fail("scored"))
+    at = page()
+    assert not timed and not [b for b in at.button if b.key.endswith("_start")]
+    assert any(c.startswith("conv5_2, channel 0: 3 steps") for c in captions(at))
+    at.session_state["ch_class_box"] = True
+    run(at)
+    assert {t[0] for t in timed} == {"class"} and "ch_class_simonyan_start" in [b.key for b in at.button]
+    at.session_state["ch_gallery_box"] = True  # channels 1…7 missing: their batch is timed now
+    run(at)
+    kind, args = timed[-1]
+    assert kind == "vis" and args[1:3] == ("conv5_2", [1, 2, 3, 4, 5, 6, 7])
 
 
 def test_conv1_1_shows_the_channels_own_kernel(monkeypatch):

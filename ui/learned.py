@@ -404,8 +404,17 @@ def _class_estimate(_lm: LoadedModel, model_key: tuple, method: str, settings: A
         return class_model.estimate(_lm, method, settings)
 
 
+def _lazy_expander(label: str, key: str) -> Any:
+    """An expander that tells whether it is open (a click reruns the page): a closed one's body is skipped, so
+    a page opened on a prepared unit times no estimate and draws nothing it does not show. ``.open``: open."""
+    return st.expander(label, key=key, on_change="rerun")
+
+
 def class_models(lm: LoadedModel, preset: str) -> None:
-    with st.expander(_("Class model visualisation"), key="ch_class_box"):
+    box = _lazy_expander(_("Class model visualisation"), "ch_class_box")
+    with box:
+        if not box.open:
+            return
         st.caption(_("The image a class's score (before the softmax) is highest for. Simonyan, Vedaldi & "
                      "Zisserman's method (the VGG authors', 2013) climbs the gradient from the zero image with an "
                      "L2 penalty only; the Fourier one adds the regularisers of feature visualisation. Without "
@@ -442,7 +451,10 @@ def class_models(lm: LoadedModel, preset: str) -> None:
 # --- the layer gallery --------------------------------------------------------------------------------------
 
 def layer_gallery_section(lm: LoadedModel, layer: str, settings: Settings, seed: int) -> None:
-    with st.expander(_("Layer gallery: the first channels of {layer}", layer=layer), key="ch_gallery_box"):
+    box = _lazy_expander(_("Layer gallery: the first channels of {layer}", layer=layer), "ch_gallery_box")
+    with box:
+        if not box.open:
+            return
         total = channels_of(lm, layer)
         sizes = [n for n in GALLERY_SIZES if n < total] + [min(total, GALLERY_SIZES[-1])]
         c1, c2 = st.columns(2)
