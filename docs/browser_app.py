@@ -34,11 +34,11 @@ def free_port() -> int:
 def app_server(folder: pathlib.Path, flags: Sequence[str] = (), env: Mapping[str, str] | None = None,
                start_s: float = 90) -> Iterator[str]:
     """``streamlit run app.py`` (with ``flags``) on a free port of 127.0.0.1, with an empty torch hub cache in
-    ``folder`` (no ImageNet file: untrained weights) and no weights mirror, and ``env`` on top of this process's
+    ``folder`` (no ImageNet file: untrained weights), an empty gallery folder there, no weights mirror, and ``env`` on top of this process's
     environment; its output goes to ``folder/streamlit.log``. Yields its URL once it answers its health check
     (AppDidNotStart after ``start_s`` seconds, or when it exits), and stops it afterwards."""
-    env = dict(os.environ, TORCH_HOME=str(folder / "torch"), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-               **(env or {}))
+    env = {**os.environ, "TORCH_HOME": str(folder / "torch"), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+           "VGGVIZ_GALLERY": str(folder / "gallery"), **(env or {})}
     env.pop("VGGVIZ_WEIGHTS_URL", None)
     port = free_port()
     log = folder / "streamlit.log"

@@ -62,6 +62,7 @@ CONTENT = {
     "pages/attributions.py": {"images": 7},  # the map, its colour bar, the five blocks' strip
     "pages/evaluate.py": {},  # waits for a zip
     "pages/lesson.py": {},
+    "pages/channel.py": {},  # nothing prepared in this server's gallery: estimates and Start buttons
 }
 A_PARAMS = "132,863,336"  # configuration A (vgg11), the paper's Table 2: 133 M
 
