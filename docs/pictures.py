@@ -80,7 +80,7 @@ GALLERY_LAYER, GALLERY_CHANNELS, GALLERY_UNIT = "conv3_3", range(8), 3
 _PAGES = (
     Picture("pages/home.py", "en", metrics=4),
     # the receptive-field formula with the slides' two examples; the seed keeps the exercise's numbers
-    Picture("pages/lesson.py", "en", query="step=6&seed=1", tables=3, formulas=2),
+    Picture("pages/lesson.py", "en", query="step=6&seed=1", tables=3, formulas=1),
     Picture("pages/architecture.py", "en", metrics=4, tables=1, charts=1),
     Picture("pages/receptive_field.py", "en", images=1),
     Picture("pages/predict.py", "en", images=1, charts=1),
