@@ -36,3 +36,15 @@ def pytest_sessionfinish(session, exitstatus):
     path = report.write()
     if path is not None:
         print(f"\nhostile cases: {path}")
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """torch on one thread for a module of many tiny steps (feature visualisation): on a shared 2-core machine
+    the second thread spin-waits, and those runs took 10× longer. Put back afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -29,12 +29,8 @@ TINY = ["--steps", "6", "--size", "32", "--upsample", "none"]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One thread: on a shared 2-core machine, torch's second thread spin-waits."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Many tiny optimisation steps: one thread (conftest's one_torch_thread says why)."""
 
 
 @pytest.fixture(scope="module")

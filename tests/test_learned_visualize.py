@@ -59,12 +59,8 @@ def planted_model(dtype: torch.dtype = torch.float32) -> LoadedModel:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One thread: on a shared 2-core machine, torch's second thread spin-waits (these runs took 10× longer)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Many tiny optimisation steps: one thread (conftest's one_torch_thread says why)."""
 
 
 @pytest.fixture(scope="module")
