@@ -12,7 +12,7 @@ from streamlit.runtime.pages_manager import PagesManager
 PagesManager.uses_pages_directory = False
 
 import ui  # noqa: E402 (after the switch above)
-from ui import language, navigation, serving  # noqa: E402
+from ui import language, navigation, serving, sharing  # noqa: E402
 from vggviz.i18n import _
 
 language.current()  # before anything is drawn: the page title, navigation and pages speak it
@@ -23,4 +23,6 @@ ICON = str(Path(__file__).with_name("vggviz") / "assets" / "icon.png")
 st.set_page_config(page_title=_("vggviz: inside VGG"), page_icon=ICON, layout="wide")
 language.selector()
 serving.lost_session_notice()
-navigation.navigation().run()
+page = navigation.navigation()
+page.run()
+sharing.sidebar(page.url_path)  # after the page, which writes its step or unit to the URL

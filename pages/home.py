@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from ui import navigation
+from ui import navigation, sharing
 from vggviz.architecture import configs
 from vggviz.architecture.layers import totals
 from vggviz.i18n import Items, _
@@ -35,3 +35,6 @@ st.caption(_(
     "Configurations: {names}; torchvision names ({aliases}) are accepted by the command line too: {example}.",
     names=Items(configs.NAMES), aliases=Items(configs.ALIASES), example="`python -m vggviz summary vgg16`",
 ))
+
+st.subheader(_("Share with the class: scan to join"))
+sharing.panel("share_home")
