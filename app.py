@@ -24,5 +24,7 @@ st.set_page_config(page_title=_("vggviz: inside VGG"), page_icon=ICON, layout="w
 language.selector()
 serving.lost_session_notice()
 page = navigation.navigation()
+# Before the page, so that a page that stops (no photo yet, a bad input) still has it. The URL it reads is the one
+# the last run left: the popover opens in a run of its own, and a click on the page closes it.
+sharing.sidebar(page.url_path)
 page.run()
-sharing.sidebar(page.url_path)  # after the page, which writes its step or unit to the URL

@@ -51,9 +51,10 @@ def test_the_home_panel_shows_the_browsers_address_in_both_languages(lang, runti
 
 
 def sidebar_page(path: str, lang: str = "en", url: str | None = "http://192.168.1.20:8501/", this_page: bool = False,
-                 **query: str):
-    """``path`` opened with ``query``, the sidebar's share popover open (and "this page" ticked)."""
-    at = app(lang=lang)
+                 state: dict | None = None, **query: str):
+    """``path`` opened with ``query`` (and session ``state``), the sidebar's share popover open (and "this page"
+    ticked)."""
+    at = app(lang=lang, **(state or {}))
     at.context = {"url": url}
     for k, v in query.items():
         at.query_params[k] = v
@@ -97,3 +98,9 @@ def test_a_bad_public_url_says_so_and_the_browsers_address_is_shared(lang, runti
     assert len(warnings) == 1 and "VGGVIZ_PUBLIC_URL" in warnings[0] and "'ftp://vgg.school.example'" in warnings[0]
     assert ("地址" in warnings[0]) == (lang == "zh")
     assert pictures(at, runtime) == [f"http://192.168.1.20:8501/?lang={lang}"]
+
+
+def test_a_page_that_stops_still_has_the_popover(runtime):
+    at = sidebar_page("pages/predict.py", this_page=True, state={"photo_source": "Upload"})
+    assert at.title[0].value == "What does VGG see?" and not at.slider  # stopped: Upload chosen, no photo there
+    assert pictures(at, runtime, at.sidebar) == ["http://192.168.1.20:8501/predict?lang=en"]
