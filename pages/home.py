@@ -37,4 +37,4 @@ st.caption(_(
 ))
 
 st.subheader(_("Share with the class: scan to join"))
-sharing.panel("share_home")
+sharing.panel("share_home", beside=True)

@@ -37,19 +37,21 @@ def _address(current_page: str, this_page: bool) -> str | None:
     return url
 
 
-def panel(key: str, current_page: str = "", image_width: int | str = "stretch") -> None:
+def panel(key: str, current_page: str = "", image_width: int | str = "stretch", beside: bool = False) -> None:
     """The panel's body. ``current_page`` is the page's URL path (empty on the home page, which has no "this page"
-    choice); ``key`` keeps the widgets of two panels on one page apart."""
+    choice); ``key`` keeps the widgets of two panels on one page apart; ``beside``: the address beside the code
+    (a wide page), else below it."""
     this_page = bool(current_page) and st.checkbox(
         _("This page: students open the page shown here, at the same step or channel"), key=f"{key}_this_page")
     url = _address(current_page, this_page)
     if url is None:
         return
     png = sharing.qr_png(url)
-    st.image(png, width=image_width, alt=_("QR code of {url}", url=url))
-    st.caption(_("Scan the code with a phone's camera, or type the address:"))
-    st.markdown(f"### {text.markdown(url)}")
-    left, right = st.columns(2)
+    code, about = st.columns([2, 3], vertical_alignment="center") if beside else (st.container(), st.container())
+    code.image(png, width=image_width, alt=_("QR code of {url}", url=url))
+    about.caption(_("Scan the code with a phone's camera, or type the address:"))
+    about.markdown(f"### {text.markdown(url)}")
+    left, right = about.columns(2)
     left.download_button(_("Download PNG"), png, file_name="vggviz-join.png", mime="image/png", on_click="ignore",
                          key=f"{key}_png", icon=":material/download:")
     right.download_button(_("Download SVG"), sharing.qr_svg(url), file_name="vggviz-join.svg", mime="image/svg+xml",
