@@ -119,3 +119,16 @@ def test_hostile_hosts_and_schemes_are_not_used():
     assert sharing.host_root("evil.example/path") is None and sharing.host_root("") is None
     assert sharing.host_root("vgg.lan", "javascript") == "http://vgg.lan"
     assert sharing.browser_root("javascript:alert(1)") is None
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8501/", "http://127.0.0.1:8501/lesson", "http://[::1]:8501/",
+                                 "http://app.localhost:8501/"])
+def test_an_address_of_this_machine_only_is_shared_with_a_warning(url):
+    with i18n.use("en"):
+        got, problems = sharing.address("en", browser_url=url, current_page="lesson" if "lesson" in url else "",
+                                        environ={})
+        assert got.startswith(url.split("/lesson")[0].rstrip("/") + "/?lang=en")
+        assert [p.code for p in problems] == ["loopback"] and "Network URL" in str(problems[0])
+    assert sharing.address("en", browser_url=url, environ={"VGGVIZ_PUBLIC_URL": "https://vgg.lan"})[1] == []
+    assert sharing.address("en", browser_url="http://192.168.1.20:8501/", environ={})[1] == []
+    assert sharing.address("en", browser_url="http://localhost.example:8501/", environ={})[1] == []

@@ -9,6 +9,7 @@ request, the current page and its query (a lesson step, a channel page's unit). 
 from __future__ import annotations
 
 import io
+import ipaddress
 import os
 from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -31,6 +32,8 @@ class ShareError(TranslatableError, ValueError):
     MESSAGES = {
         "public_url": N_("{env} must be an http:// or https:// address with a host, such as "
                          "https://vgg.school.example; it is {value!r}. Using the address this browser opened."),
+        "loopback": N_("This browser opened the app at {host}, which the students' phones cannot reach: open it at this "
+                       "machine's network address (the Network URL that streamlit run prints) or set {env}."),
         "no_address": N_("The address of this server is unknown: set {env} to the address the students' "
                          "phones reach."),
     }
@@ -64,6 +67,17 @@ def browser_root(url: str | None, page: str = "") -> str | None:
     return urlunsplit((parts.scheme.lower(), parts.netloc, path, "", ""))
 
 
+def is_loopback(root: str) -> bool:
+    """Whether ``root`` names this machine only (localhost, 127.0.0.0/8, ::1): no phone reaches it."""
+    host = (urlsplit(root).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def host_root(host: str | None, forwarded_proto: str | None = None) -> str | None:
     """The app's root from a request's ``Host`` header (and a proxy's ``X-Forwarded-Proto``), for when the
     browser's address is not known. None without a host."""
@@ -89,17 +103,20 @@ def address(lang: str, browser_url: str | None = None, host: str | None = None, 
             current_page: str = "", page: str = "", query: Mapping[str, str] | None = None,
             environ: Mapping[str, str] | None = None) -> tuple[str, list[ShareError]]:
     """The join address and the problems met on the way: the public URL, else the browser's address (its
-    ``current_page`` trimmed), else the ``host``. A bad public URL is reported and passed over. Raises
-    ShareError when no address is known at all."""
+    ``current_page`` trimmed), else the ``host``. A bad public URL is reported and passed over; so is an address
+    of this machine only (localhost), which no phone reaches. Raises ShareError when no address is known at all."""
     problems: list[ShareError] = []
     try:
         root = public_url(environ)
     except ShareError as exc:
         problems.append(exc)
         root = None
-    root = root or browser_root(browser_url, current_page) or host_root(host, forwarded_proto)
     if root is None:
-        raise ShareError("no_address", env=PUBLIC_URL_ENV)
+        root = browser_root(browser_url, current_page) or host_root(host, forwarded_proto)
+        if root is None:
+            raise ShareError("no_address", env=PUBLIC_URL_ENV)
+        if is_loopback(root):
+            problems.append(ShareError("loopback", host=urlsplit(root).netloc, env=PUBLIC_URL_ENV))
     return join_url(root, lang, page, query), problems
 
 
