@@ -116,7 +116,7 @@ def photo_picker() -> tuple[Image.Image, str] | None:
         name = st.selectbox(_("Sample photo"), list(images.SAMPLES), key="sample", format_func=_)
         return sample_photo(name), f"sample:{name}"
     upload = st.file_uploader(
-        _("Your photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to {mb} MB)", mb=images.MAX_BYTES // 2**20),
+        _("Your photo (JPEG, PNG, WebP, BMP, GIF, TIFF, HEIC; up to {mb} MB)", mb=images.MAX_BYTES // 2**20),
         type=images.UPLOAD_TYPES, key="photo_upload", max_upload_size=images.MAX_BYTES // 2**20,
     )
     # The uploader forgets its file on another page; the session keeps it, read and hashed once.
