@@ -230,7 +230,12 @@ def test_very_large_photos_are_scaled_down_early_and_feed_the_model_the_same():
     w, h = 5000, 3000  # 15 MP; a JPEG this size is decoded at half scale (draft), then to at most MAX_SIDE
     big = smooth((w, h))
     data = encode(big, "JPEG", quality=90)
-    got = images.decode_image(data, "big.jpg")
+    resampled = []
+    thumbnail = Image.Image.thumbnail
+    with pytest.MonkeyPatch.context() as mp:  # what the final resize starts from: the half-scale JPEG decode
+        mp.setattr(Image.Image, "thumbnail", lambda im, *a, **k: resampled.append(im.size) or thumbnail(im, *a, **k))
+        got = images.decode_image(data, "big.jpg")
+    assert resampled == [(w // 2, h // 2)]
     assert max(got.size) == images.MAX_SIDE and got.size == (images.MAX_SIDE, round(images.MAX_SIDE * h / w))
     full = Image.open(io.BytesIO(data)).convert("RGB")  # the reference: Pillow's full-size decode
     assert full.size == (w, h)
