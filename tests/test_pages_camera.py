@@ -1,6 +1,7 @@
 """Take a photo (st.camera_input): the camera's JPEG goes through the same decoder, caps and caches as an
 upload, is kept across pages, and gives the same predictions as the same bytes uploaded."""
 
+import io
 import json
 import pathlib
 import re
@@ -55,18 +56,16 @@ def top(at: AppTest) -> list[tuple[int, float]]:
     return [(int(re.search(r"\((\d+)\)$", y).group(1)), x) for x, y in zip(reversed(bars["x"]), reversed(bars["y"]))]
 
 
-def reference_probs(data: bytes) -> np.ndarray:
+def reference_probs(image: Image.Image) -> np.ndarray:
     """Plain torch and torchvision: the seeded untrained vgg11 ("random" weights), ImageNet preprocessing
-    (resize 256, centre crop 224, normalise), on Pillow's own decode of the bytes."""
-    import io
-
+    (resize 256, centre crop 224, normalise), on ``image`` as decoded by the test."""
     from vggviz.architecture.model import build_model
     from vggviz.photo.inference import UNTRAINED_SEED
 
     model = build_model("A", seed=UNTRAINED_SEED).eval()
     prep = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor(),
                               transforms.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
-    x = prep(Image.open(io.BytesIO(data)).convert("RGB")).unsqueeze(0)
+    x = prep(image.convert("RGB")).unsqueeze(0)
     with torch.inference_mode():
         return torch.softmax(model(x), 1)[0].numpy()
 
@@ -87,7 +86,7 @@ def test_a_camera_photo_predicts_as_the_same_bytes_uploaded():
     up.file_uploader(key="photo_upload").set_value(("image.jpg", shot, "image/jpeg")).run()
     from_upload = top(ok(up))
 
-    probs = reference_probs(shot)
+    probs = reference_probs(Image.open(io.BytesIO(shot)))  # Pillow's own decode
     # Tolerance: the same float32 forward in other processes' thread splits may differ in the last bits.
     assert [i for i, _ in from_camera] == [i for i, _ in from_upload]
     np.testing.assert_allclose([p for _, p in from_camera], [p for _, p in from_upload], rtol=1e-5)
@@ -105,3 +104,19 @@ def test_the_camera_photo_is_kept_across_pages_and_a_bad_one_is_refused_in_a_sen
     assert top(ok(at)) == first and any("taken earlier" in c.value for c in at.caption)
     at.camera_input(key="photo_camera").set_value(("image.jpg", shot[: len(shot) // 3], "image/jpeg")).run()
     assert [plain(e.value) for e in ok(at).error] == ["image.jpg could not be decoded (OSError: truncated or corrupt)"]
+
+
+
+def test_an_uploaded_heic_predicts_as_its_decoded_pixels():
+    """An iPhone's HEIC through the uploader: accepted by type, decoded by pillow-heif, predicted."""
+    import pillow_heif
+
+    heic = encode(photo(9, (320, 240)), "HEIF", quality=90)
+    at = ok(predict_page())
+    at.radio(key="photo_source").set_value("Upload").run()
+    assert {"heic", "heif"} <= {t.lstrip(".") for t in ok(at).file_uploader(key="photo_upload").allowed_type}
+    at.file_uploader(key="photo_upload").set_value(("IMG_0001.HEIC", heic, "image/heic")).run()
+    bars = top(ok(at))
+    # The reference: pillow-heif's own decode, opened directly (not through the app's decoder).
+    probs = reference_probs(pillow_heif.open_heif(io.BytesIO(heic)).to_pillow())
+    np.testing.assert_allclose([p for _, p in bars], probs[[i for i, _ in bars]], rtol=1e-4)  # float32 forward

@@ -86,9 +86,9 @@ def cached_layer_table(name: str, input_size: tuple[int, int]) -> list[Layer]:
 
 # --- photos -------------------------------------------------------------------------------------
 
-# Decoded photos are shared, never copied: st.cache_data would pickle a 35-megapixel image (100 MB)
+# Decoded photos are shared, never copied: st.cache_data would pickle a 4-megapixel image (12 MB)
 # on every rerun, so they are kept by reference like the models (treat them as read-only). Bounded by
-# bytes, not by count: one upload may decode to 150 MB (images.MAX_PIXELS), most to a few MB.
+# bytes, not by count: a photo decodes to at most 12 MB (images.MAX_SIDE on the long side), most to less.
 PHOTO_BUDGET_ENV, PHOTO_BUDGET_MB = "VGGVIZ_PHOTO_CACHE_MB", 512
 PHOTOS: lru.BytesLRU[Image.Image] = lru.BytesLRU(
     lru.budget_bytes(PHOTO_BUDGET_ENV, PHOTO_BUDGET_MB), lambda im: im.width * im.height * len(im.getbands()))
