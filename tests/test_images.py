@@ -242,7 +242,7 @@ def test_very_large_photos_are_scaled_down_early_and_feed_the_model_the_same():
     for kind in ("imagenet", "lecture"):
         t = inference.transform(kind)
         a, b = t(got), t(full)
-        # Tolerance: two resampling paths (DCT scaling + Lanczos vs one antialiased resize) differ by a
+        # Tolerance: two resampling paths (DCT scaling + bicubic vs one antialiased resize) differ by a
         # level or so of 255 at most pixels, ~0.02 after normalising (divided by a std of ~0.22).
         assert a.shape == b.shape and float((a - b).abs().mean()) < 0.02 and float((a - b).abs().max()) < 0.15
     png = images.decode_image(encode(smooth((3000, 1000)), "PNG"), "big.png")  # no draft: scaled after decoding

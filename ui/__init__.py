@@ -94,6 +94,7 @@ PHOTOS: lru.BytesLRU[Image.Image] = lru.BytesLRU(
     lru.budget_bytes(PHOTO_BUDGET_ENV, PHOTO_BUDGET_MB), lambda im: im.width * im.height * len(im.getbands()))
 SOURCES = (N_("Sample"), N_("Upload"), N_("Take a photo"))
 
+
 @st.cache_resource(max_entries=len(images.SAMPLES), show_spinner=False)
 def sample_photo(name: str) -> Image.Image:
     """A built-in sample, decoded once for every session. Read-only."""
