@@ -150,3 +150,100 @@ def test_outline_unit_marks_exactly_the_units_square():
     radius = np.hypot(rows - 21, cols - 41)
     assert radius.max() <= 8 and (radius > 5).sum() > 20  # a ring of radius 6-7 px around it, not a blot
     assert not tiny[21, 44:46].any() and not tiny[24:26, 41].any()  # between the square and the ring: untouched
+
+
+# --- HEIC/HEIF, orientation, very large photos ---------------------------------------------------------------
+
+def smooth(size: tuple[int, int] = (96, 64)) -> Image.Image:
+    """Gradients without noise: what a lossy codec keeps well, so the codecs' outputs can be compared closely."""
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w] / max(w, h)
+    rgb = np.stack([np.sin(3 * x) * 0.4 + 0.5, np.cos(2 * y) * 0.4 + 0.5, (x + y) / 2], -1)
+    return Image.fromarray((rgb * 255).round().astype(np.uint8))
+
+
+def heif(image: Image.Image, brand: bytes = b"heic", **kw) -> bytes:
+    """Encoded by pillow-heif (libheif + x265), then labelled with ``brand``: phones write "heic" (HEVC
+    photos); files named .heif often carry the generic "mif1"."""
+    data = encode(image, "HEIF", quality=95, **kw)
+    assert data[4:12] == b"ftypheic"
+    return data[:8] + brand + data[12:]
+
+
+def _mean_abs(a: Image.Image, b: Image.Image) -> float:
+    return float(np.abs(np.asarray(a, dtype=np.int32) - np.asarray(b, dtype=np.int32)).mean())
+
+
+@pytest.mark.parametrize("brand", [b"heic", b"mif1"])
+def test_heic_and_heif_photos_decode_to_the_same_pixels_as_a_jpeg(brand):
+    base = smooth()
+    got = images.decode_image(heif(base, brand), "phone.heic")
+    jpeg = images.decode_image(encode(base, "JPEG", quality=95), "phone.jpg")
+    assert got.mode == "RGB" and got.size == base.size
+    # Codec tolerance: both are lossy (YCbCr with halved chroma, quantised), so each differs from the
+    # lossless pixels by a level or two on smooth content; a wrong channel order or size is off by tens.
+    assert _mean_abs(got, base) < 2.0 and _mean_abs(got, jpeg) < 2.5
+    assert np.abs(np.asarray(got, dtype=int) - np.asarray(base, dtype=int)).max() < 24
+
+
+def _left_red(size=(40, 20)) -> Image.Image:
+    a = np.zeros((size[1], size[0], 3), np.uint8)
+    a[:, : size[0] // 2] = (255, 0, 0)  # the left half red: upright after turning 90° clockwise, it is on top
+    return Image.fromarray(a)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "HEIF"])
+def test_exif_rotated_photo_decodes_upright(fmt):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the camera was turned: rotate 90° clockwise to display
+    data = encode(_left_red(), fmt, quality=95, exif=exif.tobytes())
+    out = np.asarray(images.decode_image(data, "turned"))
+    assert out.shape == (40, 20, 3)
+    assert out[: 20 - 3, :, 0].min() > 200 and out[20 + 3:, :, 0].max() < 50  # red on top, black below
+
+
+def _hostile_heic() -> dict[str, bytes]:
+    good = heif(smooth())
+    at = good.index(b"ispe") + 8  # the image's width and height (ISO/IEC 23008-12 §6.5.3), 32 bits each
+    return {"truncated": good[: len(good) // 2], "header only": good[:200],
+            "huge": good[:at] + (60000).to_bytes(4, "big") * 2 + good[at + 8:],
+            "larger than its data": good[:at] + (6000).to_bytes(4, "big") * 2 + good[at + 8:]}
+
+
+@pytest.mark.parametrize("case", list(_hostile_heic()))
+def test_hostile_heic_gets_one_clear_message_in_both_languages(case):
+    from vggviz import i18n
+
+    with pytest.raises(images.ImageError) as err:
+        images.decode_image(_hostile_heic()[case], "photo.heic")
+    en = str(err.value)
+    with i18n.use("zh"):
+        zh = str(err.value)
+    for message in (en, zh):
+        assert message.startswith("photo.heic") and "\n" not in message and "Traceback" not in message
+    assert en != zh and any("\u4e00" <= c <= "\u9fff" for c in zh)
+
+
+def test_very_large_photos_are_scaled_down_early_and_feed_the_model_the_same():
+    from vggviz.photo import inference
+
+    w, h = 5000, 3000  # 15 MP; a JPEG this size is decoded at half scale (draft), then to at most MAX_SIDE
+    big = smooth((w, h))
+    data = encode(big, "JPEG", quality=90)
+    resampled = []
+    thumbnail = Image.Image.thumbnail
+    with pytest.MonkeyPatch.context() as mp:  # what the final resize starts from: the half-scale JPEG decode
+        mp.setattr(Image.Image, "thumbnail", lambda im, *a, **k: resampled.append(im.size) or thumbnail(im, *a, **k))
+        got = images.decode_image(data, "big.jpg")
+    assert resampled == [(w // 2, h // 2)]
+    assert max(got.size) == images.MAX_SIDE and got.size == (images.MAX_SIDE, round(images.MAX_SIDE * h / w))
+    full = Image.open(io.BytesIO(data)).convert("RGB")  # the reference: Pillow's full-size decode
+    assert full.size == (w, h)
+    for kind in ("imagenet", "lecture"):
+        t = inference.transform(kind)
+        a, b = t(got), t(full)
+        # Tolerance: two resampling paths (DCT scaling + bicubic vs one antialiased resize) differ by a
+        # level or so of 255 at most pixels, ~0.02 after normalising (divided by a std of ~0.22).
+        assert a.shape == b.shape and float((a - b).abs().mean()) < 0.02 and float((a - b).abs().max()) < 0.15
+    png = images.decode_image(encode(smooth((3000, 1000)), "PNG"), "big.png")  # no draft: scaled after decoding
+    assert png.size == (images.MAX_SIDE, round(images.MAX_SIDE / 3))

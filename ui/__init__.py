@@ -86,13 +86,13 @@ def cached_layer_table(name: str, input_size: tuple[int, int]) -> list[Layer]:
 
 # --- photos -------------------------------------------------------------------------------------
 
-# Decoded photos are shared, never copied: st.cache_data would pickle a 35-megapixel image (100 MB)
+# Decoded photos are shared, never copied: st.cache_data would pickle a 4-megapixel image (12 MB)
 # on every rerun, so they are kept by reference like the models (treat them as read-only). Bounded by
-# bytes, not by count: one upload may decode to 150 MB (images.MAX_PIXELS), most to a few MB.
+# bytes, not by count: a photo decodes to at most 12 MB (images.MAX_SIDE on the long side), most to less.
 PHOTO_BUDGET_ENV, PHOTO_BUDGET_MB = "VGGVIZ_PHOTO_CACHE_MB", 512
 PHOTOS: lru.BytesLRU[Image.Image] = lru.BytesLRU(
     lru.budget_bytes(PHOTO_BUDGET_ENV, PHOTO_BUDGET_MB), lambda im: im.width * im.height * len(im.getbands()))
-SOURCES = (N_("Sample"), N_("Upload"))
+SOURCES = (N_("Sample"), N_("Upload"), N_("Take a photo"))
 
 
 @st.cache_resource(max_entries=len(images.SAMPLES), show_spinner=False)
@@ -107,31 +107,53 @@ def decoded(data: bytes, name: str, digest: str) -> Image.Image:
     return PHOTOS.get(digest, lambda: images.decode_image(data, name))
 
 
+def remember(file, slot: str) -> None:
+    """Keep a widget's file (an upload or a camera photo) in the session as (name, bytes, SHA-256) under
+    ``slot``: the widget forgets it on another page. Read and hashed once per file."""
+    if file is not None and st.session_state.get(f"{slot}_id") != file.file_id:
+        data = file.getvalue()
+        st.session_state[slot] = (file.name, data, hashlib.sha256(data).hexdigest())
+        st.session_state[f"{slot}_id"] = file.file_id
+
+
+def kept_photo(slot: str) -> tuple[Image.Image, str] | None:
+    """The photo kept under ``slot``, decoded (and cached) as any upload: the same bytes give the same
+    picture and the same key, whether uploaded or taken with the camera. A refusal is shown, not raised."""
+    if slot not in st.session_state:
+        return None
+    name, data, digest = st.session_state[slot]
+    try:
+        image = decoded(data, name, digest)
+    except images.ImageError as exc:
+        st.error(text.markdown(str(exc)))
+        return None
+    return image, f"upload:{digest}"
+
+
 def photo_picker() -> tuple[Image.Image, str] | None:
-    """A sample photo or an upload, kept across pages; returns (image, a key that identifies it)."""
+    """A sample photo, an upload or a photo taken with the camera, kept across pages; returns (image, a key
+    that identifies it)."""
     _keep("photo_source", SOURCES[0])
     _keep("sample", next(iter(images.SAMPLES)))
     source = st.radio(_("Photo"), SOURCES, horizontal=True, key="photo_source", format_func=_)
     if source == SOURCES[0]:
         name = st.selectbox(_("Sample photo"), list(images.SAMPLES), key="sample", format_func=_)
         return sample_photo(name), f"sample:{name}"
+    if source == SOURCES[2]:
+        shot = st.camera_input(
+            _("Take a photo"), key="photo_camera",
+            help=_("Browsers allow the camera only over HTTPS or on this computer (localhost)."))
+        remember(shot, "camera_photo")
+        picked = kept_photo("camera_photo")
+        if picked is not None and shot is None:
+            st.caption(_("Using the photo taken earlier."))
+        return picked
     upload = st.file_uploader(
-        _("Your photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to {mb} MB)", mb=images.MAX_BYTES // 2**20),
+        _("Your photo (JPEG, PNG, WebP, BMP, GIF, TIFF, HEIC; up to {mb} MB)", mb=images.MAX_BYTES // 2**20),
         type=images.UPLOAD_TYPES, key="photo_upload", max_upload_size=images.MAX_BYTES // 2**20,
     )
-    # The uploader forgets its file on another page; the session keeps it, read and hashed once.
-    if upload is not None and st.session_state.get("photo_id") != upload.file_id:
-        data = upload.getvalue()
-        st.session_state.photo = (upload.name, data, hashlib.sha256(data).hexdigest())
-        st.session_state.photo_id = upload.file_id
-    if "photo" not in st.session_state:
-        return None
-    name, data, digest = st.session_state.photo
-    try:
-        image = decoded(data, name, digest)
-    except images.ImageError as exc:
-        st.error(text.markdown(str(exc)))
-        return None
-    if upload is None:
-        st.caption(_("Using {name}, uploaded earlier.", name=text.markdown(name)))
-    return image, f"upload:{digest}"
+    remember(upload, "photo")
+    picked = kept_photo("photo")
+    if picked is not None and upload is None:
+        st.caption(_("Using {name}, uploaded earlier.", name=text.markdown(st.session_state.photo[0])))
+    return picked
