@@ -84,7 +84,7 @@ def bad_runs(tmp_path) -> dict[str, tuple[list[str], str, str]]:
                           "vggviz: conv9_9 is not a conv layer of A: choose one of conv1_1, conv2_1, conv3_1, "
                           "conv3_2, conv4_1, conv4_2, conv5_1, conv5_2", "不是 A 的卷积层"),
         "empty": ([str(tmp_path / "empty"), *small],
-                  "vggviz: empty holds no photos: add JPEG, PNG, WebP, BMP, GIF or TIFF files", "中没有照片"),
+                  "vggviz: empty holds no photos: add JPEG, PNG, WebP, BMP, GIF, TIFF, HEIC or HEIF files", "中没有照片"),
         "only bad files": ([str(tmp_path / "bad"), *small],
                            "vggviz: bad holds no photo that could be read (2 files skipped)", "跳过了 2 个文件"),
         "missing": ([str(tmp_path / "nowhere"), *small], f"vggviz: {tmp_path / 'nowhere'}: no such file or folder",

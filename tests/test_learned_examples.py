@@ -445,7 +445,7 @@ def test_an_empty_collection_says_so_in_both_languages(lm, tmp_path):
         ex.compute(lm, collections.open_collection(tmp_path / "empty"), ex.Settings(size=SIZE), workers=0,
                    root=tmp_path)
     en, zh = both(err.value)
-    assert en == "empty holds no photos: add JPEG, PNG, WebP, BMP, GIF or TIFF files"
+    assert en == "empty holds no photos: add JPEG, PNG, WebP, BMP, GIF, TIFF, HEIC or HEIF files"
     assert "empty" in zh and "照片" in zh and zh != en
 
 

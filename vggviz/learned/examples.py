@@ -70,7 +70,7 @@ class ExamplesError(TranslatableError, ValueError):
         # The first two say what Evaluate and the unit view say in these cases (one catalogue entry each).
         "no_layer": N_("{layer} is not a conv layer of {config}: choose one of {choices}"),
         "no_photos": N_("{name} holds no photo that could be read ({skipped} files skipped)"),
-        "empty": N_("{name} holds no photos: add JPEG, PNG, WebP, BMP, GIF or TIFF files"),
+        "empty": N_("{name} holds no photos: add JPEG, PNG, WebP, BMP, GIF, TIFF, HEIC or HEIF files"),
         "count": N_("the number of dataset examples must be between {low} and {high}, not {value}"),
         "cancelled": N_("The dataset examples were cancelled; nothing was saved"),
         "no_view": N_("the photo {name} of these dataset examples is missing from the gallery"),
