@@ -75,3 +75,18 @@ def test_conv_blocks_group_the_paper_names(torch):
     blocks = build_model("C", seed=None).conv_blocks()
     assert blocks[1] == ["conv1_1", "conv1_2"] and blocks[3] == ["conv3_1", "conv3_2", "conv3_3"]
     assert sorted(blocks) == [1, 2, 3, 4, 5] and sum(map(len, blocks.values())) == 13
+
+
+def test_the_frozen_twin_shares_the_weights_and_never_writes_a_gradient_into_them(torch):
+    from vggviz.architecture.model import build_model, frozen_twin
+
+    model = build_model("vgg11").train()
+    twin = frozen_twin(model)
+    pairs = list(zip(model.state_dict().values(), twin.state_dict().values()))
+    assert pairs and all(a.data_ptr() == b.data_ptr() for a, b in pairs)  # same storage, no copy
+    assert twin is not model and not twin.training and model.training
+    assert all(not p.requires_grad for p in twin.parameters())
+    assert all(p.requires_grad for p in model.parameters())  # the shared model is left as it was
+    x = torch.rand(1, 3, 32, 32, requires_grad=True)
+    twin.features(x).sum().backward()
+    assert x.grad is not None and all(p.grad is None for p in model.parameters())

@@ -98,6 +98,16 @@ def build_model(
     return model.eval()
 
 
+def frozen_twin(model: VGG) -> VGG:
+    """New module objects over the same tensors as ``model`` (no copy of the weights: same device, dtype and
+    storage), gradients off, eval mode. Built on the meta device, so nothing is allocated before the tensors
+    are assigned. Hooks and backward passes on the twin never touch the modules other sessions run."""
+    with torch.device("meta"):
+        other = VGG(model.config, model.specs, model.head)
+    other.load_state_dict(model.state_dict(), assign=True)  # state_dict(): detached views, same storage
+    return other.requires_grad_(False).eval()
+
+
 def init_weights(model: nn.Module, seed: int) -> None:
     """torchvision's VGG initialisation, drawn from a seeded generator (leaves the global RNG alone).
 

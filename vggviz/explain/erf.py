@@ -7,7 +7,7 @@ follows it, a unit (i, j) and a normalised input x,
     E_x[h, w] = Σ_rgb |∂(Σ_c y_c[i, j]) / ∂x_rgb[h, w]|
 
 and over several inputs the mean of E_x. The gradient is captum's ``NeuronGradient`` on the attribution
-twin of the shared model (``twin.twin``: the same weights, gradients off, so the backward pass
+twin of the shared model (``architecture.model.frozen_twin``: the same weights, gradients off, so the backward pass
 computes input gradients only), run through the features up to that ReLU and no further.
 
 Its size is read as the side of the smallest square, centred on the unit's receptive-field centre, that

@@ -17,23 +17,12 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from ..architecture.model import VGG
+from ..architecture.model import VGG, frozen_twin
 
 
 def fingerprint(model: nn.Module) -> tuple:
     """Which tensors ``model`` holds now: a move to another device or dtype gives new ones."""
     return tuple((t.device, t.dtype, t.data_ptr()) for t in itertools.chain(model.parameters(), model.buffers()))
-
-
-def twin(model: VGG) -> VGG:
-    """New module objects over the same tensors as ``model`` (no copy of the weights: same device, dtype and
-    storage), gradients off. Built on the meta device, so nothing is allocated before the tensors are assigned."""
-    with torch.device("meta"):
-        other = VGG(model.config, model.specs, model.head)
-    other.load_state_dict(model.state_dict(), assign=True)
-    for p in other.parameters():
-        p.requires_grad_(False)
-    return other.eval()
 
 
 def relu_layers(model: VGG) -> dict[str, nn.Module]:
@@ -105,7 +94,7 @@ class Twin:
     def sync(self) -> None:
         """Rebuild the twin if the shared model's tensors moved since it was built (call under ``lock``)."""
         if self.shared is not None and fingerprint(self.shared) != self.source:
-            self.model = twin(self.shared)
+            self.model = frozen_twin(self.shared)
             self.layers = relu_layers(self.model)
             self.source = fingerprint(self.shared)
 

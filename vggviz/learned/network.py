@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..architecture.model import VGG
+from ..architecture.model import VGG, frozen_twin
 from ..i18n import N_, Items, TranslatableError
 from ..photo.inference import LoadedModel
 
@@ -46,11 +46,7 @@ def twin(lm: LoadedModel) -> VGG:
     another device or dtype clears): new modules, the same tensors, ``requires_grad`` False, eval mode."""
     with lm.lock:  # a move holds this lock: never read half-moved tensors
         if TWIN not in lm.views:
-            model = lm.model
-            with torch.device("meta"):
-                other = VGG(model.config, model.specs, model.head)
-            other.load_state_dict(model.state_dict(), assign=True)  # state_dict(): detached views, same storage
-            lm.views[TWIN] = other.requires_grad_(False).eval()
+            lm.views[TWIN] = frozen_twin(lm.model)
         return lm.views[TWIN]
 
 
