@@ -4,6 +4,8 @@ the browser's, else the configured public URL; "this page" adds the page and its
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from app_pages import app, run, through_app_py  # noqa: F401 (a fixture)
@@ -12,6 +14,7 @@ from test_sharing import decoded
 from ui import sharing as ui_sharing
 
 pytestmark = pytest.mark.usefixtures("through_app_py")
+PNG_DATA = "data:image/png;base64,"
 HEADINGS = {"en": "Share with the class: scan to join", "zh": "分享给全班：扫码加入"}
 
 
@@ -23,14 +26,21 @@ def runtime(monkeypatch):
 
 
 def pictures(at, runtime, where=None) -> list[str]:
-    """What OpenCV reads off each picture (in ``where``, else the whole page), fetched from the media files."""
+    """What OpenCV reads off each picture (in ``where``, else the whole page): the code is sent inline, as a
+    ``data:`` URL (no media file)."""
     images = (where or at).get("image")
     out = []
     for image in images:
         for img in image.proto.imgs:
-            name = img.url.rsplit("/", 1)[-1]
-            out.append(decoded(runtime.media_file_mgr._storage.get_file(name).content))
+            assert img.url.startswith(PNG_DATA), img.url[:40]
+            out.append(decoded(base64.b64decode(img.url[len(PNG_DATA):])))
     return out
+
+
+def clicked(runtime, button) -> bytes:
+    """The file a click on a deferred download ``button`` gives, made as Streamlit's server makes it."""
+    url = runtime.media_file_mgr.execute_deferred(button.proto.deferred_file_id)
+    return runtime.media_file_mgr._storage.get_file(url.rsplit("/", 1)[-1].split(".")[0]).content
 
 
 def texts(at) -> list[str]:
@@ -46,8 +56,13 @@ def test_the_home_panel_shows_the_browsers_address_in_both_languages(lang, runti
     expected = f"http://192.168.1.20:8501/?lang={lang}"
     assert pictures(at, runtime) == [expected]
     assert f"### {expected}" in [plain(m.value) for m in at.markdown], "the address in large type"
-    assert [b.label for b in at.get("download_button")] == (
-        ["Download PNG", "Download SVG"] if lang == "en" else ["下载 PNG", "下载 SVG"])
+    buttons = at.get("download_button")
+    assert [b.label for b in buttons] == (["Download PNG", "Download SVG"] if lang == "en" else ["下载 PNG", "下载 SVG"])
+    # The files are made when a student clicks (as Streamlit's server does on a click), not on every run.
+    assert all(b.proto.deferred_file_id for b in buttons)
+    png, svg = (clicked(runtime, b) for b in buttons)
+    assert decoded(png) == expected
+    assert svg.startswith(b"<?xml") and f"<title>{expected}</title>".encode() in svg
 
 
 def sidebar_page(path: str, lang: str = "en", url: str | None = "http://192.168.1.20:8501/", this_page: bool = False,

@@ -8,6 +8,7 @@ request, the current page and its query (a lesson step, a channel page's unit). 
 
 from __future__ import annotations
 
+import base64
 import io
 import ipaddress
 import os
@@ -130,6 +131,12 @@ def qr_png(url: str, scale: int = PNG_SCALE) -> bytes:
     buf = io.BytesIO()
     qr_code(url).save(buf, kind="png", scale=scale, border=QUIET_ZONE, dark="#000", light="#fff")
     return buf.getvalue()
+
+
+def qr_data_url(url: str) -> str:
+    """The PNG as a ``data:`` URL: shown inline, it is sent with the page itself, so it costs no media file, no
+    second request and no request that can arrive after a rerun has dropped the file."""
+    return "data:image/png;base64," + base64.b64encode(qr_png(url)).decode("ascii")
 
 
 def qr_svg(url: str) -> str:
