@@ -193,6 +193,42 @@ def _load_server(folder: Path) -> x509.Certificate | None:
         return None
 
 
+def unusable(pem: Path) -> str | None:
+    """Why HAProxy could not serve with ``pem`` (a certificate, such as the school's, and its key, in the file
+    or beside it as ``PEM.key``), or None."""
+    try:
+        data = Path(pem).read_bytes()
+        cert = x509.load_pem_x509_certificates(data)[0]
+    except OSError as e:
+        return e.strerror or str(e)
+    except ValueError:
+        return "no PEM certificate in it"
+    for source in (data, Path(f"{pem}.key")):
+        try:
+            serialization.load_pem_private_key(source if isinstance(source, bytes) else source.read_bytes(),
+                                               password=None)
+            break
+        except (OSError, ValueError, TypeError):
+            continue
+    else:
+        return "no unencrypted private key in it (nor in a .key file beside it)"
+    if cert.not_valid_after_utc < _now():
+        return f"the certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}"
+    return None
+
+
+def names_in(pem: Path) -> list[str]:
+    """The names, then the addresses, that the first certificate in ``pem`` is for (wildcards left out)."""
+    cert = x509.load_pem_x509_certificates(Path(pem).read_bytes())[0]
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return [socket.gethostname()]
+    names = [n for n in san.get_values_for_type(x509.DNSName) if "*" not in n]
+    ips = [f"[{ip}]" if ip.version == 6 else str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
+    return [*names, *ips] or [socket.gethostname()]
+
+
 def ensure(folder: Path = FOLDER, names: list[str] | None = None,
            addresses: list[IP] | None = None) -> Made:
     """The server certificate in ``folder`` for ``names`` and ``addresses`` (default: this machine's), reusing
