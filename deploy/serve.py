@@ -90,7 +90,8 @@ def https_address(pem: Path, made: certificate.Made | None, port: int) -> str:
                   next((ip for ip in made.addresses if not ip.is_loopback), None))
         host = (f"[{ip}]" if ip.version == 6 else str(ip)) if ip else made.names[0]
     else:
-        host = certificate.names_in(pem)[0]
+        names = certificate.names_in(pem)
+        host = next((n for n in names if n != "localhost" and not n.startswith(("127.", "[::1]"))), names[0])
     return f"https://{host}" + ("" if port == 443 else f":{port}")
 
 
