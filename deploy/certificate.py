@@ -23,8 +23,10 @@ from __future__ import annotations
 import argparse
 import datetime
 import ipaddress
+import json
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -60,9 +62,21 @@ class Made:
     addresses: tuple[IP, ...]
 
 
+def _interface_addresses() -> list[IP]:
+    """Every network interface's global addresses, from iproute2 (Linux; none elsewhere): a classroom's own
+    Wi-Fi may have no default route."""
+    try:
+        out = subprocess.run(["ip", "-j", "address"], capture_output=True, text=True, timeout=5, check=True).stdout
+        return [ipaddress.ip_address(a["local"]) for interface in json.loads(out)
+                for a in interface.get("addr_info", []) if a.get("scope") == "global" and "local" in a]
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError):
+        return []
+
+
 def lan_addresses() -> list[IP]:
     """This machine's addresses a phone on the same network can reach, loopback included: the one its
-    default route leaves from (a UDP socket's ``connect`` sends nothing) and those its host name resolves to."""
+    default route leaves from first (a UDP socket's ``connect`` sends nothing), then its interfaces' and those
+    its host name resolves to."""
     found: list[IP] = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
     for family, probe in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):  # documentation ranges
         try:
@@ -71,6 +85,7 @@ def lan_addresses() -> list[IP]:
                 found.append(ipaddress.ip_address(s.getsockname()[0].split("%")[0]))
         except OSError:
             pass
+    found += _interface_addresses()
     try:
         for *_, sockaddr in socket.getaddrinfo(socket.gethostname(), None):
             found.append(ipaddress.ip_address(sockaddr[0].split("%")[0]))
