@@ -9,6 +9,7 @@ redirects to HTTPS, the websocket runs over TLS, the sticky cookie is Secure."""
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import os
 import ssl
@@ -23,7 +24,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from bench.client import FINISHED, Session
-from deploy import serve
+from deploy import certificate, serve
 from haproxy_class import HAPROXY, Class, loopback_certificate, need_haproxy, served
 from helpers import encode, photo
 
@@ -89,6 +90,18 @@ def test_the_https_configuration_validates(tmp_path):
     check = subprocess.run([HAPROXY, "-c", "-f", str(config)], capture_output=True, text=True,
                            env=dict(os.environ, **serve.https_environment(tmp_path / "none.pem", "127.0.0.1:8443")))
     assert check.returncode != 0
+
+
+def test_serve_names_the_https_address_and_refuses_an_unusable_certificate(tmp_path, capsys):
+    """The address serve.py prints for the students is the machine's LAN address in its certificate (not the
+    loopback); a school's certificate without its key stops it with a clear message before anything starts."""
+    made = certificate.ensure(tmp_path, ["teacher-pc", "localhost"],
+                              [ipaddress.ip_address(a) for a in ("127.0.0.1", "::1", "192.168.7.20")])
+    assert serve.https_address(made.server, made, 8443) == "https://192.168.7.20:8443"
+    assert serve.https_address(made.server, None, 443) == "https://teacher-pc"  # a given certificate: its name
+    with pytest.raises(SystemExit) as stopped:
+        serve.main(["--certificate", str(made.authority)])  # ca.pem: a certificate, no key
+    assert stopped.value.code == 2 and "no unencrypted private key" in capsys.readouterr().err
 
 
 def _location(url: str, path: str, host: str | None = None) -> tuple[int, str | None]:
