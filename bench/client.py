@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import http.cookiejar
 import itertools
+import ssl
 import time
 import urllib.request
 import uuid
@@ -66,13 +67,16 @@ class Session:
     """One browser tab's worth of protocol: one session on the server."""
 
     def __init__(self, url: str, query: str = "", timeout: float = 600.0,
-                 cookies: http.cookiejar.CookieJar | None = None, resume: str | None = None) -> None:
+                 cookies: http.cookiejar.CookieJar | None = None, resume: str | None = None,
+                 context: ssl.SSLContext | None = None) -> None:
         """``cookies``: the browser's cookie jar, shared by sessions of one "browser" (a load balancer's
         sticky cookie lives there); ``resume``: the session id to ask for, as the frontend does when it
-        reconnects."""
+        reconnects; ``context``: the certificates an https:// server is trusted by (the websocket then goes
+        over TLS too)."""
         self.url, self.query, self.timeout = url.rstrip("/"), query, timeout
         self.cookies = http.cookiejar.CookieJar() if cookies is None else cookies
-        self._http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+        self._http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies),
+                                                 urllib.request.HTTPSHandler(context=context))
         with self._http.open(self.url + "/_stcore/health", timeout=30) as response:  # sets the XSRF cookie
             response.read()
         self.xsrf = self.cookie(XSRF_COOKIE) or ""
@@ -81,7 +85,8 @@ class Session:
         tokens = ["streamlit", self.xsrf or "placeholder", *([resume] if resume else [])]
         self._closing = contextlib.ExitStack()  # connect() is a context manager (websockets >= 16 insists)
         self.ws = self._closing.enter_context(connect(ws_url, subprotocols=tokens, max_size=None, open_timeout=30,
-                                                      additional_headers={"Cookie": jar} if jar else {}))
+                                                      additional_headers={"Cookie": jar} if jar else {},
+                                                      **({"ssl": context} if context else {})))
         self.session_id = ""
         self.page_hash = ""
         self.pages: dict[str, str] = {}  # url path name -> page script hash

@@ -1,11 +1,15 @@
 """Serve one class from several vggviz replicas behind HAProxy, on this machine.
 
     python deploy/serve.py [--replicas 2] [--port 8500] [--first-replica-port 8501]
+                           [--https [--https-port 8443] [--certificate PEM | --certificate-folder certificate]]
 
 Starts ``streamlit run app.py`` once per replica on 127.0.0.1 (each given its share of the cores),
 then HAProxy (Debian: ``apt-get install haproxy``)
 with deploy/haproxy.cfg, its ``server`` lines written for that many replicas. Students open
-``http://THIS-MACHINE:8500``. Ctrl-C stops everything.
+``http://THIS-MACHINE:8500``. With ``--https`` (which phones need for the camera) they open
+``https://THIS-MACHINE:8443`` and the plain address redirects there; the certificate is the given PEM (the
+school's: certificate and key) or one deploy/certificate.py makes for this machine's addresses in the
+certificate folder, kept for the next time. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import argparse
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -23,6 +28,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "deploy" / "haproxy.cfg"
+
+if __package__:  # imported as deploy.serve (the tests)
+    from . import certificate
+else:  # run as a script: its folder is on the path
+    import certificate
 
 
 def haproxy_config(replicas: list[tuple[str, str]]) -> str:
@@ -42,19 +52,29 @@ def start_replica(port: int, threads: int, env: dict[str, str] | None = None,
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def start_balancer(config_text: str, bind: str, folder: str, log=subprocess.DEVNULL) -> subprocess.Popen:
+def https_environment(pem: str | Path, https_bind: str) -> dict[str, str]:
+    """The variables that turn on deploy/haproxy.cfg's HTTPS: the certificate (a PEM holding it and its key),
+    where TLS is served, and the port plain HTTP is redirected to."""
+    return {"VGGVIZ_CERTIFICATE": str(pem), "VGGVIZ_HTTPS_BIND": https_bind,
+            "VGGVIZ_HTTPS_PORT": https_bind.rsplit(":", 1)[1]}
+
+
+def start_balancer(config_text: str, bind: str, folder: str, log=subprocess.DEVNULL,
+                   https: dict[str, str] | None = None) -> subprocess.Popen:
+    """HAProxy with ``config_text``, plain HTTP on ``bind``; ``https``: https_environment's variables."""
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
     path = Path(folder) / "haproxy.cfg"
     path.write_text(config_text)
-    return subprocess.Popen([haproxy, "-db", "-f", str(path)], env=dict(os.environ, VGGVIZ_BIND=bind),
+    return subprocess.Popen([haproxy, "-db", "-f", str(path)], env=dict(os.environ, VGGVIZ_BIND=bind, **(https or {})),
                             stdout=log, stderr=subprocess.STDOUT)
 
 
-def wait_healthy(url: str, timeout: float = 120.0) -> None:
+def wait_healthy(url: str, timeout: float = 120.0, context: ssl.SSLContext | None = None) -> None:
+    """Wait until ``url`` answers its health check (``context``: the TLS trust for an https:// one)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).close()
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=context).close()
             return
         except OSError:
             if time.monotonic() > deadline:
@@ -62,24 +82,65 @@ def wait_healthy(url: str, timeout: float = 120.0) -> None:
             time.sleep(0.2)
 
 
+def https_address(pem: Path, made: certificate.Made | None, port: int) -> str:
+    """The address to give the students: this machine's LAN address (with a certificate made here), else the
+    first name the given certificate is for."""
+    if made is not None:
+        ip = next((ip for ip in made.addresses if not ip.is_loopback and ip.version == 4),
+                  next((ip for ip in made.addresses if not ip.is_loopback), None))
+        host = (f"[{ip}]" if ip.version == 6 else str(ip)) if ip else made.names[0]
+    else:
+        names = certificate.names_in(pem)
+        host = next((n for n in names if n != "localhost" and not n.startswith(("127.", "[::1]"))), names[0])
+    return f"https://{host}" + ("" if port == 443 else f":{port}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, default=2)
-    parser.add_argument("--port", type=int, default=8500, help="the port students open")
+    parser.add_argument("--port", type=int, default=8500, help="the port students open (with --https: redirected)")
     parser.add_argument("--first-replica-port", type=int, default=8501)
+    parser.add_argument("--https", action="store_true", help="serve over HTTPS (phones need it for the camera)")
+    parser.add_argument("--https-port", type=int, default=8443, help="the HTTPS port students open")
+    parser.add_argument("--certificate", type=Path,
+                        help="a PEM file with the certificate (and its chain) and its key, such as the school's; "
+                             "implies --https")
+    parser.add_argument("--certificate-folder", type=Path, default=certificate.FOLDER,
+                        help="without --certificate: where the certificate made for this machine is kept "
+                             "(default: %(default)s)")
     args = parser.parse_args(argv)
     if args.replicas < 1:
         parser.error("--replicas must be at least 1")
+    https = None
+    if args.https or args.certificate:
+        if args.certificate:
+            problem = certificate.unusable(args.certificate)
+            if problem:
+                parser.error(f"--certificate {args.certificate}: {problem}")
+            pem, made = args.certificate.resolve(), None
+        else:
+            made = certificate.ensure(args.certificate_folder)
+            print(certificate.describe(made))
+            pem = made.server
+        https = https_environment(pem, f"0.0.0.0:{args.https_port}")
+        address = https_address(pem, made, args.https_port)
     threads = max(1, (os.cpu_count() or 1) // args.replicas)
     replicas = [(f"r{i + 1}", args.first_replica_port + i) for i in range(args.replicas)]
-    procs = [start_replica(port, threads) for _, port in replicas]
+    env = dict(os.environ)
+    if https:  # the QR code on the app's pages carries the address the certificate is for
+        env.setdefault("VGGVIZ_PUBLIC_URL", address)
+    procs = [start_replica(port, threads, env) for _, port in replicas]
     with tempfile.TemporaryDirectory() as folder:
         try:
             for _, port in replicas:
                 wait_healthy(f"http://127.0.0.1:{port}")
             config = haproxy_config([(name, f"127.0.0.1:{port}") for name, port in replicas])
-            procs.append(start_balancer(config, f"0.0.0.0:{args.port}", folder, log=None))
-            print(f"vggviz: {args.replicas} replicas behind http://0.0.0.0:{args.port} (Ctrl-C stops)")
+            procs.append(start_balancer(config, f"0.0.0.0:{args.port}", folder, log=None, https=https))
+            if https:
+                print(f"vggviz: {args.replicas} replicas behind {address} (http://0.0.0.0:{args.port} redirects "
+                      "there; Ctrl-C stops)")
+            else:
+                print(f"vggviz: {args.replicas} replicas behind http://0.0.0.0:{args.port} (Ctrl-C stops)")
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             while all(proc.poll() is None for proc in procs):
                 time.sleep(1)

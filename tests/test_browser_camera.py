@@ -1,17 +1,25 @@
 """Take a photo in a real browser: Chromium's fake camera (a generated test pattern, permission granted without
-asking) on Predict over the loopback (http://127.0.0.1 is a secure context, so the camera is allowed); the
-predictions shown equal the engine's for the photo the browser took, read back from the page. Uses
-test_browser's server and page helpers (Playwright driving Debian's Chromium; waits with ``expect``)."""
+asking) on Predict, the predictions shown equal to the engine's for the photo the browser took, read back from
+the page. Twice: straight from ``streamlit run`` over the loopback (http://127.0.0.1 is a secure context, so
+the camera is allowed), and as phones on the school's network reach it, through HAProxy over HTTPS
+(deploy/serve.py --https, its certificate made by deploy/certificate.py and trusted by this Chromium through
+its public key, as a phone that installed the classroom's authority trusts it: a secure context, no
+warning clicked away). Uses test_browser's server and page helpers (Playwright driving Debian's Chromium;
+waits with ``expect``)."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import numpy as np
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from test_browser import (ARGS, CHROMIUM, Student, assert_own_top_five, expect, server,  # noqa: F401  (fixture)
                           shown_predictions, sync_playwright)
+from haproxy_class import loopback_certificate, served
 from vggviz.photo import images, inference
 
 pytestmark = pytest.mark.slow
@@ -19,15 +27,42 @@ FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-st
 
 
 @pytest.fixture(scope="module")
-def camera_browser():
+def class_certificate(tmp_path_factory):
+    return loopback_certificate(tmp_path_factory.mktemp("certificate"))
+
+
+@pytest.fixture(scope="module")
+def https_server(tmp_path_factory, class_certificate):
+    """One replica behind HAProxy over HTTPS, as ``python deploy/serve.py --https`` serves a class."""
+    with served(tmp_path_factory.mktemp("https"), ("r1",), class_certificate) as c:
+        yield c.url
+
+
+def trusted_key(made) -> str:
+    """The server certificate's public key as Chromium's --ignore-certificate-errors-spki-list takes it: the
+    base64 of the SHA-256 of its SubjectPublicKeyInfo."""
+    cert = x509.load_pem_x509_certificates(made.server.read_bytes())[0]
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
+@pytest.fixture(scope="module")
+def camera_browser(class_certificate):
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + FAKE_CAMERA)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + FAKE_CAMERA + [
+            f"--ignore-certificate-errors-spki-list={trusted_key(class_certificate)}"])
         yield b
         b.close()
 
 
-def test_take_a_photo_on_predict_and_see_its_predictions(server, camera_browser):  # noqa: F811
-    s = Student(camera_browser, f"{server}/?lang=en")
+@pytest.mark.parametrize("served_by", ["server", "https_server"], ids=["loopback", "https"])
+def test_take_a_photo_on_predict_and_see_its_predictions(served_by, request, camera_browser):
+    url = request.getfixturevalue(served_by)
+    s = Student(camera_browser, f"{url}/?lang=en")
+    # A secure context (the camera needs one), over TLS where the class is served so.
+    assert s.page.evaluate("() => [window.isSecureContext, location.protocol]") == [
+        True, "https:" if served_by == "https_server" else "http:"]
     s.context.grant_permissions(["camera"])
     s.use_configuration_a()
     s.open("pages/predict.py")
@@ -55,5 +90,5 @@ def test_take_a_photo_on_predict_and_see_its_predictions(server, camera_browser)
     sample = inference.run(lm, images.sample(next(iter(images.SAMPLES))), lm.preprocess, features=False).probs
     assert_own_top_five(shown_predictions(s, probs), probs, [sample])  # the camera photo's, not the sample's
     s.settle()
-    s.shot("predict_camera")
+    s.shot(f"predict_camera_{request.node.callspec.id}")
     s.close()

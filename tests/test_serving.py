@@ -2,28 +2,33 @@
 (deploy/haproxy.cfg, deploy/serve.py) on this machine's loopback, driven by clients of Streamlit's own
 protocol (bench/client.py): sessions spread, stay on their replica (uploads are HTTP requests that only
 the session's replica can take), and a replica that stops loses only its own sessions, which come back
-on another replica with a message."""
+on another replica with a message. The same over HTTPS with a certificate deploy/certificate.py made,
+trusted by the clients (Python's ssl, OpenSSL's verifier): the configuration validates, plain HTTP
+redirects to HTTPS, the websocket runs over TLS, the sticky cookie is Secure."""
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import json
 import os
-import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
 import tomllib
+import urllib.parse
 from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from bench.client import FINISHED, Session
-from deploy import serve
-from helpers import encode, free_port, photo
+from deploy import certificate, serve
+from haproxy_class import HAPROXY, Class, loopback_certificate, need_haproxy, served
+from helpers import encode, photo
 
 ROOT = Path(__file__).resolve().parents[1]
-HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 COOKIE = "vggviz_replica"  # deploy/haproxy.cfg
 
 
@@ -52,38 +57,80 @@ def test_the_server_runs_with_the_shipped_settings():
 
 
 @pytest.fixture(scope="module")
-def balanced(tmp_path_factory):
-    """Two replicas (r1, r2) and HAProxy in front of them; yields (balancer url, {name: replica process})."""
-    if not os.path.exists(HAPROXY):
-        if os.environ.get("CI"):
-            pytest.fail(f"no HAProxy at {HAPROXY}: .ci/run installs it (apt-get install haproxy)")
-        pytest.skip(f"no HAProxy at {HAPROXY} (apt-get install haproxy)")
-    folder = tmp_path_factory.mktemp("serve")
-    env = dict(os.environ, TORCH_HOME=str(folder))  # no weights: untrained, as everywhere in the tests
-    ports = {"r1": free_port(), "r2": free_port()}
-    logs = {name: open(folder / f"{name}.log", "w") for name in ports}
-    replicas = {name: serve.start_replica(port, 1, env, logs[name]) for name, port in ports.items()}
-    bind = f"127.0.0.1:{free_port()}"
-    balancer_log = open(folder / "haproxy.log", "w")
-    balancer = None
+def plain_class(tmp_path_factory):
+    """Two replicas (r1, r2) and HAProxy in front of them, over plain HTTP (serve.py's default)."""
+    with served(tmp_path_factory.mktemp("serve")) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def https_class(tmp_path_factory):
+    """The same over HTTPS (serve.py --https), with a certificate deploy/certificate.py made for the loopback."""
+    folder = tmp_path_factory.mktemp("serve_https")
+    with served(folder, made=loopback_certificate(folder / "certificate")) as c:
+        yield c
+
+
+@pytest.fixture(params=["plain_class", "https_class"], ids=["http", "https"])
+def balanced(request) -> Class:
+    return request.getfixturevalue(request.param)
+
+
+def test_the_https_configuration_validates(tmp_path):
+    """deploy/haproxy.cfg as serve.py writes it, checked by HAProxy itself, with and without HTTPS."""
+    need_haproxy()
+    made = loopback_certificate(tmp_path)
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(serve.haproxy_config([("r1", "127.0.0.1:8501"), ("r2", "127.0.0.1:8502")]))
+    for extra in ({}, serve.https_environment(made.server, "127.0.0.1:8443")):
+        check = subprocess.run([HAPROXY, "-c", "-f", str(config)], capture_output=True, text=True,
+                               env=dict(os.environ, VGGVIZ_BIND="127.0.0.1:8500", **extra))
+        assert check.returncode == 0, check.stdout + check.stderr
+    # A certificate file that is not there is an error, not a silent plain-HTTP class.
+    check = subprocess.run([HAPROXY, "-c", "-f", str(config)], capture_output=True, text=True,
+                           env=dict(os.environ, **serve.https_environment(tmp_path / "none.pem", "127.0.0.1:8443")))
+    assert check.returncode != 0
+
+
+def test_serve_names_the_https_address_and_refuses_an_unusable_certificate(tmp_path, capsys):
+    """The address serve.py prints for the students is the machine's LAN address in its certificate (not the
+    loopback); a school's certificate without its key stops it with a clear message before anything starts."""
+    made = certificate.ensure(tmp_path, ["teacher-pc", "localhost"],
+                              [ipaddress.ip_address(a) for a in ("127.0.0.1", "::1", "192.168.7.20")])
+    assert serve.https_address(made.server, made, 8443) == "https://192.168.7.20:8443"
+    assert serve.https_address(made.server, None, 443) == "https://teacher-pc"  # a given certificate: its name
+    with pytest.raises(SystemExit) as stopped:
+        serve.main(["--certificate", str(made.authority)])  # ca.pem: a certificate, no key
+    assert stopped.value.code == 2 and "no unencrypted private key" in capsys.readouterr().err
+
+
+def _location(url: str, path: str, host: str | None = None) -> tuple[int, str | None]:
+    """The status and Location of a plain GET of ``path``, redirects not followed."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
-        for port in ports.values():
-            serve.wait_healthy(f"http://127.0.0.1:{port}")
-        config = serve.haproxy_config([(name, f"127.0.0.1:{port}") for name, port in ports.items()])
-        balancer = serve.start_balancer(config, bind, str(folder), balancer_log)
-        serve.wait_healthy(f"http://{bind}")
-        yield f"http://{bind}", replicas
+        connection.request("GET", path, headers={"Host": host} if host else {})
+        response = connection.getresponse()
+        return response.status, response.getheader("Location")
     finally:
-        for proc in [*replicas.values(), *([balancer] if balancer else [])]:
-            proc.terminate()
-            proc.wait(timeout=30)
-        for log in [*logs.values(), balancer_log]:
-            log.close()
+        connection.close()
 
 
-def _student(url: str, seed: int) -> Session:
+def test_plain_http_is_redirected_to_https_with_the_same_path_and_query(https_class):
+    https_port = urllib.parse.urlsplit(https_class.url).port
+    for path in ("/", "/predict?lang=zh&present=1", "/_stcore/health"):
+        status, location = _location(https_class.plain, path)
+        assert status in (301, 302, 307, 308) and location == f"{https_class.url}{path}", (status, location)
+    # The name the student typed is kept, its port replaced by the HTTPS one (an IPv6 address's colons kept).
+    for typed, host in (("vggviz.local:8500", "vggviz.local"), ("vggviz.local", "vggviz.local"),
+                        ("[fd00::2]:8500", "[fd00::2]")):
+        status, location = _location(https_class.plain, "/lesson?step=3", host=typed)
+        assert location == f"https://{host}:{https_port}/lesson?step=3", (typed, location)
+
+
+def _student(c: Class, seed: int) -> Session:
     """A browser (its own cookie jar) with the feature-maps page open on its own uploaded photo."""
-    s = Session(url, query="lang=en")
+    s = Session(c.url, query="lang=en", context=c.context)
     run = s.rerun(page="feature_maps")
     assert run.status == FINISHED
     s.set("photo_source", string_value="Upload")
@@ -101,18 +148,24 @@ def _alerts(run) -> list[str]:
 
 @pytest.mark.slow
 def test_sessions_spread_stay_on_their_replica_and_survive_another_replica_stopping(balanced):
-    url, replicas = balanced
-    students = [_student(url, i) for i in range(4)]
+    """Over plain HTTP and over HTTPS (serve.py --https): there, the websocket runs over TLS and the sticky
+    cookie is marked Secure (a browser never sends it over plain HTTP)."""
+    url, replicas, context, https = balanced.url, balanced.replicas, balanced.context, balanced.context is not None
+    students = [_student(balanced, i) for i in range(4)]
     on = {i: s.cookie(COOKIE) for i, s in enumerate(students)}
     assert set(on.values()) == {"r1", "r2"}, f"sessions did not spread: {on}"
+    sticky = [c for s in students for c in s.cookies if c.name == COOKIE]
+    assert all(c.secure is https for c in sticky) and len(sticky) == 4
+    assert all(isinstance(s.ws.socket, ssl.SSLSocket) is https for s in students)
 
     # The same browser connecting again (a second tab) goes back to its replica.
-    again = Session(url, query="lang=en", cookies=students[0].cookies)
+    again = Session(url, query="lang=en", cookies=students[0].cookies, context=context)
     run = again.rerun(page="home")
     assert again.cookie(COOKIE) == on[0] and not any(LOST in a for a in _alerts(run))
     again.close()
     # A browser that reconnects to the replica holding its session gets that session back, silently.
-    resumed = Session(url, query="lang=en", cookies=students[1].cookies, resume=students[1].session_id)
+    resumed = Session(url, query="lang=en", cookies=students[1].cookies, resume=students[1].session_id,
+                      context=context)
     run = resumed.rerun(page="feature_maps")
     assert resumed.session_id == students[1].session_id and not any(LOST in a for a in _alerts(run))
     students[1].close()
@@ -127,7 +180,7 @@ def test_sessions_spread_stay_on_their_replica_and_survive_another_replica_stopp
             with pytest.raises(ConnectionClosed):
                 s.set("fm_relu", bool_value=False)
             # The browser reconnects, asking for its session, and lands on r2 in a fresh one that says so.
-            back = Session(url, query="lang=en", cookies=s.cookies, resume=s.session_id)
+            back = Session(url, query="lang=en", cookies=s.cookies, resume=s.session_id, context=context)
             run = back.rerun(page="feature_maps")
             assert run.status == FINISHED
             assert back.cookie(COOKIE) == "r2" and back.session_id != s.session_id

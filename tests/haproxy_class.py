@@ -1,0 +1,82 @@
+"""A class served as deploy/serve.py serves it, on this machine's loopback at free ports: replicas of
+``streamlit run app.py`` (untrained weights, an empty gallery) behind HAProxy with deploy/haproxy.cfg, over
+plain HTTP or, given a certificate, over HTTPS with plain HTTP redirected. For tests/test_serving.py and the
+camera test through HTTPS (tests/test_browser_camera.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import shutil
+import ssl
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from deploy import certificate, serve
+from helpers import free_port
+
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+
+
+def need_haproxy() -> None:
+    if not os.path.exists(HAPROXY):
+        if os.environ.get("CI"):
+            pytest.fail(f"no HAProxy at {HAPROXY}: .ci/run installs it (apt-get install haproxy)")
+        pytest.skip(f"no HAProxy at {HAPROXY} (apt-get install haproxy)")
+
+
+def loopback_certificate(folder: Path) -> certificate.Made:
+    """deploy/certificate.py's files for the loopback's name and address, in ``folder``."""
+    return certificate.ensure(folder, ["localhost"], [ipaddress.ip_address("127.0.0.1")])
+
+
+def trusting(made: certificate.Made) -> ssl.SSLContext:
+    """A client's TLS settings that trust ``made``'s authority, and it alone."""
+    return ssl.create_default_context(cafile=str(made.authority))
+
+
+@dataclass
+class Class:
+    url: str  # what the students open
+    plain: str  # plain HTTP: the same as url, or redirected to it under HTTPS
+    replicas: dict[str, subprocess.Popen]
+    context: ssl.SSLContext | None  # trusts the class's certificate under HTTPS
+
+
+@contextlib.contextmanager
+def served(folder: Path, names: Sequence[str] = ("r1", "r2"),
+           made: certificate.Made | None = None) -> Iterator[Class]:
+    """Replicas ``names`` and HAProxy in front of them, over HTTPS with ``made``'s certificate if given; logs
+    in ``folder``."""
+    need_haproxy()
+    env = {**os.environ, "TORCH_HOME": str(folder / "torch"), "VGGVIZ_GALLERY": str(folder / "gallery")}
+    env.pop("VGGVIZ_WEIGHTS_URL", None)
+    ports = {name: free_port() for name in names}
+    with contextlib.ExitStack() as stack:
+        logs = {name: stack.enter_context(open(folder / f"{name}.log", "w")) for name in [*ports, "haproxy"]}
+        procs: list[subprocess.Popen] = []
+
+        @stack.callback
+        def stop() -> None:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=30)
+
+        replicas = {name: serve.start_replica(port, 1, env, logs[name]) for name, port in ports.items()}
+        procs += replicas.values()
+        for port in ports.values():
+            serve.wait_healthy(f"http://127.0.0.1:{port}")
+        bind = f"127.0.0.1:{free_port()}"
+        https = serve.https_environment(made.server, f"127.0.0.1:{free_port()}") if made else None
+        config = serve.haproxy_config([(name, f"127.0.0.1:{port}") for name, port in ports.items()])
+        procs.append(serve.start_balancer(config, bind, str(folder), logs["haproxy"], https=https))
+        url = f"https://{https['VGGVIZ_HTTPS_BIND']}" if https else f"http://{bind}"
+        context = trusting(made) if made else None
+        serve.wait_healthy(url, context=context)
+        yield Class(url, f"http://{bind}", replicas, context)
