@@ -23,7 +23,7 @@ import numpy as np
 import streamlit as st
 
 import ui
-from ui import channel_link, dependent, models, screen
+from ui import channel_link, dependent, models, present, screen
 from ui.evaluate import upload_limit_mb
 from ui.trust import duration
 from vggviz import text
@@ -241,7 +241,7 @@ def show_visualisation(vis: visualize.Visualisation, curve: bool = True) -> None
                        channel=vis.channel, steps=vis.settings.steps, size=vis.settings.size, seed=vis.seed))
     st.markdown(_("Objective: {start:.3g} at the start → {end:.3g} at the end.", start=vis.start, end=vis.end))
     if curve and vis.curve:
-        st.plotly_chart(charts.objective_curve(vis.curve),
+        st.plotly_chart(present.chart(charts.objective_curve(vis.curve)),
                         key=f"ch_curve_{vis.layer}_{vis.channel}")
 
 
