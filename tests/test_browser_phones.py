@@ -145,6 +145,40 @@ def test_every_page_fits_the_phone(server, phone):
     assert not problems, "\n".join(problems)
 
 
+
+@pytest.mark.parametrize("phone", [("Pixel 7", "en")], indirect=True, ids=["Pixel 7-en"])
+def test_the_check_sees_what_sticks_out(server, phone):
+    """A picture wider than the screen and a long word, put on a drawn page, are both reported; a wide element in
+    a box that scrolls sideways is not."""
+    page, lang = phone
+    picture = replace(next(p for p in PHONE_PAGES if p.page == "pages/glossary.py"), lang=lang)
+    page.goto(link(server, picture))
+    ready(page, picture, expect)
+    assert page.evaluate(OVERFLOW, None) == []
+    page.evaluate("""() => {
+      const main = document.querySelector('[data-testid="stMainBlockContainer"]');
+      const scroller = document.createElement('div');
+      scroller.style.overflowX = 'auto';
+      scroller.innerHTML = '<div id="inside" style="width: 900px; height: 5px"></div>';
+      main.append(scroller);
+    }""")
+    assert page.evaluate(OVERFLOW, None) == []
+    word = page.evaluate("""() => {
+      const word = document.createElement('p');
+      word.textContent = 'x'.repeat(200);
+      document.querySelector('[data-testid="stMainBlockContainer"]').append(word);
+      return word.getBoundingClientRect().width;
+    }""")
+    assert word <= page.viewport_size["width"], "the word's box fits: what sticks out is its text"
+    assert any("scrolls" in f for f in page.evaluate(OVERFLOW, None))
+    page.evaluate("""() => {
+      document.querySelector('[data-testid="stMainBlockContainer"] > p:last-child').remove();
+      const img = document.createElement('img');
+      img.style.cssText = 'display: block; width: 600px; height: 10px';
+      document.querySelector('[data-testid="stMainBlockContainer"]').append(img);
+    }""")
+    assert [f for f in page.evaluate(OVERFLOW, None) if f.startswith("img ")]
+
 def test_a_phone_is_sent_the_feature_maps_at_its_width(server, browser, playwright):
     """The feature-map grid the page opens with (VGG-16's conv1_1: 64 maps of 224×224) reaches a desktop browser
     averaged down to fit the desktop's width, and a phone's to fit the phone's: their natural widths are those of
@@ -176,11 +210,11 @@ def test_projector_mode_on_a_projector(server, browser):
         page = context.new_page()
         page.set_default_timeout(TIMEOUT)
         root = page.locator("html")
-        page.goto(f"{server}/?present=1&lang=en")
+        page.goto(f"{server}/glossary?present=1&lang=en")
         expect(root).to_have_css("font-size", f"{16 * projector.SCALE:g}px")
         share = page.get_by_test_id("stMain").locator(f".st-key-{present.POPOVER}")
         share.get_by_role("button").click()
-        expect(page.get_by_role("img", name="QR code of http")).to_be_visible()
+        expect(page.get_by_test_id("stPopoverBody").get_by_role("img", name="QR code of http")).to_be_visible()
         page.keyboard.press("Escape")
         page.get_by_test_id("stSidebarNav").locator('a[href$="/architecture"]').click()
         expect(page).to_have_url(re.compile(r"/architecture\?(.*&)?present=1"))
