@@ -20,7 +20,7 @@ import pytest
 
 from docs.browser_app import ARGS, CHROMIUM, app_server
 from docs.pictures import LOCALES, PHONE_PAGES, link, phone_screen, ready
-from ui import present
+from ui import present, sharing
 from vggviz import client, projector
 from vggviz.architecture import configs
 from vggviz.photo import render
@@ -113,7 +113,8 @@ def phone(request, browser, playwright):
 
 
 def sidebar_opens(page) -> list[str]:
-    """Open the closed sidebar from its button: its selections are shown within the screen; then close it."""
+    """Open the closed sidebar from its button: its selections are shown within the screen, and so is its share
+    panel; then close it."""
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar).to_have_attribute("data-collapsed", "true")
     page.get_by_test_id("stExpandSidebarButton").click()
@@ -125,6 +126,14 @@ def sidebar_opens(page) -> list[str]:
     box = sidebar.bounding_box()
     if box["x"] < -1 or box["x"] + box["width"] > page.viewport_size["width"] + 1:
         found.append(f"sidebar: {box}")
+    # the sidebar's "Share with the class" panel: its QR code and address fit the phone too
+    sidebar.locator(f".st-key-{sharing.POPOVER}").get_by_role("button").click()
+    panel = page.get_by_test_id("stPopoverBody")
+    code = panel.get_by_test_id("stImage").locator("img")
+    expect(code).to_have_js_property("complete", True)
+    found += [f"share panel: {problem}" for problem in page.evaluate(OVERFLOW, '[data-testid="stPopoverBody"]')]
+    page.keyboard.press("Escape")
+    expect(panel).to_have_count(0)
     page.get_by_test_id("stSidebarCollapseButton").click()
     expect(sidebar).to_have_attribute("data-collapsed", "true")
     return found
