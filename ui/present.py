@@ -14,6 +14,7 @@ from vggviz.i18n import _
 PARAM = "present"  # the link's ?present=1
 KEY = "present"  # the sidebar toggle's state
 POPOVER = "share_popover_present"
+METRIC_REM = round(2.25 / projector.SCALE, 2)  # Streamlit's 2.25rem, at the usual size under the larger root
 
 
 def active() -> bool:
@@ -36,7 +37,10 @@ def toggle() -> bool:
         del st.query_params[PARAM]
     if on:  # style tags only: Streamlit puts them where they take no room
         base = st.get_option("theme.baseFontSize") or 16
-        st.html(f"<style>html {{ font-size: {projector.root_font_px(base)}px !important; }}</style>")
+        # A metric's value is already large (2.25rem): kept near its usual size, so that 138,357,544 fits a quarter
+        # of the page's width instead of being cut short.
+        st.html(f"<style>html {{ font-size: {projector.root_font_px(base)}px !important; }} "
+                f"[data-testid='stMetricValue'] {{ font-size: {METRIC_REM}rem; }}</style>")
     return on
 
 
