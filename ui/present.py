@@ -27,7 +27,6 @@ def toggle() -> bool:
     larger while it is on."""
     if KEY not in st.session_state:  # a session's first run: the link decides
         st.session_state[KEY] = st.query_params.get(PARAM) == "1"
-    st.session_state[KEY] = st.session_state[KEY]  # kept by a run that does not draw the toggle (a fragment's)
     on = st.sidebar.toggle(_("Projector mode"), key=KEY,
                            help=_("Larger type and charts for the back of the room, and the QR code to join above "
                                   "every page. A link with ?present=1 opens the app in it."))
