@@ -12,7 +12,7 @@ from streamlit.runtime.pages_manager import PagesManager
 PagesManager.uses_pages_directory = False
 
 import ui  # noqa: E402 (after the switch above)
-from ui import language, navigation, serving, sharing  # noqa: E402
+from ui import language, navigation, present, serving, sharing  # noqa: E402
 from vggviz.i18n import _
 
 language.current()  # before anything is drawn: the page title, navigation and pages speak it
@@ -22,9 +22,11 @@ ui.keep_shared_choices()
 ICON = str(Path(__file__).with_name("vggviz") / "assets" / "icon.png")
 st.set_page_config(page_title=_("vggviz: inside VGG"), page_icon=ICON, layout="wide")
 language.selector()
+present.toggle()
 serving.lost_session_notice()
 page = navigation.navigation()
 # Before the page, so that a page that stops (no photo yet, a bad input) still has it. The URL it reads is the one
 # the last run left: the popover opens in a run of its own, and a click on the page closes it.
 sharing.sidebar(page.url_path)
+present.bar(page.url_path)
 page.run()

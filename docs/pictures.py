@@ -1,13 +1,14 @@
 """The pictures of the READMEs and docs/, written by one command so that they cannot drift from the app:
 
-    python -m docs.pictures [--only NAME ...] [--out DIR]
+    python -m docs.pictures [--only NAME ... | --phones] [--out DIR]
 
 It starts ``streamlit run app.py`` on 127.0.0.1 itself, opens each page of ``PICTURES`` in Debian's Chromium
 through Playwright (``/usr/bin/chromium``: ``apt-get install chromium fonts-noto-cjk``, ``pip install -r
 requirements-test.txt``), in the picture's language from both sides (the link's ``?lang=`` and the browser's
 locale), waits until the page is drawn as tests/test_browser.py waits (no script run going on, every picture
 loaded, every chart and table painted), checks that the sidebar and the whole navigation speak that language,
-and writes ``docs/<name>.png`` (1400×1000, the top of the page). Photo pages use the first sample photo and
+and writes ``docs/<name>.png`` (1400×1000, the top of the page; ``*_phone_*``: every page on an emulated iPhone 13,
+390×1300 CSS pixels, a scrolling screenshot's two screens; ``--phones`` makes only those). Photo pages use the first sample photo and
 untrained weights, chosen in the sidebar (this machine cannot download the ImageNet files): configuration D
 (VGG-16), the app's default. tests/test_docs.py reads ``PICTURES``: every picture a README or doc shows must be
 one of them, and every one of them must be in docs/.
@@ -50,6 +51,7 @@ class Picture:
     expand: str = ""  # the key of an expander opened before the picture; the picture shows it from its top
     caption: str = ""  # a text (English, shown translated) the page must show before the picture is taken
     caption_args: tuple[tuple[str, object], ...] = ()
+    phone: str = ""  # a phone of Playwright's device list (e.g. "iPhone 13"): its screen, at its CSS pixels
 
     @property
     def slug(self) -> str:
@@ -69,6 +71,12 @@ class Picture:
         from ui.navigation import SECTIONS
 
         return self.page in {p.path for p in list(SECTIONS.values())[-1]}  # "A photo through VGG"
+
+
+def phone_screen(devices: dict, name: str) -> dict:
+    """Playwright's descriptor of the phone ``name`` (viewport, pixel density, touch, user agent) from its
+    ``devices`` list, as browser context options for Chromium (which plays every phone here)."""
+    return {k: v for k, v in devices[name].items() if k != "default_browser_type"}
 
 
 # The gallery folder the channel page's pictures read, prepared by the command line (``prepare_gallery``):
@@ -95,8 +103,25 @@ _PAGES = (
             caption="{layer}: {ready} of {n} channels ready",
             caption_args=(("layer", GALLERY_LAYER), ("ready", len(GALLERY_CHANNELS)), ("n", len(GALLERY_CHANNELS)))),
 )
+PHONE = "iPhone 13"  # the narrowest of the two phones tests/test_browser_phones.py checks (390 px)
+PHONE_SHOT_HEIGHT = 1300  # px: about two of its screens (664 px), so that a photo page's results are in the picture
+# Every page on a phone, as a student opens it (the channel page without a prepared gallery); what each draws.
+PHONE_PAGES = tuple(replace(p, variant="phone", phone=PHONE) for p in (
+    Picture("pages/home.py", "en", metrics=4),
+    Picture("pages/lesson.py", "en", query="step=6&seed=1", tables=3, formulas=1),
+    Picture("pages/architecture.py", "en", metrics=4, tables=1, charts=1),
+    Picture("pages/compare.py", "en", tables=1, charts=2),
+    Picture("pages/arithmetic.py", "en", tables=4),
+    Picture("pages/receptive_field.py", "en", images=1),
+    Picture("pages/glossary.py", "en", tables=2),
+    Picture("pages/predict.py", "en", images=1, charts=1),
+    Picture("pages/feature_maps.py", "en", images=2),
+    Picture("pages/attributions.py", "en", images=7),
+    Picture("pages/channel.py", "en", query=f"config=vgg16&layer={GALLERY_LAYER}&channel={GALLERY_UNIT}"),
+    Picture("pages/evaluate.py", "en"),
+))
 # Every picture the READMEs and docs/ show.
-PICTURES: tuple[Picture, ...] = tuple(replace(p, lang=lang) for lang in LOCALES for p in _PAGES)
+PICTURES: tuple[Picture, ...] = tuple(replace(p, lang=lang) for lang in LOCALES for p in (*_PAGES, *PHONE_PAGES))
 
 
 def prepare_gallery(folder: pathlib.Path) -> None:
@@ -134,7 +159,7 @@ def _bare_app(gallery: bool = False):
             raise SystemExit(str(exc)) from None
 
 
-def _ready(page, picture: Picture, expect) -> None:
+def ready(page, picture: Picture, expect) -> None:
     """Wait until ``page`` shows ``picture``'s page drawn in its language, with nothing running or stale."""
     from vggviz import i18n
     from vggviz.i18n import _
@@ -195,7 +220,7 @@ def _arrange(page, picture: Picture, expect) -> None:
             box.locator("summary").click()
             if picture.caption:
                 expect(box).to_contain_text(_(picture.caption, **dict(picture.caption_args)))
-            _ready(page, replace(picture, images=0), expect)
+            ready(page, replace(picture, images=0), expect)
             for img in box.get_by_test_id("stImage").locator("img").all():
                 expect(img).to_have_js_property("complete", True)
             box.evaluate("el => el.scrollIntoView({block: 'start'})")
@@ -205,23 +230,39 @@ def _arrange(page, picture: Picture, expect) -> None:
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
-def photograph(browser, url: str, picture: Picture, out: pathlib.Path, expect) -> pathlib.Path:
-    """One picture, in a browser session of its own that speaks the picture's language."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=LOCALES[picture.lang])
+def link(url: str, picture: Picture) -> str:
+    """The picture's page at the app's ``url``, with its query and language."""
+    query = "&".join(q for q in (picture.query, f"lang={picture.lang}") if q)
+    slug = "" if picture.page == "pages/home.py" else picture.slug
+    return f"{url}/{slug}?{query}"
+
+
+def photograph(browser, url: str, picture: Picture, out: pathlib.Path, expect, devices: dict) -> pathlib.Path:
+    """One picture, in a browser session of its own that speaks the picture's language, on the picture's phone
+    (from Playwright's ``devices``) or a 1400×1000 desktop."""
+    screen = {"viewport": {"width": 1400, "height": 1000}}
+    if picture.phone:  # the phone, with a screen as long as two of its own: a phone's scrolling screenshot
+        screen = phone_screen(devices, picture.phone)
+        screen["viewport"] = {**screen["viewport"], "height": PHONE_SHOT_HEIGHT}
+    context = browser.new_context(**screen, locale=LOCALES[picture.lang])
     try:
         page = context.new_page()
         page.set_default_timeout(TIMEOUT)
-        query = "&".join(q for q in (picture.query, f"lang={picture.lang}") if q)
-        slug = "" if picture.page == "pages/home.py" else picture.slug
-        page.goto(f"{url}/{slug}?{query}")
+        page.goto(link(url, picture))
         if picture.photo_page:  # untrained weights, chosen as a student would (the third choice)
+            if picture.phone:  # the sidebar starts closed on a phone
+                page.get_by_test_id("stExpandSidebarButton").click()
             weights = page.get_by_test_id("stSidebar").locator(".st-key-weights")
             weights.get_by_test_id("stRadioOption").nth(2).click()
             expect(weights.locator("input").nth(2)).to_be_checked()
-        _ready(page, picture, expect)
+            if picture.phone:
+                page.get_by_test_id("stSidebarCollapseButton").click()
+                expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
+        ready(page, picture, expect)
         _arrange(page, picture, expect)
         path = out / f"{picture.name}.png"
-        page.screenshot(path=str(path), full_page=False)
+        # a phone's picture at its CSS pixels (390 px wide), not its screen's three times as many
+        page.screenshot(path=str(path), full_page=False, scale="css")
         return path
     finally:
         context.close()
@@ -231,6 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     names = [p.name for p in PICTURES]
     parser = argparse.ArgumentParser(prog="python -m docs.pictures", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", choices=names, metavar="NAME", help=f"some of: {', '.join(names)}")
+    parser.add_argument("--phones", action="store_true", help="only the pictures of the pages on a phone")
     parser.add_argument("--out", type=pathlib.Path, default=DOCS, help="folder for the pictures (default docs/)")
     args = parser.parse_args(argv)
     if not os.path.exists(CHROMIUM):
@@ -240,12 +282,12 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(ROOT))  # ui and vggviz, as Streamlit imports them
     expect.set_options(timeout=TIMEOUT)
     args.out.mkdir(parents=True, exist_ok=True)
-    chosen = [p for p in PICTURES if not args.only or p.name in args.only]
+    chosen = [p for p in PICTURES if (not args.only or p.name in args.only) and (not args.phones or p.phone)]
     with _bare_app(gallery=any(p.gallery for p in chosen)) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for picture in chosen:
             start = time.monotonic()
-            path = photograph(browser, url, picture, args.out, expect)
+            path = photograph(browser, url, picture, args.out, expect, pw.devices)
             print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  "
                   f"({time.monotonic() - start:.0f} s)", flush=True)
         browser.close()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from ui import lecture as widgets
+from ui import lecture as widgets, present
 from vggviz.architecture import charts, tables
 from vggviz.architecture.layers import totals
 from vggviz.i18n import _
@@ -29,7 +29,7 @@ st.download_button(
 )
 
 fmap, rf, cost = st.tabs([_("Feature-map size"), _("Receptive field"), _("Parameters and MACs")], key="arch_tabs")
-fmap.plotly_chart(charts.feature_map_chart(rows), key="fmap")
-rf.plotly_chart(charts.receptive_field_chart(rows), key="rf")
+fmap.plotly_chart(present.chart(charts.feature_map_chart(rows)), key="fmap")
+rf.plotly_chart(present.chart(charts.receptive_field_chart(rows)), key="rf")
 log = cost.toggle(_("Log scale"), value=True, key="arch_log")
-cost.plotly_chart(charts.cost_chart(rows, log=log), key="cost")
+cost.plotly_chart(present.chart(charts.cost_chart(rows, log=log)), key="cost")

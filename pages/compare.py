@@ -4,7 +4,7 @@ configuration's receptive-field growth."""
 import streamlit as st
 
 import ui
-from ui import lecture as widgets
+from ui import lecture as widgets, present
 from vggviz.architecture import charts
 from vggviz.i18n import _
 
@@ -15,4 +15,4 @@ widgets.table1()
 size = ui.input_size_selector()
 st.subheader(_("Totals at {h}×{w}", h=size[0], w=size[1]))
 widgets.comparison(size)
-st.plotly_chart(charts.receptive_field_overlay(size), key="overlay")
+st.plotly_chart(present.chart(charts.receptive_field_overlay(size)), key="overlay")

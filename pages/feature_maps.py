@@ -4,7 +4,7 @@ import weakref
 
 import streamlit as st
 
-from ui import channel_link, dependent, models
+from ui import channel_link, dependent, models, present
 from ui import erf as erf_ui
 from vggviz.i18n import _
 from vggviz.photo import render
@@ -49,4 +49,4 @@ with st.expander(_("Filters: conv1_1's kernels and any layer's weights"), key="f
     with f2:
         name = dependent.widget(st.selectbox, _("Layer"), weighted, key="hist_layer", default=weighted[0],
                                 depends_on=tuple(weighted))
-    f2.plotly_chart(models.weight_histogram(lm, models.model_key(lm), name), key="hist")
+    f2.plotly_chart(present.chart(models.weight_histogram(lm, models.model_key(lm), name)), key="hist")

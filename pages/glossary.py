@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import ui  # noqa: F401 (a server's first session opening this page leaves Streamlit's legacy page menu)
 from vggviz.glossary import TERMS
 from vggviz.i18n import LANGUAGES, _
 

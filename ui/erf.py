@@ -13,7 +13,7 @@ from PIL import Image
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 import ui
-from ui import models
+from ui import models, present
 from vggviz import text
 from vggviz.architecture import configs
 from vggviz.architecture.layers import Layer
@@ -127,14 +127,14 @@ def _unit_erf(config: configs.Config, size: tuple[int, int], row: Layer, unit: t
         return
     left, right = st.columns([3, 2])
     seen = None if photo is None else np.asarray(photo.convert("RGB").resize((size[1], size[0])))
-    left.plotly_chart(erf_charts.erf_figure(found, seen), key="erf_map")
+    left.plotly_chart(present.chart(erf_charts.erf_figure(found, seen)), key="erf_map")
     with right:
         _figures(found)
-    st.plotly_chart(erf_charts.profile_chart(found), key="erf_profile")
+    st.plotly_chart(present.chart(erf_charts.profile_chart(found)), key="erf_profile")
     if st.toggle(_("Chart every conv layer (the centre unit of each)"), key="erf_every",
                  help=_("One gradient per conv layer: several times the cost of one, then cached.")):
         erfs = _every(lm, models.model_key(lm), inputs_key, photo)
-        st.plotly_chart(erf_charts.layers_chart(erfs), key="erf_layers")
+        st.plotly_chart(present.chart(erf_charts.layers_chart(erfs)), key="erf_layers")
         st.caption(_("The theoretical field r grows by a fixed step per conv (× the jump); the ERF's sides grow "
                      "more slowly: the deeper the layer, the smaller the share of its box it uses."))
 
@@ -169,7 +169,7 @@ def _slides_experiment() -> None:
     with st.spinner(_("Running the experiment…")):
         exp = _experiment(n, channels, seeds, samples)
     cmp = exp.comparison
-    st.plotly_chart(erf_charts.stack_chart(exp), key="erf_stack")
+    st.plotly_chart(present.chart(erf_charts.stack_chart(exp)), key="erf_stack")
     stacked = [s[0.5] for s in exp.stacked_sides]
     single = [s[0.5] for s in exp.single_sides]
     st.markdown(_(
@@ -325,7 +325,7 @@ def _contributions(lm: LoadedModel, result: Result, result_key: tuple, u: units.
     channels = list(fig.data[0].customdata)
     choices = [int(i) for i in u.order()]
     key = f"unit_in_{u.layer}_{u.channel}_{u.at[0]}_{u.at[1]}"
-    event = st.plotly_chart(fig, key=f"unit_bars_{u.layer}", on_select="rerun", selection_mode="points")
+    event = st.plotly_chart(present.chart(fig), key=f"unit_bars_{u.layer}", on_select="rerun", selection_mode="points")
     picked = [channels[i] for i in (event.selection.point_indices if event else [])]
     if picked and picked[0] >= 0 and st.session_state.get("unit_bar_seen") != (key, picked[0]):
         st.session_state.unit_bar_seen = (key, picked[0])
@@ -335,9 +335,9 @@ def _contributions(lm: LoadedModel, result: Result, result_key: tuple, u: units.
         format_func=lambda i: _("channel {c}: {value:+.4g}", c=i, value=float(u.contributions[i])))
     below = _layer_input(lm, result, result_key, u.layer)[in_channel]
     a, b = st.columns([3, 2])
-    a.plotly_chart(erf_charts.window_figure(below, u.window, _(
+    a.plotly_chart(present.chart(erf_charts.window_figure(below, u.window, _(
         "Input channel {c} of {layer}, the {k}×{k} window marked", c=in_channel, layer=u.layer,
-        k=u.kernel.shape[-1])), key="unit_window")
+        k=u.kernel.shape[-1]))), key="unit_window")
     with b:
         st.markdown(_("**patch ⊙ kernel slice = products**, summed: the contribution"))
         st.latex(rf"{_matrix(u.patch[in_channel])} \odot {_matrix(u.kernel[in_channel])}")

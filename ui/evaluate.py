@@ -12,7 +12,7 @@ import hashlib
 
 import streamlit as st
 
-from ui import models
+from ui import models, present
 from vggviz import i18n, text
 from vggviz.evaluate import archive, charts, report, why
 from vggviz.evaluate.archive import Listing
@@ -124,7 +124,7 @@ def results(lm: LoadedModel, ev: Evaluation, listing_: Listing, digest: str) -> 
                  "the class, the share found; F1: their harmonic mean. Empty: not defined (nothing to divide by)."))
     normalised = st.toggle(_("Shares of each true class (row-normalised)"), key="eval_normalise")
     key = (models.model_key(lm), digest, ev.preprocess)
-    st.plotly_chart(_confusion(ev, key, normalised, i18n.language()), key="eval_confusion")
+    st.plotly_chart(present.chart(_confusion(ev, key, normalised, i18n.language())), key="eval_confusion")
     left, right = st.columns(2)
     left.download_button(_("Download the figures (JSON)"), lambda: report.to_json(ev), "evaluation.json",
                          "application/json", on_click="ignore", key="eval_json")

@@ -23,7 +23,7 @@ import numpy as np
 import streamlit as st
 
 import ui
-from ui import channel_link, dependent, models
+from ui import channel_link, dependent, models, present, screen
 from ui.evaluate import upload_limit_mb
 from ui.trust import duration
 from vggviz import text
@@ -191,12 +191,12 @@ def job(name: str, key: tuple, seconds: Callable[[], float], start: str, work: C
 def _optimisation_progress(label: str) -> tuple[Callable[[visualize.Progress], None], Callable[[], None]]:
     """A progress callback drawing the bar and the images as they form; and what clears both."""
     bar, report = _progress_bar(label)
-    live = st.empty()
+    live, width = st.empty(), screen.picture_width()
 
     def progress(p: visualize.Progress) -> None:
         report(p.step / p.total, _("step {step} of {total}, objective {value:.3g}", step=p.step, total=p.total,
                                    value=p.value))
-        live.image(render.png(layer_gallery.grid(list(p.images), columns=len(p.images))), width="stretch")
+        live.image(render.png(layer_gallery.grid(list(p.images), columns=len(p.images)), width), width="stretch")
 
     def clear() -> None:
         bar.empty()
@@ -235,13 +235,13 @@ def visualisation(lm: LoadedModel, layer: str, channel: int, settings: Settings,
 
 def show_visualisation(vis: visualize.Visualisation, curve: bool = True) -> None:
     """The image(s), the objective at the start and the end, and its curve."""
-    st.image(render.png(layer_gallery.grid(list(vis.images), columns=2 if len(vis.images) > 1 else 1)),
-             width="stretch", caption=_("{layer}, channel {channel}: {steps} steps, {size} px, seed {seed}",
-                                        layer=vis.layer, channel=vis.channel, steps=vis.settings.steps,
-                                        size=vis.settings.size, seed=vis.seed))
+    pictures = layer_gallery.grid(list(vis.images), columns=2 if len(vis.images) > 1 else 1)
+    st.image(render.png(pictures, screen.picture_width()), width="stretch",
+             caption=_("{layer}, channel {channel}: {steps} steps, {size} px, seed {seed}", layer=vis.layer,
+                       channel=vis.channel, steps=vis.settings.steps, size=vis.settings.size, seed=vis.seed))
     st.markdown(_("Objective: {start:.3g} at the start → {end:.3g} at the end.", start=vis.start, end=vis.end))
     if curve and vis.curve:
-        st.plotly_chart(charts.objective_curve(vis.curve),
+        st.plotly_chart(present.chart(charts.objective_curve(vis.curve)),
                         key=f"ch_curve_{vis.layer}_{vis.channel}")
 
 
@@ -496,9 +496,9 @@ def layer_gallery_section(lm: LoadedModel, layer: str, settings: Settings, seed:
                        ngettext("Compute the {n} missing channel", "Compute the {n} missing channels", len(missing)),
                        work, lm)
         ready = sum(v is not None for v in read)
-        st.image(render.png(layer_gallery.grid([v.images[0] if v is not None else None for v in read])),
-                 width="stretch", caption=_("{layer}: {ready} of {n} channels ready", layer=layer, ready=ready,
-                                            n=count))
+        pictures = layer_gallery.grid([v.images[0] if v is not None else None for v in read])
+        st.image(render.png(pictures, screen.picture_width()), width="stretch",
+                 caption=_("{layer}: {ready} of {n} channels ready", layer=layer, ready=ready, n=count))
 
 
 # --- the same unit under other weights ----------------------------------------------------------------------

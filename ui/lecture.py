@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from ui import dependent
+from ui import dependent, present
 from vggviz.architecture import charts, lecture, tables
 from vggviz.architecture.layers import SPATIAL, Layer
 from vggviz.i18n import _
@@ -28,7 +28,7 @@ def _columns(columns: dict[str, str], **extra: object) -> dict:
 def table1(key: str = "table1") -> None:
     """The paper's Table 1, regenerated from the configuration data."""
     st.caption(_("`conv3-64`: 3×3 conv, 64 channels; `conv1-256`: 1×1 conv; LRN: local response normalisation."))
-    st.plotly_chart(charts.table1_figure(), key=key)
+    st.plotly_chart(present.chart(charts.table1_figure()), key=key)
 
 
 def comparison(size: tuple[int, int]) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import streamlit as st
 
 import ui
-from ui import channel_link, lecture as widgets
+from ui import channel_link, lecture as widgets, present
 from vggviz.architecture import charts, exercises, lesson
 from vggviz.architecture.exercises import Exercise, Feedback, Field
 from vggviz.architecture.layers import Layer
@@ -83,7 +83,7 @@ WIDGETS: dict[str, Callable[[list[Layer], str], object]] = {
     "unit_box": lambda rows, key: widgets.unit_box(rows, rows[0].in_shape[1:], key=key),
     "output_size": lambda rows, key: widgets.output_size(rows, widgets.layer_picker(rows, _("Layer"), key, "pool1")),
     "topdown": lambda rows, key: widgets.topdown(rows, lesson.CONFIG, key=key),
-    "feature_maps": lambda rows, key: st.plotly_chart(charts.feature_map_chart(rows), key=key),
+    "feature_maps": lambda rows, key: st.plotly_chart(present.chart(charts.feature_map_chart(rows)), key=key),
     "layer_table": lambda rows, key: widgets.layer_table(rows, key=key),
 }
 

@@ -14,7 +14,7 @@ import streamlit as st
 from PIL import Image
 
 import ui
-from ui import _keep, language
+from ui import _keep, language, screen
 from vggviz import i18n, text
 from vggviz.architecture import charts, configs
 from vggviz.explain import attribution_view as view
@@ -301,13 +301,13 @@ def model_key(lm: LoadedModel) -> tuple:
 
 @st.cache_resource(max_entries=64, ttl=1800, show_spinner=False)
 def layer_grid(_result: Result, result_key: tuple, layer: str, relu: bool, shared: bool,
-               channels: tuple[int, ...]):
-    """One layer's tiled grid as PNG bytes, cached per display choice: switching back and forth recomputes
-    nothing. ``result_key`` identifies ``_result``: the key of ``forward``'s cache entry. Immutable bytes
-    (and the read-only figures below) are shared by every session: cache_resource hands them out without
-    the copy that cache_data makes on every call."""
+               channels: tuple[int, ...], width: int = render.DISPLAY_WIDTH):
+    """One layer's tiled grid as PNG bytes at most ``width`` wide (``screen.picture_width``: a phone's is
+    smaller), cached per display choice: switching back and forth recomputes nothing. ``result_key`` identifies
+    ``_result``: the key of ``forward``'s cache entry. Immutable bytes (and the read-only figures below) are
+    shared by every session: cache_resource hands them out without the copy that cache_data makes on every call."""
     maps = _result.features[layer][list(channels)]
-    return render.png(render.tile(maps, shared=shared, max_width=render.DISPLAY_WIDTH, relu=relu))
+    return render.png(render.tile(maps, shared=shared, max_width=width, relu=relu), max_width=width)
 
 
 @st.fragment
@@ -322,7 +322,7 @@ def layer_grid_section(result: weakref.ref, result_key: tuple, layer: str, relu:
     if held is None:
         st.rerun(scope="app")
     scale = st.radio(_("Colour scale"), render.SCALES, key="fm_scale", horizontal=True, format_func=_)
-    grid = layer_grid(held, result_key, layer, relu, scale == render.SCALES[1], channels)
+    grid = layer_grid(held, result_key, layer, relu, scale == render.SCALES[1], channels, screen.picture_width())
     st.image(grid, output_format="PNG", width="stretch",
              caption=_("{layer}: {shown} of {total} channels, {h}×{w} each, ordered by mean activation", **sizes)
              if ordered else _("{layer}: {shown} of {total} channels, {h}×{w} each", **sizes))

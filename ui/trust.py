@@ -18,7 +18,7 @@ from dataclasses import astuple, replace
 import numpy as np
 import streamlit as st
 
-from ui import models
+from ui import models, present
 from vggviz.explain import faithfulness, trust_view
 from vggviz.explain.attributions import attributor
 from vggviz.explain.cams import CamError, CamParams, Estimate, estimate, strip as cam_strip
@@ -174,7 +174,7 @@ def section(lm: LoadedModel, result: Result, result_key: tuple, attr: np.ndarray
     if st.toggle(_("Measure this map"), key="trust_on",
                  help=_("About {n} forward passes on the photo.", n=3 * (2 * steps + 1 + 2 * len(road)))):
         scores = _scores(lm, result, attr, attr_key, target, steps, tuple(sorted(road)))
-        st.plotly_chart(trust_view.curves(scores, name), key="trust_curves")
+        st.plotly_chart(present.chart(trust_view.curves(scores, name)), key="trust_curves")
         ks = tuple(sorted({0, steps // 4, steps // 2, 3 * steps // 4}))
         for kind, title in (("deletion", _("Deletion")), ("insertion", _("Insertion"))):
             pictures = _steps_pngs(lm, result, attr, attr_key, steps, kind, ks)
