@@ -29,7 +29,7 @@ def xavier_init(model: nn.Module, seed: int) -> None:
     with torch.no_grad():
         for m in model.modules():  # a module itself included
             if isinstance(m, (nn.Conv2d, nn.Linear)):
-                m.weight.copy_(nn.init.xavier_uniform_(torch.empty(m.weight.shape), generator=gen))
+                nn.init.xavier_uniform_(m.weight, generator=gen)  # built on the CPU in float32: in place
                 nn.init.zeros_(m.bias)
             elif isinstance(m, nn.BatchNorm2d):
                 m.reset_running_stats()
