@@ -1090,6 +1090,7 @@ def _train(args: argparse.Namespace) -> int:
     from .i18n import TranslatableError
     from .photo.weights import WeightsError
     from .train import recipe as recipes
+    from .train.checkpoint import check_writable
     from .train.data import open_training_data
     from .train.run import tensorboard_available, tensorboard_notice, train
 
@@ -1105,6 +1106,8 @@ def _train(args: argparse.Namespace) -> int:
     bar = _TrainProgress(recipe.epochs) if args.format == "text" else None
     try:
         recipes.check(recipe)
+        if args.out:  # an existing or unwritable output: said before the photos are read
+            check_writable(Path(args.out), args.overwrite)
         data = open_training_data(args.path, val_share=recipe.val_share, seed=recipe.seed)
         if args.format == "text":
             counts = data.counts()
