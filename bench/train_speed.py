@@ -91,7 +91,7 @@ def head_epoch(device: torch.device, repeats: int, photos: int = HEAD_PHOTOS, ba
             opt.zero_grad(set_to_none=False)
             loss.backward()
             opt.step()
-        float(loss)
+        float(loss.detach())
 
     def ours():
         run._head_epoch(s, recipe, 1, x, y, empty, torch.empty(0, dtype=torch.long), ["a"] * 5, gen, device, clock,
@@ -118,7 +118,7 @@ def full_step(device: torch.device, repeats: int, batch: int | None = None, size
         opt.zero_grad(set_to_none=False)
         loss.backward()
         opt.step()
-        float(loss)
+        float(loss.detach())
 
     def ours():
         network.step(s, network.frozen_features(s.model, s.start, x), y)
