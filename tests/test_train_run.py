@@ -241,3 +241,24 @@ def test_advice_says_why_a_recipe_will_not_learn_or_will_be_slow():
     assert any("from scratch" in str(a) for a in advice(PRESETS["course"]))
     assert default_lr("adam", "xavier", "head") == 1e-3 and default_lr("adam", "xavier", "all") == 1e-4
     assert with_defaults(optimizer="adam", init="xavier").lr == 1e-3 and with_defaults(lr=0.5).lr == 0.5
+
+
+def test_fine_tuning_the_last_block_leaves_the_frozen_layers_and_skips_an_unreadable_photo(tmp_path):
+    folder = shapes.make_folder(tmp_path / "shapes", per_class=4)
+    (folder / "circle" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    data = open_training_data(folder, val_share=0.25, seed=0)
+    recipe = Recipe(config="vgg11", init="xavier", train="last-block", epochs=2, batch=64, optimizer="sgd", lr=0.01,
+                    size=32, augment=True, seed=1)
+    reports = []
+    result = run.train(data, recipe, tmp_path / "m.pth", report=reports.append)
+    assert len(result.epochs) == 2 and {p.phase for p in reports if isinstance(p, BatchProgress)} == {"train", "val"}
+    assert result.train_photos + result.val_photos == 12 and len(result.skipped) == 1
+    assert "broken.png" in result.skipped[0]
+    start = network.build(recipe, 3).state_dict()
+    saved = torch.load(tmp_path / "m.pth", weights_only=True)
+    first = network.first_trained(network.build(recipe, 3), "last-block")
+    for key, value in saved.items():
+        index = int(key.split(".")[1]) if key.startswith("features.") else None
+        if index is not None and index < first:
+            assert torch.equal(value, start[key]), key  # frozen: exact
+    assert not torch.equal(saved["classifier.6.weight"], start["classifier.6.weight"])

@@ -138,10 +138,9 @@ def train(data: TrainingData, recipe: Recipe, out: Path | None = None, *,
     if out is not None:
         checkpoint.check_writable(Path(out), overwrite)
     dev, _notice = devices.resolve(device)
-    writer = _tensorboard(tensorboard)
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         torch.manual_seed(recipe.seed)
-        return _run(data, recipe, out, report, should_stop, dev, overwrite, workers, writer, check_hash)
+        return _run(data, recipe, out, report, should_stop, dev, overwrite, workers, tensorboard, check_hash)
 
 
 def _tensorboard(folder: Path | None):
@@ -160,7 +159,7 @@ def tensorboard_available() -> bool:
     return importlib.util.find_spec("tensorboard") is not None
 
 
-def _run(data, recipe, out, report, should_stop, dev, overwrite, workers, writer, check_hash) -> TrainResult:
+def _run(data, recipe, out, report, should_stop, dev, overwrite, workers, tensorboard, check_hash) -> TrainResult:
     n_classes = len(data.classes)
     model = network.build(recipe, n_classes, check_hash=check_hash)
     model.to(dev)
@@ -192,6 +191,7 @@ def _run(data, recipe, out, report, should_stop, dev, overwrite, workers, writer
     epochs: list[EpochRecord] = []
     best_epoch, best_acc, best_state = 0, None, None
     trained = s.trained_names()
+    writer = _tensorboard(tensorboard)  # once the features are cached: a run cancelled before leaves no log
     try:
         for epoch in range(1, recipe.epochs + 1):
             clock.epoch_start = time.perf_counter()
