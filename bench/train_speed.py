@@ -49,13 +49,14 @@ def _ratio_row(figure: str, what: str, ours: float, bare: float, baseline: str) 
             "ok": ratio <= TARGETS[figure]}
 
 
-def cache(device: torch.device, repeats: int, photos: int = CACHE_PHOTOS, size: int = 224) -> dict:
+def cache(device: torch.device, repeats: int, photos: int = CACHE_PHOTOS, size: int = 224,
+          workers: int | None = None) -> dict:
     recipe = dataclasses.replace(_recipe("head", 32), size=size)
     data = open_training_data(photos_zip(photos), "bench.zip", val_share=0.0)
     s = network.setup(network.build(recipe, len(data.classes)).to(device), recipe)
     tf = transforms.val_transform(transforms.preprocess_for(CONFIG, len(data.classes)), recipe.size)
     decoded = torch.stack([tf(images.decode_image(data.reader.read(k), k)) for k, _ in data.train])
-    workers = default_workers()
+    workers = default_workers() if workers is None else workers
 
     def bare():
         for i in range(0, len(decoded), run.FEATURE_BATCH):

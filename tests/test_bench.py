@@ -28,7 +28,7 @@ def test_training_figures_have_the_tables_shape(one_torch_thread):
     from bench import run, train_speed
 
     cpu = torch.device("cpu")
-    rows = [train_speed.cache(cpu, 1, photos=2, size=32), train_speed.head_epoch(cpu, 1, photos=4, batch=2),
+    rows = [train_speed.cache(cpu, 1, photos=2, size=32, workers=0), train_speed.head_epoch(cpu, 1, photos=4, batch=2),
             train_speed.full_step(cpu, 1, batch=1, size=32)]
     assert [r["figure"] for r in rows] == ["train_cache", "train_head_epoch", "train_step"]
     for r in rows:
