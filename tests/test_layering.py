@@ -32,6 +32,7 @@ FLOORS: dict[str, tuple[str, ...]] = {
     "vggviz.explain": ("learned", "evaluate", "train", "cli"),
     "vggviz.learned": ("explain", "train", "cli"),  # reads photo collections with evaluate's archive reader
     "vggviz.evaluate": ("learned", "train", "cli"),
+    "vggviz.train": ("explain", "learned", "cli"),  # reads data with evaluate's reader, scores with its metrics
 }
 
 
