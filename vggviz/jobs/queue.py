@@ -56,6 +56,7 @@ class Job:
     error: BaseException | Failure | None = None
     cancel_requested: bool = False
     dropped_events: int = 0
+    meta: Any = None  # what the submitter keeps with the job (the page's description of it)
     _call: tuple | None = field(default=None, repr=False)  # (fn, args, kwargs) until it starts
 
     @property
@@ -92,7 +93,7 @@ class JobQueue:
 
     # --- asking ------------------------------------------------------------------------------------
     def submit(self, fn: Callable[..., Any], *args: Any, label: str = "", estimate: float | None = None,
-               **kwargs: Any) -> Job:
+               meta: Any = None, **kwargs: Any) -> Job:
         """Queue ``fn(*args, report=..., should_stop=..., **kwargs)`` (a module-level function and picklable
         arguments). Raises JobError when training is off or the queue is full."""
         if not self.settings.enabled:
@@ -101,7 +102,7 @@ class JobQueue:
             self._forget_old()
             if len(self._waiting) >= self.settings.max_queue:
                 raise JobError("full", n=len(self._waiting))
-            job = Job(secrets.token_urlsafe(8), label, estimate, _call=(fn, args, kwargs))
+            job = Job(secrets.token_urlsafe(8), label, estimate, meta=meta, _call=(fn, args, kwargs))
             self._jobs[job.id] = job
             self._waiting.append(job)
             if self._dispatcher is None or not self._dispatcher.is_alive():
