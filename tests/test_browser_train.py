@@ -52,7 +52,7 @@ def test_train_on_a_tiny_zip_watch_the_curves_and_open_the_result_in_evaluate(tr
     epochs.fill("2")
     epochs.press("Enter")
     expect(page.get_by_test_id("stAlertContentInfo").filter(has_text="2 epochs")).to_be_visible()
-    name = page.locator(".st-key-train_name_vgg11-tiny\\.pth input")
+    name = page.get_by_role("textbox", name="Checkpoint name")
     expect(name).to_have_value("vgg11-tiny.pth")
     s.settle()
 
@@ -64,6 +64,7 @@ def test_train_on_a_tiny_zip_watch_the_curves_and_open_the_result_in_evaluate(tr
     expect(page.locator(".js-plotly-plot")).to_have_count(3)  # curves, per class, confusion matrix
     assert (folder / "checkpoints" / "vgg11-tiny.pth").is_file()
     s.settle()
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
     s.shot("train_en")
 
     page.get_by_role("button", name="Open in Evaluate").click()

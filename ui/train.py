@@ -352,7 +352,9 @@ def _panel(job_id: str) -> None:
         _waiting(q, job)
     elif not job.ended:
         _progress(job, about)
-    if not job.ended:
+    if job.cancel_requested and not job.ended:
+        st.info(_("Stopping at the next batch; nothing will be saved."), icon=":material/stop_circle:")
+    elif not job.ended:
         if st.button(_("Cancel the training"), key=f"train_cancel_{job.id}"):
             q.cancel(job.id)
             st.rerun(scope="app")
