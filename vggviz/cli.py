@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     _erf_and_unit_parsers(sub, model_args, language)  # issue 12
     _examples_parser(sub, model_args, language)  # issue 22
     _visualize_parser(sub, model_args, language)  # issue 22
+    _train_parser(sub, language)  # issue 23
     return parser
 
 
@@ -980,6 +981,181 @@ def _write_grid(lm, args: argparse.Namespace, settings, pictures) -> Path | None
     buf = io.BytesIO()
     Image.fromarray(layer_gallery.grid(pictures)).save(buf, "PNG")
     return store.write_bytes(path, buf.getvalue())
+
+
+# --- train: a VGG on a folder or zip of class folders (issue 23) -------------------------------------
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not number >= 0:
+        raise argparse.ArgumentTypeError(_("must be a number of at least 0, not {value!r}", value=value))
+    return number
+
+
+def _train_parser(sub, language: argparse.ArgumentParser) -> None:
+    from .train.recipe import INITS, OPTIMIZERS, PRESETS, SCHEDULES, TRAINS, Recipe
+
+    defaults = Recipe()
+    p = sub.add_parser("train", parents=[language],
+                       help=_("train a VGG on a folder or .zip of class folders and save a checkpoint the app opens"))
+    p.add_argument("path", metavar="PATH",
+                   help=_("a folder or .zip with one folder of photos per class, or train/ and val/ folders of them"))
+    p.add_argument("--preset", choices=list(PRESETS),
+                   help=_("start from a preset: course (the original train.py: untrained, everything, Adam 1e-4) or "
+                          "fine-tune (ImageNet weights, new head, SGD 0.01, cosine); the options below change it"))
+    p.add_argument("--config", type=_config, metavar="CONFIG",
+                   help=_("configuration (default {default})", default=defaults.config))
+    p.add_argument("--init", choices=list(INITS),
+                   help=_("ImageNet weights (from torch hub's cache) or untrained Xavier weights (default {default})",
+                          default=defaults.init))
+    p.add_argument("--train", choices=list(TRAINS),
+                   help=_("what trains: the new head only, the last conv block and the head, or everything "
+                          "(default {default})", default=defaults.train))
+    p.add_argument("--epochs", type=_at_least(1), metavar="N", help=_("epochs (default {n})", n=defaults.epochs))
+    p.add_argument("--batch", type=_at_least(1), metavar="B", help=_("photos per step (default {n})", n=defaults.batch))
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), help=_("default {default}", default=defaults.optimizer))
+    p.add_argument("--lr", type=_positive_float, metavar="X",
+                   help=_("learning rate (default: SGD 0.01; Adam 1e-3, or 1e-4 for everything from scratch)"))
+    p.add_argument("--momentum", type=_positive_float, metavar="M", help=_("SGD momentum (default 0.9)"))
+    p.add_argument("--weight-decay", type=_positive_float, metavar="W", help=_("weight decay (default 0)"))
+    p.add_argument("--schedule", choices=list(SCHEDULES),
+                   help=_("learning rate schedule (default {default})", default=defaults.schedule))
+    p.add_argument("--final-lr", type=_positive_float, metavar="F", dest="final_lr_fraction",
+                   help=_("cosine: the final learning rate as a fraction of the first (default {f:g})",
+                          f=defaults.final_lr_fraction))
+    p.add_argument("--size", type=_at_least(1), metavar="N",
+                   help=_("input size N×N (default {n})", n=defaults.size))
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                   help=_("the course's RandomResizedCrop and horizontal flip (default: on)"))
+    p.add_argument("--views", type=_at_least(1), metavar="V",
+                   help=_("head only: augmented views of each photo computed once and cached (default {n})",
+                          n=defaults.views))
+    p.add_argument("--val-share", type=_positive_float, metavar="F",
+                   help=_("val share of each class when PATH has no train/ and val/ (default {f:g})",
+                          f=defaults.val_share))
+    p.add_argument("--seed", type=_at_least(0), metavar="S", help=_("random seed (default 0)"))
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
+                   help=_("auto: CUDA, then Apple MPS, then the CPU"))
+    p.add_argument("--workers", type=_at_least(0), default=0, metavar="N",
+                   help=_("processes that decode photos (default 0: in this process)"))
+    p.add_argument("--out", metavar="FILE.pth",
+                   help=_("write the best epoch's checkpoint here, with FILE.json (class_indices) and FILE.train.json"))
+    p.add_argument("--overwrite", action="store_true", help=_("replace an existing checkpoint of that name"))
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help=_("also write TensorBoard event files here (needs the tensorboard package)"))
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help=_("text to read, or JSON with English keys (default: text)"))
+    p.set_defaults(func=_train)
+
+
+class _TrainProgress:
+    """Training progress on stderr: one line redrawn on a terminal, else a line per epoch."""
+
+    def __init__(self, epochs: int) -> None:
+        self.tty, self.epochs, self.drawn = sys.stderr.isatty(), epochs, False
+
+    def __call__(self, p) -> None:
+        from .train.progress import EpochRecord
+
+        if isinstance(p, EpochRecord):
+            val = "—" if p.val_acc is None else f"{p.val_acc:.3f}"
+            line = _("epoch {epoch} of {epochs}: train loss {loss:.3f}, train accuracy {acc:.3f}, val accuracy {val}, "
+                     "{seconds:.1f} s", epoch=p.epoch, epochs=self.epochs, loss=p.train_loss, acc=p.train_acc, val=val,
+                     seconds=p.seconds)
+            sys.stderr.write(("\r" if self.tty else "") + f"  {line}" + (" " * 8 if self.tty else "") + "\n")
+            self.drawn = False
+        elif self.tty:
+            left = "?" if p.seconds_left is None else f"{p.seconds_left:.0f}"
+            what = {"features": _("caching frozen features"), "train": _("training"), "val": _("validating")}[p.phase]
+            filled = int(20 * p.batch / max(p.batches, 1))
+            sys.stderr.write(f"\r  [{'#' * filled}{'.' * (20 - filled)}] " + _(
+                "epoch {epoch}, {what}: batch {batch} of {batches}, {rate:.1f} photos/s, {left} s left",
+                epoch=p.epoch, what=what, batch=p.batch, batches=p.batches, rate=p.photos_per_s, left=left) + "   ")
+            self.drawn = True
+        sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            self.drawn = False
+
+
+def _train(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .evaluate.errors import EvaluationError
+    from .i18n import TranslatableError
+    from .photo.weights import WeightsError
+    from .train import recipe as recipes
+    from .train.checkpoint import check_writable
+    from .train.data import open_training_data
+    from .train.run import tensorboard_available, tensorboard_notice, train
+
+    fields = ("init", "train", "epochs", "batch", "optimizer", "lr", "momentum", "weight_decay", "schedule",
+              "final_lr_fraction", "size", "augment", "views", "val_share", "seed")
+    given = _given(args, fields)
+    if args.config is not None:
+        given["config"] = args.config.torchvision_name or args.config.name
+    if args.preset:
+        recipe = dataclasses.replace(recipes.PRESETS[args.preset], **given)
+    else:
+        recipe = recipes.with_defaults(**given)
+    bar = _TrainProgress(recipe.epochs) if args.format == "text" else None
+    try:
+        recipes.check(recipe)
+        if args.out:  # an existing or unwritable output: said before the photos are read
+            check_writable(Path(args.out), args.overwrite)
+        data = open_training_data(args.path, val_share=recipe.val_share, seed=recipe.seed)
+        if args.format == "text":
+            counts = data.counts()
+            print(_("{name}: {classes} classes, {train} training photos, {val} val photos ({split})", name=data.name,
+                    classes=len(data.classes), train=sum(c[0] for c in counts), val=sum(c[1] for c in counts),
+                    split=_("train/ and val/ as given") if data.split == "folders" else
+                    _("val split with seed {seed}", seed=recipe.seed)))
+            for name, (n_train, n_val) in zip(data.classes, counts):
+                print(_("  {name}: {train} training, {val} val", name=name, train=n_train, val=n_val))
+        for warning in data.warnings:
+            _error(warning)
+        for note in recipes.advice(recipe):
+            _error(note)
+        if args.tensorboard and not tensorboard_available():
+            _error(tensorboard_notice())
+        result = train(data, recipe, Path(args.out) if args.out else None, report=bar or (lambda p: None),
+                       device=args.device, overwrite=args.overwrite, workers=args.workers,
+                       tensorboard=Path(args.tensorboard) if args.tensorboard else None)
+    except WeightsError as exc:
+        if bar is not None:
+            bar.end()
+        if exc.code == "missing":
+            _error(_("{error} (python -m vggviz download {config} fetches it)", error=exc, config=recipe.config))
+        else:
+            _error(exc)
+        return 2
+    except (TranslatableError, EvaluationError) as exc:  # bad data, a recipe that cannot run, a full disk
+        if bar is not None:
+            bar.end()
+        _error(exc)
+        return 2
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.end()
+        from .train.errors import Cancelled
+
+        _error(Cancelled())
+        return 130
+    if bar is not None:
+        bar.end()
+    if args.format == "json":
+        print(json.dumps(result.record(), indent=1, ensure_ascii=False))
+        return 0
+    if result.best_val_acc is not None:
+        print(_("best epoch {epoch}: val accuracy {acc:.3f}", epoch=result.best_epoch, acc=result.best_val_acc))
+    print(_("checkpoint written to {path}", path=result.out) if result.out else
+          _("no checkpoint written (give --out FILE.pth to save one)"))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,89 @@
+"""The photos a training run reads (issue 23): ImageFolder's class numbering, the course's train/ + val/ layout
+used as it is, a seeded split otherwise, the same hostile-safe reader as Evaluate, and bad data refused."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+import io
+
+import pytest
+from torchvision import datasets
+
+import shapes
+from vggviz.evaluate.errors import EvaluationError
+from vggviz.train import data as train_data
+from vggviz.train.data import open_training_data
+from vggviz.train.errors import TrainError
+
+
+def test_classes_are_numbered_as_imagefolder_numbers_them_and_the_split_is_seeded(tmp_path):
+    root = shapes.make_folder(tmp_path / "shapes", per_class=10)
+    (root / "Zebra").mkdir()  # upper case sorts first, as ImageFolder's sorted() does
+    (root / "Zebra" / "a.png").write_bytes((root / "circle" / "000.png").read_bytes())
+    (root / "Zebra" / "b.png").write_bytes((root / "circle" / "001.png").read_bytes())
+    data = open_training_data(root, val_share=0.2, seed=3)
+    assert data.class_to_idx == datasets.ImageFolder(str(root)).class_to_idx
+    assert data.split == "seeded"
+    assert data.counts() == [(1, 1), (8, 2), (8, 2), (8, 2)]  # each class keeps at least one of each
+    again = open_training_data(root, val_share=0.2, seed=3)
+    assert (again.train, again.val) == (data.train, data.val)
+    other = open_training_data(root, val_share=0.2, seed=4)
+    assert other.val != data.val
+    assert not {k for k, _ in data.train} & {k for k, _ in data.val}
+    assert any("Zebra" in str(w) and "only 1" in str(w) for w in data.warnings)
+
+
+def test_the_courses_train_and_val_folders_are_used_as_they_are(tmp_path):
+    root = tmp_path / "flower_data"
+    shapes.make_folder(root, per_class=4, prefix="train")
+    shapes.make_folder(root, per_class=2, seed=1, prefix="val")
+    (root / "train" / "README.txt").write_text("not a photo")
+    data = open_training_data(tmp_path)  # through the single leading folder, as Evaluate's reader does
+    assert data.split == "folders" and data.classes == sorted(shapes.CLASSES)
+    assert data.counts() == [(4, 2)] * 3
+    assert all(k.split("/")[-3] == "train" for k, _ in data.train)
+    assert all(k.split("/")[-3] == "val" for k, _ in data.val)
+    assert data.class_to_idx == datasets.ImageFolder(str(root / "train")).class_to_idx
+
+
+def test_a_zip_is_read_in_memory_like_a_folder(tmp_path):
+    data = open_training_data(shapes.make_zip(per_class=5), "shapes.zip", val_share=0.2)
+    assert data.classes == sorted(shapes.CLASSES) and data.counts() == [(4, 1)] * 3
+    assert data.reader.read(data.train[0][0])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_hostile_archives_are_refused_by_evaluates_reader():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("../evil/a.png", b"x")
+        zf.writestr("b/b.png", b"x")
+    with pytest.raises(EvaluationError, match="outside the archive"):
+        open_training_data(buf.getvalue(), "evil.zip")
+
+
+def test_one_class_and_an_empty_class_are_refused_with_one_sentence(tmp_path):
+    one = shapes.make_folder(tmp_path / "one", per_class=2)
+    for extra in ("square", "triangle"):
+        for f in (one / extra).iterdir():
+            f.unlink()
+        (one / extra).rmdir()
+    with pytest.raises(TrainError, match="only one class folder"):
+        open_training_data(one)
+    empty = shapes.make_folder(tmp_path / "empty", per_class=2)
+    (empty / "hexagon").mkdir()
+    with pytest.raises(TrainError, match="hexagon/ in empty holds no photos"):
+        open_training_data(empty)
+
+
+def test_the_server_data_folder_offers_only_what_lies_directly_in_it(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    shapes.make_folder(root / "shapes", per_class=1)
+    (root / "set.zip").write_bytes(shapes.make_zip(per_class=1))
+    (root / "notes.txt").write_text("x")
+    outside = shapes.make_folder(tmp_path / "private", per_class=1)
+    os.symlink(outside, root / "link")
+    monkeypatch.setenv(train_data.ENV, str(root))
+    assert train_data.listing() == ["set.zip", "shapes"]
+    assert train_data.find("shapes") == root / "shapes"
+    assert train_data.find("../private") is None and train_data.find("link") is None

@@ -1,0 +1,87 @@
+"""Writing a run's result: the state_dict (torchvision's keys, the course's ``vgg16Net.pth`` format),
+its class names as the course's ``class_indices.json`` (``{"0": "daisy", ...}``, ``json.dumps(indent=4)``) and
+a ``*.train.json`` record. The class file is ``<stem>.json`` beside the checkpoint, the name the app's
+checkpoint folder pairs with it (a folder-wide ``class_indices.json`` would name other checkpoints' classes).
+
+All three are written to temporary files in the target folder first and renamed only when every one is
+complete: a full disk or a cancelled run leaves nothing behind."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+import torch
+import torchvision
+
+from .. import __version__
+from .errors import TrainError
+
+
+def classes_path(out: Path) -> Path:
+    return out.with_suffix(".json")
+
+
+def record_path(out: Path) -> Path:
+    return out.with_suffix(".train.json")
+
+
+def outputs(out: Path) -> list[Path]:
+    return [out, classes_path(out), record_path(out)]
+
+
+def class_indices(classes: list[str]) -> str:
+    """The course's class file: ImageFolder's ``class_to_idx`` inverted, ``json.dumps(..., indent=4)``."""
+    return json.dumps({i: name for i, name in enumerate(classes)}, indent=4)
+
+
+def versions() -> dict[str, str]:
+    return {"vggviz": __version__, "torch": torch.__version__, "torchvision": torchvision.__version__,
+            "python": platform.python_version()}
+
+
+def check_writable(out: Path, overwrite: bool) -> None:
+    """Before a run: refuse an existing file (unless ``overwrite``) and a folder that cannot be written."""
+    if not overwrite:
+        for path in outputs(out):
+            if path.exists():
+                raise TrainError("exists", path=str(path))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out.parent):
+            pass
+    except OSError as exc:
+        raise TrainError("cannot_write", path=str(out), reason=exc.strerror or str(exc)) from None
+
+
+def write(out: Path, state: dict[str, torch.Tensor], classes: list[str], record: dict, overwrite: bool = False) -> None:
+    """Write the three files atomically (all or none). Raises TrainError."""
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu().contiguous() for k, v in state.items()}, buffer)
+    contents = [buffer.getvalue(), class_indices(classes).encode("utf-8"),
+                json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8")]
+    check_writable(out, overwrite)
+    temps: list[Path] = []
+    try:
+        for path, data in zip(outputs(out), contents):
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+            temps.append(Path(name))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        if not overwrite:  # taken while the run went on
+            for path in outputs(out):
+                if path.exists():
+                    raise TrainError("exists", path=str(path))
+        for temp, path in zip(temps, outputs(out)):
+            os.replace(temp, path)
+    except OSError as exc:
+        raise TrainError("cannot_write", path=str(out), reason=exc.strerror or str(exc)) from None
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
