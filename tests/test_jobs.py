@@ -178,7 +178,9 @@ def test_settings_from_the_file_and_the_environment(tmp_path):
     assert (s.max_epochs, s.threads, s.max_photos, s.folder, s.enabled) == (12, 2, 500, tmp_path, True)
     assert not Settings.load({"VGGVIZ_TRAINING": "off"}, file=tmp_path / "none.toml").enabled
     assert Settings.load({"VGGVIZ_TRAIN_MAX_EPOCHS": "none"}, file=tmp_path / "none.toml").max_epochs is None
-    for environ in ({"VGGVIZ_TRAINING": "maybe"}, {"VGGVIZ_TRAIN_MAX_JOBS": "0"}, {"VGGVIZ_TRAIN_THREADS": "two"}):
+    assert Settings.load({"VGGVIZ_TRAIN_DEVICE": "CPU"}, file=tmp_path / "none.toml").device == "cpu"
+    for environ in ({"VGGVIZ_TRAINING": "maybe"}, {"VGGVIZ_TRAIN_MAX_JOBS": "0"}, {"VGGVIZ_TRAIN_THREADS": "two"},
+                    {"VGGVIZ_TRAIN_DEVICE": "tpu"}):
         with pytest.raises(SettingsError) as bad:
             Settings.load(environ, file=tmp_path / "none.toml")
         assert next(iter(environ)) in str(bad.value)

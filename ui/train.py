@@ -215,11 +215,11 @@ def _imagenet_missing(recipe: recipes.Recipe) -> str | None:
 
 
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
-def _estimate(key: str, recipe: recipes.Recipe, _td: train_data.TrainingData) -> float:
-    return estimate_seconds(_td, recipe)
+def _estimate(key: str, recipe: recipes.Recipe, device: str, _td: train_data.TrainingData) -> float:
+    return estimate_seconds(_td, recipe, device)
 
 
-def cost(src: Source, td: train_data.TrainingData, recipe: recipes.Recipe) -> float | None:
+def cost(src: Source, td: train_data.TrainingData, recipe: recipes.Recipe, device: str) -> float | None:
     """What the run will cost, shown before it starts: photos × epochs × the measured time of a step, and why a
     recipe is slow. None when it cannot start here (ImageNet weights missing)."""
     missing = _imagenet_missing(recipe)
@@ -229,7 +229,7 @@ def cost(src: Source, td: train_data.TrainingData, recipe: recipes.Recipe) -> fl
                                    "(Xavier) weights.", file=missing)))
         return None
     with st.spinner(_("Measuring one training step on this server…")):
-        seconds = _estimate(src.key, recipe, td)
+        seconds = _estimate(src.key, recipe, device, td)
     photos = len(td.train)
     st.info(_("This run: {photos} × {epochs} at the speed measured here: about {time}.",
               photos=ngettext("{n} photo", "{n} photos", photos), epochs=ngettext("{n} epoch", "{n} epochs",

@@ -1,10 +1,12 @@
 """The teacher's settings for training on a shared server: on or off, caps on epochs, photos, jobs at once,
-jobs waiting and the threads of a job, and the folder where the machine's job slots live.
+jobs waiting and the threads of a job, the device it trains on, and the folder where the machine's job slots
+live.
 
 Read from ``[training]`` in ``.streamlit/vggviz.toml`` (beside app.py, or the file ``$VGGVIZ_SETTINGS`` names),
 then from environment variables, which win: ``VGGVIZ_TRAINING=off``, ``VGGVIZ_TRAIN_MAX_EPOCHS``,
 ``VGGVIZ_TRAIN_MAX_PHOTOS``, ``VGGVIZ_TRAIN_MAX_JOBS``, ``VGGVIZ_TRAIN_MAX_QUEUE``, ``VGGVIZ_TRAIN_THREADS``,
-``VGGVIZ_JOBS`` (docs/training.md has the table). A value that is not one gives a translated message naming it."""
+``VGGVIZ_TRAIN_DEVICE``, ``VGGVIZ_JOBS`` (docs/serving.md, "Training on a shared server", has the table). A value
+that is not one gives a translated message naming it."""
 
 from __future__ import annotations
 
@@ -43,7 +45,9 @@ FIELDS: dict[str, tuple[str, str, int]] = {
     "max_queue": ("VGGVIZ_TRAIN_MAX_QUEUE", "count", 0),
     "threads": ("VGGVIZ_TRAIN_THREADS", "count", 1),
     "folder": ("VGGVIZ_JOBS", "path", 0),
+    "device": ("VGGVIZ_TRAIN_DEVICE", "device", 0),
 }
+DEVICES = ("auto", "cpu", "cuda", "mps")
 ON, OFF = ("on", "true", "yes", "1"), ("off", "false", "no", "0")
 
 
@@ -51,6 +55,7 @@ class SettingsError(TranslatableError, ValueError):
     MESSAGES = {
         "switch": N_("{name} is {value!r}: write on or off."),
         "count": N_("{name} is {value!r}: write a whole number of at least {least}."),
+        "device": N_("{name} is {value!r}: write auto, cpu, cuda or mps."),
         "file": N_("The settings file {file} cannot be read: {error}."),
     }
 
@@ -64,6 +69,7 @@ class Settings:
     max_queue: int = 8  # jobs waiting on one server
     threads: int = field(default_factory=default_threads)  # torch threads of one job
     folder: Path = field(default_factory=default_folder)  # the machine's job slots (lock files)
+    device: str = "auto"  # where a job trains: auto = CUDA, then Apple MPS, then the CPU
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, file: Path | None = None) -> Settings:
@@ -96,6 +102,10 @@ def _parse(name: str, spec: tuple[str, str, int], value: Any) -> Any:
         raise SettingsError("switch", name=name, value=str(value))
     if kind == "path":
         return Path(str(value)).expanduser()
+    if kind == "device":
+        if str(value).lower() not in DEVICES:
+            raise SettingsError("device", name=name, value=str(value))
+        return str(value).lower()
     if str(value).lower() in ("none", "off") and name.endswith(("EPOCHS", "PHOTOS", "epochs", "photos")):
         return None  # no cap
     try:

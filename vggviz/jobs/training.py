@@ -59,8 +59,8 @@ def check_limits(recipe: dict, photos: int, settings: Settings) -> None:
         raise LimitError("photos", most=settings.max_photos, asked=photos)
 
 
-def run(source: str | bytes, name: str | None, recipe: dict, out: str | None, overwrite: bool = False, *,
-        report, should_stop):
+def run(source: str | bytes, name: str | None, recipe: dict, out: str | None, overwrite: bool = False,
+        device: str = "cpu", *, report, should_stop):
     """In the worker: open the data, train, write ``out`` at the end (the engine writes nothing on a cancel)."""
     from ..train.data import open_training_data
     from ..train.recipe import Recipe
@@ -69,12 +69,12 @@ def run(source: str | bytes, name: str | None, recipe: dict, out: str | None, ov
     r = Recipe.from_record(recipe)
     data = open_training_data(source, name, r.val_share, r.seed)
     return train(data, r, Path(out) if out else None, report=report, should_stop=should_stop,
-                 **({"overwrite": True} if overwrite else {}))
+                 overwrite=overwrite, device=device)
 
 
 def submit(queue: JobQueue, source: str | bytes, name: str | None, recipe: dict, out: str | None, *,
            about: About, estimate: float | None, overwrite: bool = False, label: str = "") -> Job:
     """Queue a training run after checking the caps; raises LimitError or JobError with a message."""
     check_limits(recipe, about.photos, queue.settings)
-    return queue.submit(run, source, name, recipe, out, overwrite, label=label or about.data, estimate=estimate,
-                        meta=about)
+    return queue.submit(run, source, name, recipe, out, overwrite, queue.settings.device,
+                        label=label or about.data, estimate=estimate, meta=about)
