@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 
 import tiny_training
-from app_pages import app, ok, run, through_app_py  # noqa: F401 (a fixture)
+from app_pages import app, run, through_app_py  # noqa: F401 (a fixture)
 from helpers import plain
 from tests import job_functions as fns
 from tests.test_jobs import TIMEOUT, wait_for
@@ -103,6 +103,10 @@ def test_a_run_from_start_to_the_checkpoint_opened_in_evaluate(server):
     at = run(at)
     assert at.session_state["weights"] == "checkpoint" and at.session_state["ckpt_choice"] == "vgg11-tiny.pth"
     assert at.title[0].value == "Evaluate a folder"
+    at.switch_page("pages/train.py")  # back from another page: the URL lost ?job=, the session kept it
+    at = run(at)
+    assert any("vgg11-tiny.pth" in plain(s.value) for s in at.success)
+    assert at.query_params["job"] in (job_id, [job_id])
 
 
 def test_a_job_waiting_its_turn_shows_its_place_and_can_be_cancelled(server):

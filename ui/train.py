@@ -185,8 +185,7 @@ def recipe_form(max_epochs: int | None) -> recipes.Recipe | None:
                                  default=preset.weight_decay, depends_on=preset_name, step=1e-4, format="%g")
         # a toggle has no options for ui.dependent to check: its key follows the preset instead
         augment = c.toggle(_("Augmentation"), value=preset.augment, key=f"train_augment_{preset_name}",
-                                   help=_("The course's RandomResizedCrop and horizontal flip; off: resize and "
-                                          "centre crop."))
+                           help=_("The course's RandomResizedCrop and horizontal flip; off: resize and centre crop."))
         views = preset.views
         if what == "head" and augment:
             views = dependent.widget(a.number_input, _("Augmented views cached per photo"), 1, recipes.MAX_VIEWS,
@@ -228,8 +227,12 @@ def cost(src: Source, td: train_data.TrainingData, recipe: recipes.Recipe, devic
                                    "here: download them once on the Predict page, or start from untrained "
                                    "(Xavier) weights.", file=missing)))
         return None
+    # The time of a step depends on the network, the batch, the size and the views, not on the learning rate,
+    # its schedule or the seed: those are left out of the cache key, so that trying rates measures nothing again.
+    timed = replace(recipe, lr=0.01, momentum=0.0, weight_decay=0.0, schedule="constant", final_lr_fraction=0.01,
+                    seed=0)
     with st.spinner(_("Measuring one training step on this server…")):
-        seconds = _estimate(src.key, recipe, device, td)
+        seconds = _estimate(src.key, timed, device, td)
     photos = len(td.train)
     st.info(_("This run: {photos} × {epochs} at the speed measured here: about {time}.",
               photos=ngettext("{n} photo", "{n} photos", photos), epochs=ngettext("{n} epoch", "{n} epochs",
@@ -266,8 +269,8 @@ def start(q: JobQueue, src: Source, td: train_data.TrainingData, recipe: recipes
     # a text has no options for ui.dependent to check: its key follows the configuration and the data instead
     default = f"{recipe.config}-{stem or 'photos'}.pth"
     typed = st.text_input(_("Checkpoint name"), value=default, key=f"train_name_{default}",
-                             help=_("Written into the server's checkpoint folder ({folder}) when the run ends, with "
-                                    "its class names and a record of the run.", folder=folder))
+                          help=_("Written into the server's checkpoint folder ({folder}) when the run ends, with its "
+                                 "class names and a record of the run.", folder=folder))
     try:
         out = jobs_training.checkpoint_path(folder, typed)
     except TranslatableError as exc:
