@@ -16,12 +16,16 @@ from pathlib import Path
 import torch
 
 from bench import (attributions, cams, erf, evaluate, forward, learned_examples, learned_page, learned_visualize,
-                   serving)
+                   serving, train_speed)
 from bench.timing import CONFIG, Bench
 
 
 def _evaluate(bench: Bench) -> None:
     bench.rows += evaluate.figures(bench.device, bench.repeats)
+
+
+def _train(bench: Bench) -> None:
+    bench.rows += train_speed.figures(bench.device, bench.repeats)
 
 
 def _examples(bench: Bench) -> None:
@@ -34,7 +38,7 @@ FIGURES: dict[str, Callable[[Bench], None]] = {
     "integrated_gradients": attributions.integrated_gradients, "server": serving.server,
     "first_paint": serving.first_paint, "half": forward.half, "evaluate": _evaluate, "erf": erf.figures,
     "cams": cams.run, "examples": _examples, "visualize": learned_visualize.figures,
-    "channel_page": learned_page.figures}
+    "channel_page": learned_page.figures, "train": _train}
 
 
 def main(argv: list[str] | None = None) -> int:

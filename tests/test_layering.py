@@ -32,6 +32,8 @@ FLOORS: dict[str, tuple[str, ...]] = {
     "vggviz.explain": ("learned", "evaluate", "train", "jobs", "cli"),
     "vggviz.learned": ("explain", "train", "jobs", "cli"),  # reads photo collections with evaluate's archive reader
     "vggviz.evaluate": ("learned", "train", "jobs", "cli"),
+    # reads data with evaluate's reader, scores with its metrics; the job queue (jobs/) runs it, not the reverse
+    "vggviz.train": ("explain", "learned", "jobs", "cli"),
     # the job queue runs the trainer (jobs/training.py): above train, below the command line
     "vggviz.jobs": ("cli",),
 }

@@ -1004,7 +1004,7 @@ def _train_parser(sub, language: argparse.ArgumentParser) -> None:
     p.add_argument("path", metavar="PATH",
                    help=_("a folder or .zip with one folder of photos per class, or train/ and val/ folders of them"))
     p.add_argument("--preset", choices=list(PRESETS),
-                   help=_("start from a preset: course (the original train.py: untrained, everything, Adam 1e-4) or "
+                   help=_("start from a preset: course (the course's first train.py: untrained, everything, Adam 1e-4) or "
                           "fine-tune (ImageNet weights, new head, SGD 0.01, cosine); the options below change it"))
     p.add_argument("--config", type=_config, metavar="CONFIG",
                    help=_("configuration (default {default})", default=defaults.config))

@@ -55,14 +55,14 @@ class Recipe:
 
 
 PRESETS: dict[str, Recipe] = {
-    # The original train.py (2020): vgg("vgg16", init_weights=True), everything, Adam 1e-4, batch 32, 30 epochs.
+    # The course's first train.py (2020): vgg("vgg16", init_weights=True), everything, Adam 1e-4, batch 32, 30 epochs.
     "course": Recipe(config="vgg16", init="xavier", train="all", epochs=30, batch=32, optimizer="adam", lr=1e-4,
                      momentum=0.0, weight_decay=0.0, schedule="constant", augment=True),
     # The later version: ImageNet weights, a new head, SGD 0.01 momentum 0.9, cosine to 0.01 of the start.
     "fine-tune": Recipe(config="vgg16", init="imagenet", train="head", epochs=5, batch=32, optimizer="sgd", lr=0.01,
                         momentum=0.9, weight_decay=0.0, schedule="cosine", final_lr_fraction=0.01, augment=True),
 }
-PRESET_NAMES = {"course": N_("the original train.py (from scratch)"), "fine-tune": N_("fine-tune from ImageNet")}
+PRESET_NAMES = {"course": N_("the course's train.py (from scratch)"), "fine-tune": N_("fine-tune from ImageNet")}
 
 
 def default_lr(optimizer: str, init: str, train: str) -> float:
