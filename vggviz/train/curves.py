@@ -77,7 +77,8 @@ def curves(runs: Sequence[Run]) -> go.Figure:
             fig.add_trace(go.Scatter(x=x, y=[getattr(b, attr) for b in run.batches], mode="lines",
                                      legendgroup=name, showlegend=False, name=name, line=dict(color=colour)),
                           row=2, col=col)
-    fig.update_xaxes(title_text=_("Epoch"), rangemode="tozero")
+    fig.update_xaxes(rangemode="tozero")
+    fig.update_xaxes(title_text=_("Epoch"), row=2)  # under the lower charts only: the upper ones' would meet the titles
     fig.update_yaxes(rangemode="tozero")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.02], row=1, col=2)
     fig.update_yaxes(exponentformat="power", row=2, col=1)
