@@ -96,8 +96,9 @@ def test_a_run_from_start_to_the_checkpoint_opened_in_evaluate(server):
     assert any("train.py" in b.proto.label for b in at.get("download_button"))
 
     # A new session (a reload, another tab) finds the job by the id in its URL.
-    again = page(job=job_id)
-    assert any("vgg11-tiny.pth" in plain(s.value) for s in again.success)
+    again = page("zh", job=job_id)  # in Chinese, for a reader of the other language
+    assert any("已将 vgg11-tiny.pth 保存" in plain(s.value) for s in again.success)
+    assert "损失" in again.get("plotly_chart")[0].proto.spec and again.get("download_button")
 
     at.button(key=f"train_open_pages/evaluate.py_{job_id}").click()
     at = run(at)
