@@ -14,6 +14,7 @@ import pytest
 import shapes
 from vggviz import cli, i18n
 from vggviz.train import checkpoint
+from vggviz.train.run import tensorboard_available
 
 TINY = ["--config", "vgg11", "--init", "xavier", "--size", "32", "--epochs", "2", "--batch", "64", "--no-augment"]
 
@@ -32,8 +33,14 @@ def tiny(tmp_path_factory):
 
 def test_json_has_the_documented_keys_and_the_checkpoint_is_written(tiny, tmp_path, one_torch_thread):
     out = tmp_path / "ckpt" / "shapes.pth"
-    status, stdout, stderr = run_cli(["train", str(tiny), *TINY, "--out", str(out), "--format", "json"])
+    board = tmp_path / "logs"
+    status, stdout, stderr = run_cli(["train", str(tiny), *TINY, "--out", str(out), "--format", "json",
+                                      "--tensorboard", str(board)])
     assert status == 0, stderr
+    if tensorboard_available():  # the course's scalars as event files
+        assert any(p.name.startswith("events.out.tfevents") for p in board.iterdir())
+    else:  # skipped cleanly, and said so
+        assert "TensorBoard is not installed" in stderr and not board.exists()
     data = json.loads(stdout)
     assert set(data) == {"classes", "train_photos", "val_photos", "epochs", "best_epoch", "best_val_acc", "out"}
     assert data["classes"] == ["circle", "square", "triangle"] and (data["train_photos"], data["val_photos"]) == (9, 3)

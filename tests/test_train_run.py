@@ -224,3 +224,20 @@ def test_only_unreadable_photos_is_one_clear_error_and_nothing_is_written(traine
     with pytest.raises(TrainError, match="no photo that could be read"):
         run.train(data, RECIPE, tmp_path / "out" / "m.pth", check_hash=False)
     assert not (tmp_path / "out" / "m.pth").exists()
+
+
+def test_the_estimate_counts_photos_epochs_and_what_trains(trained):
+    head = Recipe(**{**RECIPE.record(), "size": 32})
+    seconds_head = run.estimate_seconds(trained.data, head)
+    seconds_all = run.estimate_seconds(trained.data, Recipe(**{**head.record(), "train": "all"}))
+    assert 0 < seconds_head < seconds_all  # the head alone skips the features' backward pass every epoch
+
+
+def test_advice_says_why_a_recipe_will_not_learn_or_will_be_slow():
+    from vggviz.train.recipe import PRESETS, advice, default_lr, with_defaults
+
+    assert advice(PRESETS["fine-tune"]) == []
+    assert any("Adam" in str(a) for a in advice(Recipe(init="xavier", train="head", optimizer="adam", lr=1e-4)))
+    assert any("from scratch" in str(a) for a in advice(PRESETS["course"]))
+    assert default_lr("adam", "xavier", "head") == 1e-3 and default_lr("adam", "xavier", "all") == 1e-4
+    assert with_defaults(optimizer="adam", init="xavier").lr == 1e-3 and with_defaults(lr=0.5).lr == 0.5

@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ..evaluate import dataset as photo_batches, metrics
-from ..evaluate.errors import Skipped
+from ..evaluate.errors import Skip, Skipped
 from ..i18n import N_, Text
 from ..photo import device as devices, images, memory
 from . import checkpoint, network, transforms
@@ -52,8 +52,8 @@ class Views(Dataset):
             return i, torch.stack([transforms.seeded(self.transform, image, self.seed, self.salt, v, i)
                                    for v in range(self.views)]), None
         except Exception as exc:  # the decoder's ImageError, the reader's Skip, or any archive error: left out
-            return i, None, exc if isinstance(exc, (images.ImageError, photo_batches.Skip)) else \
-                photo_batches.Skip("unreadable", file=file, reason=type(exc).__name__)
+            return i, None, exc if isinstance(exc, (images.ImageError, Skip)) else \
+                Skip("unreadable", file=file, reason=type(exc).__name__)
 
 
 def batches(data: TrainingData, files: list[str], transform, views: int, seed: int, salt: int, batch: int,
