@@ -5,7 +5,7 @@ live.
 Read from ``[training]`` in ``.streamlit/vggviz.toml`` (beside app.py, or the file ``$VGGVIZ_SETTINGS`` names),
 then from environment variables, which win: ``VGGVIZ_TRAINING=off``, ``VGGVIZ_TRAIN_MAX_EPOCHS``,
 ``VGGVIZ_TRAIN_MAX_PHOTOS``, ``VGGVIZ_TRAIN_MAX_JOBS``, ``VGGVIZ_TRAIN_MAX_QUEUE``, ``VGGVIZ_TRAIN_THREADS``,
-``VGGVIZ_TRAIN_DEVICE``, ``VGGVIZ_JOBS`` (docs/serving.md, "Training on a shared server", has the table). A value
+``VGGVIZ_TRAIN_DEVICE``, ``VGGVIZ_JOBS`` (docs/training.md, "Training on a shared server", has the table). A value
 that is not one gives a translated message naming it."""
 
 from __future__ import annotations
