@@ -74,9 +74,10 @@ def test_a_second_job_waits_with_its_position_and_an_estimate(make_queue, tmp_pa
     assert first.state == RUNNING and q.position(first) is None
     assert (second.state, q.position(second)) == (QUEUED, 1)
     assert q.position(third) == 2
-    # what the first has left (its estimate less the time spent) and, for the third, the second's estimate
-    assert 0 < q.wait_seconds(second) <= 100.0
-    assert q.wait_seconds(third) == pytest.approx(q.wait_seconds(second) + 30.0, abs=2.0)  # seconds pass between
+    # what the first has left (its estimate less the time spent) and, for the third, the second's estimate too
+    now = time.time()
+    assert q.wait_seconds(second, now) == pytest.approx(100.0 - (now - first.started))  # float sums
+    assert q.wait_seconds(third, now) == pytest.approx(q.wait_seconds(second, now) + 30.0)
     assert second.started is None
     release.write_text("go")
     for job in (first, second, third):

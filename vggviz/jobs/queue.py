@@ -121,15 +121,16 @@ class JobQueue:
         with self._cond:
             return self._waiting.index(job) + 1 if job in self._waiting else None
 
-    def wait_seconds(self, job: Job) -> float | None:
-        """How long a waiting job should wait before it starts: what the running jobs have left and the
-        estimates of the jobs ahead of it, shared among the slots. None when some figure is unknown."""
+    def wait_seconds(self, job: Job, now: float | None = None) -> float | None:
+        """How long a waiting job should wait before it starts (at ``now``, default the present): what the
+        running jobs have left and the estimates of the jobs ahead of it, shared among the slots. None when
+        some figure is unknown."""
         with self._cond:
             ahead = self._waiting[:self._waiting.index(job)] if job in self._waiting else None
             running = [self._jobs[i] for i in self._workers]
         if ahead is None:
             return 0.0
-        parts = [j.seconds_left() for j in running] + [j.estimate for j in ahead]
+        parts = [j.seconds_left(now) for j in running] + [j.estimate for j in ahead]
         if any(p is None for p in parts):
             return None
         return sum(parts) / self.settings.max_jobs
