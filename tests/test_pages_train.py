@@ -130,6 +130,13 @@ def test_a_job_waiting_its_turn_shows_its_place_and_can_be_cancelled(server):
     q.wait(first.id, TIMEOUT)
 
 
+def test_a_data_set_beyond_the_teachers_cap_is_refused_before_the_start(monkeypatch):
+    monkeypatch.setenv("VGGVIZ_TRAIN_MAX_PHOTOS", "6")
+    at = tiny_recipe(upload(page()))  # 10 training photos
+    assert any("VGGVIZ_TRAIN_MAX_PHOTOS" in plain(e.value) for e in at.error)
+    assert not [b for b in at.button if b.key == "train_start"] and not at.info  # nothing measured, no Start
+
+
 def test_an_unknown_job_is_said_and_training_off_is_said(monkeypatch):
     at = page(job="no-such-job")
     assert any("no-such-job" in plain(w.value) for w in at.warning), [w.value for w in at.warning]

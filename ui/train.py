@@ -205,6 +205,16 @@ def recipe_form(max_epochs: int | None) -> recipes.Recipe | None:
     return recipe
 
 
+def within_limits(q: JobQueue, td: train_data.TrainingData, recipe: recipes.Recipe) -> bool:
+    """Whether the run is within the teacher's caps; if not, the reason is shown (before anything is measured)."""
+    try:
+        jobs_training.check_limits(recipe.record(), len(td.train), q.settings)
+    except TranslatableError as exc:
+        st.error(text.markdown(str(exc)))
+        return False
+    return True
+
+
 def _imagenet_missing(recipe: recipes.Recipe) -> str | None:
     """The ImageNet weights' file name when the recipe needs it and the server does not have it."""
     if recipe.init != "imagenet":
