@@ -49,7 +49,8 @@ expect.set_options(timeout=TIMEOUT)
 # Each page by its URL path (the navigation's own, language-free) and what it draws once it is ready:
 # pictures, Plotly charts, tables.
 SLUG = {p.path: "" if p.path == HOME else pathlib.Path(p.path).stem for p in PAGES}
-PHOTO_PAGES = {p.path for p in list(SECTIONS.values())[-1]}  # the navigation's "A photo through VGG"
+# The navigation's "A photo through VGG", less Train, which has its own configuration choice (no sidebar model)
+PHOTO_PAGES = {p.path for p in list(SECTIONS.values())[-1]} - {"pages/train.py"}
 CONTENT = {
     "pages/home.py": {"metrics": 4},
     "pages/architecture.py": {"metrics": 4, "tables": 1, "charts": 1},
@@ -61,6 +62,7 @@ CONTENT = {
     "pages/feature_maps.py": {"images": 2},
     "pages/attributions.py": {"images": 7},  # the map, its colour bar, the five blocks' strip
     "pages/evaluate.py": {},  # waits for a zip
+    "pages/train.py": {},  # waits for a zip
     "pages/lesson.py": {},
     "pages/channel.py": {},  # nothing prepared in this server's gallery: estimates and Start buttons
 }

@@ -22,17 +22,20 @@ UI = ("ui", "pages", "app", "streamlit")
 # and glossary are the ground floor; architecture stands on them; photo on architecture; explain and learned on
 # photo, side by side; evaluate on photo and explain (why.py draws Grad-CAM of the mistakes: above explain, not
 # beside it as LAYOUT.md draws it); the command line on everything.
-ABOVE_ARCHITECTURE = ("photo", "explain", "learned", "evaluate", "train", "cli")
+ABOVE_ARCHITECTURE = ("photo", "explain", "learned", "evaluate", "train", "jobs", "cli")
 FLOORS: dict[str, tuple[str, ...]] = {
     "vggviz.i18n": ("architecture", "glossary", *ABOVE_ARCHITECTURE),
     "vggviz.text": ("architecture", "glossary", *ABOVE_ARCHITECTURE),
     "vggviz.glossary": ("architecture", *ABOVE_ARCHITECTURE),
     "vggviz.architecture": ABOVE_ARCHITECTURE,
-    "vggviz.photo": ("explain", "learned", "evaluate", "train", "cli"),
-    "vggviz.explain": ("learned", "evaluate", "train", "cli"),
-    "vggviz.learned": ("explain", "train", "cli"),  # reads photo collections with evaluate's archive reader
-    "vggviz.evaluate": ("learned", "train", "cli"),
-    "vggviz.train": ("explain", "learned", "cli"),  # reads data with evaluate's reader, scores with its metrics
+    "vggviz.photo": ("explain", "learned", "evaluate", "train", "jobs", "cli"),
+    "vggviz.explain": ("learned", "evaluate", "train", "jobs", "cli"),
+    "vggviz.learned": ("explain", "train", "jobs", "cli"),  # reads photo collections with evaluate's archive reader
+    "vggviz.evaluate": ("learned", "train", "jobs", "cli"),
+    # reads data with evaluate's reader, scores with its metrics; the job queue (jobs/) runs it, not the reverse
+    "vggviz.train": ("explain", "learned", "jobs", "cli"),
+    # the job queue runs the trainer (jobs/training.py): above train, below the command line
+    "vggviz.jobs": ("cli",),
 }
 
 

@@ -45,6 +45,8 @@ SECTIONS: dict[str, tuple[PageInfo, ...]] = {
                  N_("What each channel looks for: dataset examples, feature visualisation, class models")),
         PageInfo("pages/evaluate.py", N_("Evaluate a folder"), ":material/fact_check:",
                  N_("Evaluate a folder: how good is a trained VGG, and why does it fail?")),
+        PageInfo("pages/train.py", N_("Train"), ":material/model_training:",
+                 N_("Train: your own VGG on your own photos, watched as it learns")),
     ),
 }
 PAGES: tuple[PageInfo, ...] = tuple(p for pages in SECTIONS.values() for p in pages)

@@ -1,0 +1,189 @@
+"""The job queue (vggviz/jobs): jobs run in a worker process with bounded threads, wait their turn with a
+position, stream events, survive whoever submitted them, cancel without leaving anything, and hold a slot of
+the machine that other servers (replicas) see. The functions run are in tests/job_functions.py."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+from tests import job_functions as fns
+from vggviz.i18n import use
+from vggviz.jobs import queue as jobs_queue
+from vggviz.jobs.queue import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobError, JobQueue
+from vggviz.jobs.settings import Settings, SettingsError
+
+TIMEOUT = 120  # seconds; a spawned worker imports torch, which is slow on a busy 2-core machine
+
+
+def wait_for(condition, what: str, timeout: float = TIMEOUT) -> None:
+    """Poll ``condition`` (the worker is another process: there is nothing to join on)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def make_queue(tmp_path):
+    made = []
+
+    def make(**settings) -> JobQueue:
+        q = JobQueue(Settings(**{"folder": tmp_path / "slots", "threads": 1, **settings}))
+        made.append(q)
+        return q
+
+    yield make
+    for q in made:
+        q.close()
+
+
+def test_a_job_runs_in_another_process_and_streams_its_events(make_queue):
+    q = make_queue()
+    job = q.submit(fns.count, 5, label="five")
+    q.wait(job.id, TIMEOUT)
+    assert job.state == DONE and job.result == 5
+    assert [e["i"] for e in job.events] == [0, 1, 2, 3, 4]
+    assert job.started is not None and job.finished >= job.started
+
+
+def test_the_worker_bounds_its_threads_and_yields_to_the_server(make_queue):
+    q = make_queue(threads=1)
+    job = q.wait(q.submit(fns.threads).id, TIMEOUT)
+    assert job.state == DONE, job.error
+    assert job.result["torch"] == 1 and job.result["omp"] == "1"
+    assert job.result["nice"] > os.nice(0)  # a lower priority than this process
+
+
+def test_a_failure_comes_back_as_the_exception(make_queue):
+    q = make_queue()
+    job = q.wait(q.submit(fns.fail).id, TIMEOUT)
+    assert job.state == FAILED and isinstance(job.error, ValueError) and str(job.error) == "bad input"
+
+
+def test_a_second_job_waits_with_its_position_and_an_estimate(make_queue, tmp_path):
+    q = make_queue(max_jobs=1)
+    started, release = tmp_path / "a.started", tmp_path / "a.release"
+    first = q.submit(fns.gate, str(started), str(release), estimate=100.0)
+    second = q.submit(fns.count, 1, estimate=30.0)
+    third = q.submit(fns.count, 1, estimate=20.0)
+    wait_for(started.exists, "the first job to start")
+    assert first.state == RUNNING and q.position(first) is None
+    assert (second.state, q.position(second)) == (QUEUED, 1)
+    assert q.position(third) == 2
+    # what the first has left (its estimate less the time spent) and, for the third, the second's estimate too
+    now = time.time()
+    assert q.wait_seconds(second, now) == pytest.approx(100.0 - (now - first.started))  # float sums
+    assert q.wait_seconds(third, now) == pytest.approx(q.wait_seconds(second, now) + 30.0)
+    assert second.started is None
+    release.write_text("go")
+    for job in (first, second, third):
+        q.wait(job.id, TIMEOUT)
+    assert [j.state for j in (first, second, third)] == [DONE, DONE, DONE]
+    assert first.finished <= second.started <= second.finished <= third.started  # one at a time
+
+
+def test_cancel_of_a_running_job_stops_it_and_leaves_nothing(make_queue, tmp_path):
+    q = make_queue()
+    started, out = tmp_path / "started", tmp_path / "model.pth"
+    job = q.submit(fns.gate, str(started), str(tmp_path / "never"), str(out))
+    wait_for(started.exists, "the job to start")
+    q.cancel(job.id)
+    q.wait(job.id, TIMEOUT)
+    assert job.state == CANCELLED and not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["slots", "started"]
+
+
+def test_cancel_kills_a_job_that_does_not_listen(make_queue, tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs_queue, "STOP_GRACE_SECONDS", 0.5)
+    q = make_queue()
+    started = tmp_path / "started"
+    job = q.submit(fns.deaf, str(started))
+    wait_for(started.exists, "the job to start")
+    q.cancel(job.id)
+    q.wait(job.id, TIMEOUT)
+    assert job.state == CANCELLED
+
+
+def test_cancel_of_a_waiting_job_takes_it_out_of_the_queue(make_queue, tmp_path):
+    q = make_queue(max_jobs=1)
+    started = tmp_path / "started"
+    first = q.submit(fns.until_stopped, str(started))
+    wait_for(started.exists, "the first job to start")
+    second = q.submit(fns.count, 1)
+    third = q.submit(fns.count, 1)
+    q.cancel(second.id)
+    assert second.state == CANCELLED and second.started is None and q.position(third) == 1
+    q.cancel(first.id)
+    q.wait(third.id, TIMEOUT)
+    assert (first.state, third.state) == (CANCELLED, DONE)
+
+
+def test_a_job_outlives_whoever_submitted_it_and_is_found_by_its_id(make_queue, tmp_path):
+    """A Streamlit session is a thread that may end (a reload, a closed tab): the job lives in the queue, and
+    another thread (the next session) finds it by the id alone."""
+    q = make_queue()
+    started, release = tmp_path / "started", tmp_path / "release"
+    ids = []
+    session = threading.Thread(target=lambda: ids.append(q.submit(fns.gate, str(started), str(release)).id))
+    session.start()
+    session.join()
+    del session
+    wait_for(started.exists, "the job to start")
+    found = []
+    threading.Thread(target=lambda: found.append(q.get(ids[0]))).start()
+    wait_for(lambda: found, "the other thread")
+    assert found[0] is not None and found[0].state == RUNNING
+    release.write_text("go")
+    assert q.wait(ids[0], TIMEOUT).result == "released"
+    assert q.get("no-such-job") is None
+
+
+def test_one_job_at_a_time_on_the_machine_across_servers(make_queue, tmp_path):
+    """Two queues over one jobs folder stand for two replicas of the server on one machine."""
+    here, there = make_queue(max_jobs=1), make_queue(max_jobs=1)
+    started, release = tmp_path / "started", tmp_path / "release"
+    first = here.submit(fns.gate, str(started), str(release))
+    wait_for(started.exists, "the first job to start")
+    second = there.submit(fns.count, 1)
+    wait_for(lambda: there.running_elsewhere() == 1, "the other server to see the job")
+    time.sleep(1.0)  # two of the dispatcher's polls: it must not start meanwhile (a test of absence)
+    assert second.state == QUEUED and there.position(second) == 1
+    release.write_text("go")
+    there.wait(second.id, TIMEOUT)
+    assert first.finished <= second.started
+
+
+def test_training_off_and_a_full_queue_are_refused_with_a_message(make_queue, tmp_path):
+    with pytest.raises(JobError) as off:
+        make_queue(enabled=False).submit(fns.count, 1)
+    q = make_queue(max_queue=1, max_jobs=1)
+    q.submit(fns.until_stopped, str(tmp_path / "started"))
+    wait_for((tmp_path / "started").exists, "the first job")
+    q.submit(fns.count, 1)
+    with pytest.raises(JobError) as full:
+        q.submit(fns.count, 1)
+    with use("zh_CN"):
+        assert "VGGVIZ_TRAINING" in str(off.value) and "1" in str(full.value)
+
+
+def test_settings_from_the_file_and_the_environment(tmp_path):
+    file = tmp_path / "vggviz.toml"
+    file.write_text("[training]\nmax_epochs = 12\nthreads = 3\nenabled = true\n")
+    s = Settings.load({"VGGVIZ_TRAIN_THREADS": "2", "VGGVIZ_TRAIN_MAX_PHOTOS": "500", "VGGVIZ_JOBS": str(tmp_path)},
+                      file=file)
+    assert (s.max_epochs, s.threads, s.max_photos, s.folder, s.enabled) == (12, 2, 500, tmp_path, True)
+    assert not Settings.load({"VGGVIZ_TRAINING": "off"}, file=tmp_path / "none.toml").enabled
+    assert Settings.load({"VGGVIZ_TRAIN_MAX_EPOCHS": "none"}, file=tmp_path / "none.toml").max_epochs is None
+    assert Settings.load({"VGGVIZ_TRAIN_DEVICE": "CPU"}, file=tmp_path / "none.toml").device == "cpu"
+    for environ in ({"VGGVIZ_TRAINING": "maybe"}, {"VGGVIZ_TRAIN_MAX_JOBS": "0"}, {"VGGVIZ_TRAIN_THREADS": "two"},
+                    {"VGGVIZ_TRAIN_DEVICE": "tpu"}):
+        with pytest.raises(SettingsError) as bad:
+            Settings.load(environ, file=tmp_path / "none.toml")
+        assert next(iter(environ)) in str(bad.value)
+    file.write_text("[training\n")
+    with pytest.raises(SettingsError):
+        Settings.load({}, file=file)

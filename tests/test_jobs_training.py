@@ -1,0 +1,108 @@
+"""Training as a job of the queue (vggviz/jobs/training.py): a real run of the trainer in the worker process on
+a tiny generated data set, its events streamed, its checkpoint written at the end and loadable; a cancelled run
+writes nothing; the teacher's caps and the checkpoint's name are checked before anything is queued; and a
+Predict request served while a training job runs gets its answer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision
+
+import tiny_training
+from tests.test_jobs import TIMEOUT, wait_for
+from vggviz.jobs import training
+from vggviz.jobs.queue import CANCELLED, DONE, RUNNING, JobQueue
+from vggviz.jobs.settings import Settings
+from vggviz.train.progress import BatchProgress, EpochRecord, TrainResult
+from vggviz.train.recipe import Recipe
+
+RECIPE = Recipe(config="vgg11", init="xavier", train="head", epochs=2, batch=4, optimizer="adam", lr=1e-3,
+                schedule="constant", size=64, augment=False, views=1, val_share=0.34, seed=0)
+
+
+@pytest.fixture
+def q(tmp_path):
+    queue = JobQueue(Settings(folder=tmp_path / "slots", threads=1, max_epochs=3, max_photos=100))
+    yield queue
+    queue.close()
+
+
+def about(out: Path | None, recipe: Recipe = RECIPE, photos: int = 8) -> training.About:
+    return training.About("tiny.zip", tuple(tiny_training.COLOURS), recipe.record(), str(out) if out else None,
+                          photos)
+
+
+def test_a_real_training_job_streams_its_progress_and_writes_a_checkpoint_that_loads(q, tmp_path):
+    out = tmp_path / "checkpoints" / "tiny.pth"
+    job = training.submit(q, tiny_training.zip_bytes(), "tiny.zip", RECIPE.record(), str(out), about=about(out),
+                          estimate=10.0)
+    q.wait(job.id, TIMEOUT)
+    assert job.state == DONE, job.error
+    result = job.result
+    assert isinstance(result, TrainResult) and result.classes == ["blue", "red"] and result.out == str(out)
+    epochs = [e for e in job.events if isinstance(e, EpochRecord)]
+    batches = [e for e in job.events if isinstance(e, BatchProgress)]
+    assert [e.epoch for e in epochs] == [1, 2] and [e.epoch for e in result.epochs] == [1, 2]
+    assert {b.phase for b in batches} >= {"features", "train"}  # head-only: frozen features cached first
+    model = torchvision.models.vgg11(num_classes=2)  # the course's format, torchvision's keys
+    model.load_state_dict(torch.load(out, weights_only=True), strict=True)
+    assert json.loads(out.with_suffix(".json").read_text()) == {"0": "blue", "1": "red"}
+
+
+def test_a_cancelled_training_job_writes_nothing(q, tmp_path):
+    folder = tmp_path / "checkpoints"
+    out = folder / "never.pth"
+    recipe = Recipe(**{**RECIPE.record(), "train": "all", "epochs": 3})  # every photo through the net, slow enough
+    job = training.submit(q, tiny_training.zip_bytes(), "tiny.zip", recipe.record(), str(out),
+                          about=about(out, recipe), estimate=None)
+    wait_for(lambda: any(getattr(e, "phase", None) == "train" for e in job.events), "the first training batch")
+    q.cancel(job.id)
+    q.wait(job.id, TIMEOUT)
+    assert job.state == CANCELLED
+    assert not folder.exists() or not list(folder.iterdir())  # no checkpoint, class file, record or temporary
+
+
+def test_the_caps_and_the_name_are_checked_before_queueing(q, tmp_path):
+    data = tiny_training.zip_bytes()
+    with pytest.raises(training.LimitError) as epochs:
+        training.submit(q, data, "tiny.zip", {**RECIPE.record(), "epochs": 4}, None, about=about(None), estimate=1)
+    with pytest.raises(training.LimitError) as photos:
+        training.submit(q, data, "tiny.zip", RECIPE.record(), None, about=about(None, photos=101), estimate=1)
+    assert "VGGVIZ_TRAIN_MAX_EPOCHS" in str(epochs.value) and "VGGVIZ_TRAIN_MAX_PHOTOS" in str(photos.value)
+    assert q.jobs() == []
+    assert training.checkpoint_path(tmp_path, " flowers ") == tmp_path / "flowers.pth"
+    assert training.checkpoint_path(tmp_path, "花.pt") == tmp_path / "花.pt"
+    for bad in ("../up.pth", "sub/x.pth", ".hidden.pth", "", "a b.pth", "x.train.pth", "C:\\x.pth"):
+        with pytest.raises(training.LimitError):
+            training.checkpoint_path(tmp_path, bad)
+
+
+def test_predict_is_answered_while_a_training_job_runs(tmp_path, monkeypatch):
+    """The job trains in its own process: the server's script runs (here an AppTest of Predict) are not
+    blocked behind it, and the job goes on training meanwhile."""
+    import streamlit as st
+    from app_pages import app, run
+
+    from ui import models
+
+    q = JobQueue(Settings(folder=tmp_path / "slots", threads=1))
+    try:
+        recipe = Recipe(**{**RECIPE.record(), "train": "all", "epochs": 50})  # longer than the Predict run
+        out = tmp_path / "busy.pth"
+        job = q.submit(training.run, tiny_training.zip_bytes(), "tiny.zip", recipe.record(), str(out))
+        wait_for(lambda: any(getattr(e, "phase", None) == "train" for e in job.events), "training to start")
+        st.cache_resource.clear()
+        models.MODELS.clear()
+        monkeypatch.setenv("VGGVIZ_CHECKPOINTS", str(tmp_path / "none"))
+        at = run(app("pages/predict.py", config="A"))
+        assert at.get("plotly_chart"), "Predict drew no prediction"
+        assert job.state == RUNNING  # still training: Predict did not wait for it
+        q.cancel(job.id)
+        q.wait(job.id, TIMEOUT)
+        assert job.state == CANCELLED and not out.exists()
+    finally:
+        q.close()

@@ -1,0 +1,148 @@
+"""The Train page under AppTest, through app.py's navigation: the data's per-class counts, a recipe, the cost,
+a real (tiny) run in the job queue, its curves and results, the links that open the checkpoint in the other
+pages, a job found again by the id in its URL from a new session, a job waiting its turn, and training turned
+off by the teacher."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+
+import tiny_training
+from app_pages import app, run, through_app_py  # noqa: F401 (a fixture)
+from helpers import plain
+from tests import job_functions as fns
+from tests.test_jobs import TIMEOUT, wait_for
+from vggviz import i18n
+from vggviz.jobs import queue as jobs_queue
+from vggviz.jobs import training
+from vggviz.train.recipe import Recipe
+
+pytestmark = pytest.mark.usefixtures("through_app_py")
+
+
+@pytest.fixture(autouse=True)
+def server(tmp_path, monkeypatch):
+    """A server of its own: empty checkpoint and data folders, its own job slots, a fresh queue."""
+    monkeypatch.setenv("VGGVIZ_CHECKPOINTS", str(tmp_path / "checkpoints"))
+    monkeypatch.setenv("VGGVIZ_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("VGGVIZ_JOBS", str(tmp_path / "slots"))
+    monkeypatch.setenv("VGGVIZ_TRAIN_THREADS", "1")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no ImageNet weights here
+    monkeypatch.setattr(jobs_queue, "_SHARED", None)
+    st.cache_resource.clear()
+    yield tmp_path
+    if jobs_queue._SHARED is not None:
+        jobs_queue._SHARED.close()
+    st.cache_resource.clear()
+
+
+def page(lang: str = "en", **query) -> st.testing.v1.AppTest:
+    at = app("app.py", lang=lang)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.switch_page("pages/train.py")
+    return run(at)
+
+
+def upload(at, data: bytes | None = None):
+    at.file_uploader(key="train_zip").set_value(("tiny.zip", data or tiny_training.zip_bytes(), "application/zip"))
+    return run(at)
+
+
+@pytest.mark.parametrize("lang, words", [("en", ("Train", "Training photos", "a seeded split")),
+                                         ("zh", ("训练", "训练照片", "按随机种子划分"))])
+def test_the_data_is_counted_per_class_before_training(lang, words):
+    at = page(lang)
+    assert at.title[0].value == words[0]
+    at = upload(at)
+    counts = next(d.value for d in at.dataframe if words[1] in d.value.columns)
+    assert counts.iloc[:, 0].tolist() == ["blue", "red"]
+    assert counts.iloc[:, 1].tolist() == [5, 5] and counts.iloc[:, 2].tolist() == [1, 1]  # 6 each, 10 % held out: 1
+    assert any(words[2] in c.value for c in at.caption)
+    assert any("10" in plain(w.value) for w in at.warning)  # too few photos in a class
+
+
+def tiny_recipe(at):
+    """Configuration A (vgg11), untrained (Xavier), the head only, one epoch at 64×64, batch 4."""
+    at.radio(key="train_init").set_value("xavier")
+    at.selectbox(key="train_config").set_value("A")
+    at = run(at)
+    at.number_input(key="train_epochs").set_value(1)
+    at.select_slider(key="train_batch").set_value(4)
+    at.select_slider(key="train_size").set_value(64)
+    at.toggle(key="train_augment_fine-tune").set_value(False)
+    return run(at)
+
+
+def test_a_run_from_start_to_the_checkpoint_opened_in_evaluate(server):
+    at = upload(page())
+    at.slider(key="train_val_share").set_value(0.35)
+    at = tiny_recipe(run(at))
+    assert any("1 epoch" in i.value for i in at.info)  # the cost before the start
+    assert at.text_input(key="train_name_vgg11-tiny.pth").value == "vgg11-tiny.pth"
+    at.button(key="train_start").click()
+    at = run(at)
+    job_id = at.query_params["job"][0] if isinstance(at.query_params["job"], list) else at.query_params["job"]
+    q = jobs_queue.shared()
+    job = q.wait(job_id, TIMEOUT)
+    assert job.state == "done", job.error
+    at = run(at)
+    assert any("vgg11-tiny.pth" in plain(s.value) for s in at.success)
+    assert (server / "checkpoints" / "vgg11-tiny.pth").is_file()
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "Loss" in spec and "Accuracy" in spec  # the curves; then per class and the confusion matrix
+    assert len(at.get("plotly_chart")) == 3
+    assert any("train.py" in b.proto.label for b in at.get("download_button"))
+
+    # A new session (a reload, another tab) finds the job by the id in its URL.
+    again = page("zh", job=job_id)  # in Chinese, for a reader of the other language
+    assert any("已将 vgg11-tiny.pth 保存" in plain(s.value) for s in again.success)
+    assert "损失" in again.get("plotly_chart")[0].proto.spec and again.get("download_button")
+
+    at.button(key=f"train_open_pages/evaluate.py_{job_id}").click()
+    at = run(at)
+    assert at.session_state["weights"] == "checkpoint" and at.session_state["ckpt_choice"] == "vgg11-tiny.pth"
+    assert at.title[0].value == "Evaluate a folder"
+    at.switch_page("pages/train.py")  # back from another page: the URL lost ?job=, the session kept it
+    at = run(at)
+    assert any("vgg11-tiny.pth" in plain(s.value) for s in at.success)
+    assert at.query_params["job"] in (job_id, [job_id])
+
+
+def test_a_job_waiting_its_turn_shows_its_place_and_can_be_cancelled(server):
+    q = jobs_queue.shared()
+    started, release = server / "started", server / "release"
+    first = q.submit(fns.gate, str(started), str(release))
+    wait_for(started.exists, "the first job")
+    recipe = Recipe(config="vgg11", init="xavier", epochs=1, size=64)
+    about = training.About("tiny.zip", ("blue", "red"), recipe.record(), None, 8)
+    waiting = training.submit(q, tiny_training.zip_bytes(), "tiny.zip", recipe.record(), None, about=about,
+                              estimate=30.0, label="Run 1")
+    for lang, words in (("en", "number 1 in this server's queue"), ("zh", "排第 1 位")):
+        at = page(lang, job=waiting.id)
+        assert any(words in i.value for i in at.info), [i.value for i in at.info]
+    at.button(key=f"train_cancel_{waiting.id}").click()
+    at = run(at)
+    assert waiting.state == "cancelled" and first.state == "running"
+    assert [i.value for i in at.info if "nothing was saved" in i.value or "没有保存" in i.value]
+    release.write_text("go")
+    q.wait(first.id, TIMEOUT)
+
+
+def test_a_data_set_beyond_the_teachers_cap_is_refused_before_the_start(monkeypatch):
+    monkeypatch.setenv("VGGVIZ_TRAIN_MAX_PHOTOS", "6")
+    at = tiny_recipe(upload(page()))  # 10 training photos
+    assert any("VGGVIZ_TRAIN_MAX_PHOTOS" in plain(e.value) for e in at.error)
+    assert not [b for b in at.button if b.key == "train_start"] and not at.info  # nothing measured, no Start
+
+
+def test_an_unknown_job_is_said_and_training_off_is_said(monkeypatch):
+    at = page(job="no-such-job")
+    assert any("no-such-job" in plain(w.value) for w in at.warning), [w.value for w in at.warning]
+    monkeypatch.setenv("VGGVIZ_TRAINING", "off")
+    monkeypatch.setattr(jobs_queue, "_SHARED", None)
+    at = page("zh")
+    assert [i.value for i in at.info] == [i18n.translations("zh").gettext(
+        "Training is turned off on this server (VGGVIZ_TRAINING=off).")]
+    assert not at.file_uploader

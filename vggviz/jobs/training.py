@@ -1,0 +1,80 @@
+"""Training as a job of the queue: the arguments are plain data (the source's path or a zip's bytes, the
+recipe's record, the output path), and the worker rebuilds the data and the recipe from them, so nothing open
+in the server (a zip reader, a model) crosses the process boundary. The teacher's caps are checked here,
+before a job is queued."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..i18n import N_, TranslatableError
+from .queue import Job, JobQueue
+from .settings import Settings
+
+
+class LimitError(TranslatableError, ValueError):
+    MESSAGES = {
+        "epochs": N_("This server trains at most {most} epochs a run (VGGVIZ_TRAIN_MAX_EPOCHS); the recipe asks "
+                     "for {asked}."),
+        "photos": N_("This server trains on at most {most} photos a run (VGGVIZ_TRAIN_MAX_PHOTOS); the data has "
+                     "{asked}."),
+        "name": N_("{name!r} cannot be a checkpoint's name: use letters, digits, - _ and . only, ending in .pth."),
+    }
+
+
+NAME = re.compile(r"[\w][\w.-]{0,99}")  # letters of any script, digits, _ - . ; no path, not hidden
+SUFFIXES = (".pth", ".pt")
+
+
+def checkpoint_path(folder: Path, typed: str) -> Path:
+    """The file a checkpoint name the student typed stands for, directly in the server's checkpoint folder
+    (``.pth`` added when it has no suffix); raises LimitError for a name that is a path or has odd characters."""
+    name = typed.strip()
+    if name and not name.lower().endswith(SUFFIXES):
+        name += ".pth"
+    if not NAME.fullmatch(name) or name.endswith(".train.pth") or ".." in name:
+        raise LimitError("name", name=typed)
+    return folder / name
+
+
+
+@dataclass(frozen=True)
+class About:
+    """What the page shows about a job besides its events: kept in the queue with it (``Job.meta``)."""
+
+    data: str  # the data's name
+    classes: tuple[str, ...]
+    recipe: dict
+    out: str | None  # the checkpoint's path when it is written
+    photos: int  # training photos
+
+
+def check_limits(recipe: dict, photos: int, settings: Settings) -> None:
+    """Raise LimitError for a run beyond the teacher's caps."""
+    if settings.max_epochs is not None and recipe["epochs"] > settings.max_epochs:
+        raise LimitError("epochs", most=settings.max_epochs, asked=recipe["epochs"])
+    if settings.max_photos is not None and photos > settings.max_photos:
+        raise LimitError("photos", most=settings.max_photos, asked=photos)
+
+
+def run(source: str | bytes, name: str | None, recipe: dict, out: str | None, overwrite: bool = False,
+        device: str = "cpu", *, report, should_stop):
+    """In the worker: open the data, train, write ``out`` at the end (the engine writes nothing on a cancel)."""
+    from ..train.data import open_training_data
+    from ..train.recipe import Recipe
+    from ..train.run import train
+
+    r = Recipe.from_record(recipe)
+    data = open_training_data(source, name, r.val_share, r.seed)
+    return train(data, r, Path(out) if out else None, report=report, should_stop=should_stop,
+                 overwrite=overwrite, device=device)
+
+
+def submit(queue: JobQueue, source: str | bytes, name: str | None, recipe: dict, out: str | None, *,
+           about: About, estimate: float | None, overwrite: bool = False, label: str = "") -> Job:
+    """Queue a training run after checking the caps; raises LimitError or JobError with a message."""
+    check_limits(recipe, about.photos, queue.settings)
+    return queue.submit(run, source, name, recipe, out, overwrite, queue.settings.device,
+                        label=label or about.data, estimate=estimate, meta=about)
