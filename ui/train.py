@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 import ui
-from ui import dependent, language
+from ui import dependent, language, present
 from ui import evaluate as ev_ui
 from vggviz import text
 from vggviz.architecture import configs
@@ -453,7 +453,7 @@ def _charts(q: JobQueue, job: Job, about: jobs_training.About) -> None:
     runs = [j for j in session_runs(q) if j.events] or ([job] if job.events else [])
     if not runs:
         return
-    st.plotly_chart(curves.curves([curves.Run.of(j.label, list(j.events)) for j in runs]),
+    st.plotly_chart(present.chart(curves.curves([curves.Run.of(j.label, list(j.events)) for j in runs])),
                     key=f"train_curves_{job.id}")
     if len(runs) > 1:
         st.caption(_("This session's runs on one chart: dashed, validation; faint, each batch."))
@@ -462,9 +462,9 @@ def _charts(q: JobQueue, job: Job, about: jobs_training.About) -> None:
         return
     last = epochs[-1]
     left, right = st.columns(2)
-    left.plotly_chart(curves.per_class_chart(about.classes, last.per_class_acc, last.epoch),
+    left.plotly_chart(present.chart(curves.per_class_chart(about.classes, last.per_class_acc, last.epoch)),
                       key=f"train_per_class_{job.id}")
-    right.plotly_chart(ev_charts.confusion_chart(np.array(last.confusion), list(about.classes)),
+    right.plotly_chart(present.chart(ev_charts.confusion_chart(np.array(last.confusion), list(about.classes))),
                        key=f"train_confusion_{job.id}")
 
 
