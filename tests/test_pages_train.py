@@ -51,7 +51,7 @@ def upload(at, data: bytes | None = None):
 
 
 @pytest.mark.parametrize("lang, words", [("en", ("Train", "Training photos", "a seeded split")),
-                                         ("zh", ("训练", "训练照片", "按随机种子划分"))])
+                                         ("zh", ("训练", "训练集照片", "按随机种子划分"))])
 def test_the_data_is_counted_per_class_before_training(lang, words):
     at = page(lang)
     assert at.title[0].value == words[0]

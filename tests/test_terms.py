@@ -74,6 +74,20 @@ STANDARDISED = (
     Rendering("fourier", "傅里叶", "the Fourier-space image parameterisation"),
     Rendering("class ind(?:ex|ices)", "类别编号", "one of 类别编号 and 类别序号: 编号"),
     Rendering("seeds?", "种子", "a random seed: 种子 or 随机种子"),
+    # The Train page and its engine (vggviz/train/, python -m vggviz train), the jobs queue, phones and projector.
+    Rendering("epochs?", "轮", "one pass over the training photos: 第 N 轮, 训练轮数; epoch only as a gloss"),
+    Rendering("heads?", "分类头", "the classifier head a run trains or replaces"),
+    Rendering("fine tun(?:e|es|ed|ing)", "微调"),
+    Rendering("from scratch", "从头训练"),
+    Rendering("recipes?", "方案", "a run's settings as a whole: 训练方案"),
+    Rendering("checkpoints?", "检查点"),
+    Rendering("learning rates?", "学习率"),
+    Rendering("(?:val|validation)(?!/)", "验证集", "the val split (验证集照片); val/ is a folder name"),
+    Rendering("jobs?", "任务", "a training job on the server"),
+    Rendering("queues?", "队列"),
+    Rendering("projector mode", "投影模式"),
+    Rendering("share with the class", "分享给全班"),
+    Rendering("scan to join", "扫码加入"),
 )
 # (term regex, msgid): entries that may say the term otherwise, each with its reason.
 EXCEPTIONS = {
@@ -165,6 +179,8 @@ FORBIDDEN = {
     "推开": (None, "diversity's images are 彼此尽量不同, not pushed apart word for word"),
     r"\bet al\b": (None, "Olah 等, Simonyan 等人的: et al. is English"),
     "序号": (r"(?i)\bindex|\bindices", "a class index is 类别编号"),
+    "验证照片|训练照片": (None, "the splits' photos: 验证集照片, 训练集照片 (验证照片 reads as photos that verify)"),
+    "经不起": (None, "too small for five pools: 不够 VGG 做五次池化"),
 }
 
 
@@ -230,3 +246,30 @@ def test_each_learned_term_fails_when_rendered_otherwise():
                        "4 张图像，彼此推开（Olah et al. 的多样性项）")])
     assert corrected([("a class (its index or name)", "一个类别（序号或名称）")])
     assert not corrected([("pixel order", "按像素序号")])  # 序号 of something that is not an index: allowed
+
+
+# The terms of the Train page, its jobs, phones and projector mode, each in an entry with a rendering a reader
+# would correct: every one must be caught.
+WRONG_TRAIN = [
+    ("Epochs", "训练次数"),
+    ("the new head only", "只训练新的头部"),
+    ("fine-tune from ImageNet", "从 ImageNet 精调"),
+    ("the course's train.py (from scratch)", "课程的 train.py（从零开始）"),
+    ("The two recipes of the course", "课程中的两种配方"),
+    ("Checkpoint name", "存档名称"),
+    ("Learning rate", "学习速率"),
+    ("Val photos", "验证照片"),
+    ("{n} training photo", "{n} 张训练照片"),
+    ("Share of each class held out for validation", "每个类别留作验证的比例"),
+    ("The job was cancelled.", "作业已取消。"),
+    ("number {position} in this server's queue", "在此服务器上排第 {position} 位"),
+    ("Projector mode", "演示模式"),
+    ("Share with the class: scan to join", "与全班共享：扫描加入"),
+    ("input size {size} is too small for VGG's five pools", "输入尺寸 {size} 太小，经不起五次池化"),
+]
+
+
+def test_each_train_term_fails_when_rendered_otherwise():
+    missed = [(en, zh) for en, zh in WRONG_TRAIN if not misrendered([(en, zh)]) and not corrected([(en, zh)])]
+    assert not missed, missed
+    assert not misrendered([("train/ and val/ as given", "按原有的 train/ 和 val/ 划分")])  # val/: a folder's name
