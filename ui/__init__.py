@@ -149,7 +149,7 @@ def photo_picker() -> tuple[Image.Image, str] | None:
             st.caption(_("Using the photo taken earlier."))
         return picked
     upload = st.file_uploader(
-        _("Your photo (JPEG, PNG, WebP, BMP, GIF, TIFF, HEIC; up to {mb} MB)", mb=images.MAX_BYTES // 2**20),
+        _("Your photo (JPEG, PNG, WebP, BMP, GIF, TIFF, HEIC, HEIF; up to {mb} MB)", mb=images.MAX_BYTES // 2**20),
         type=images.UPLOAD_TYPES, key="photo_upload", max_upload_size=images.MAX_BYTES // 2**20,
     )
     remember(upload, "photo")

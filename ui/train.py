@@ -171,8 +171,8 @@ def recipe_form(max_epochs: int | None) -> recipes.Recipe | None:
         lr = dependent.widget(b.select_slider, _("Learning rate"), RATES, key="train_lr",
                               default=recipes.default_lr(optimizer, init, what),
                               depends_on=(preset_name, optimizer, init, what), format_func=lambda x: f"{x:g}",
-                              help=_("Follows the optimiser and what trains until you change it: a rate that "
-                                     "learns."))
+                              help=_("The default follows the optimiser and what trains, until you change it, and is "
+                                     "always a rate that learns."))
         schedule = dependent.widget(c.radio, _("Learning-rate schedule"), tuple(recipes.SCHEDULES),
                                     key="train_schedule", default=preset.schedule, depends_on=preset_name,
                                     format_func=lambda k: _(SCHEDULE_LABELS[k]),
