@@ -179,10 +179,10 @@ def photo_to_predictions(server: Server, pairs: Sequence[tuple[bytes, bytes]]) -
     return statistics.median(seconds[CAMERA[1]]), statistics.median(seconds[UPLOAD[1]])
 
 
-def class_opens_predict(server: Server, photos: Sequence[bytes]) -> tuple[float, list[float]]:
+def class_opens_predict(server: Server, photos: Sequence[bytes]) -> tuple[float, list[float], float]:
     """``len(photos)`` sessions open Predict, switch to Upload, and then upload their photos all at once
     (a class told "now upload yours"). Returns the seconds from that moment until the last session has its
-    predictions, and each session's own seconds."""
+    predictions, each session's own seconds, and the server's CPU seconds meanwhile."""
     sessions = []
     for _ in photos:  # each student opens the page first
         s = server.session("predict")
@@ -207,13 +207,14 @@ def class_opens_predict(server: Server, photos: Sequence[bytes]) -> tuple[float,
     threads = [threading.Thread(target=student, args=(i,)) for i in range(len(sessions))]
     for t in threads:
         t.start()
+    cpu = server.cpu()
     barrier.wait()
     start = time.perf_counter()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, server.cpu() - cpu
     for s in sessions:
         s.close()
     if errors:
         raise errors[0]
-    return elapsed, seconds
+    return elapsed, seconds, cpu

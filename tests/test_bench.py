@@ -52,9 +52,12 @@ def test_the_class_figure_is_the_median_of_at_least_five_classes(monkeypatch):
     from bench import server, serving
 
     for repeats, classes in ((3, 5), (1, 5), (7, 7)):
-        seconds = iter([9.0] + [float(c + 1) for c in range(classes)][::-1])  # one student first, then the classes
+        # One student first, then the classes (1, 2, …, classes seconds in reverse), the first class's photos sent
+        # again after it: that run's CPU (0.6 s) is the figure of a student's work beside the forward.
+        seconds = iter([9.0, float(classes), 99.0] + [float(c + 1) for c in range(classes - 1)][::-1])
+        cpu = iter([5.0, 5.0, 0.6] + [5.0] * (classes - 1))
         monkeypatch.setattr(server, "Server", _FakeServer)
-        monkeypatch.setattr(server, "class_opens_predict", lambda s, photos: (next(seconds), []))
+        monkeypatch.setattr(server, "class_opens_predict", lambda s, photos: (next(seconds), [], next(cpu)))
         monkeypatch.setattr(serving, "timed", lambda fn, repeats: 0.1)  # each class's own bare forward
         bench = _bench(repeats)
         serving.class_of(bench, 30)
@@ -64,6 +67,8 @@ def test_the_class_figure_is_the_median_of_at_least_five_classes(monkeypatch):
         assert row["ratio"] == round(median / 3.0, 3) and row["target"] == 1.1
         assert f"median of {classes} classes, ratios {1 / 3:.2f}–{classes / 3:.2f}" in row["what"]
         assert next(seconds, None) is None  # exactly that many classes ran
+        beside = next(r for r in bench.rows if r["figure"] == "server_class_beside")
+        assert beside["value"] == 20.0 and beside["baseline_value"] == 100.0 and beside["ratio"] == 0.2  # ms
 
 
 def test_the_camera_figure_is_a_ratio_against_the_same_photos_uploaded_in_one_run(monkeypatch):
