@@ -29,6 +29,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 XSRF_COOKIE = "_streamlit_xsrf"
 FINISHED = "FINISHED_SUCCESSFULLY"
+FRAGMENT_FINISHED = "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"  # a fragment's rerun (not the whole script) succeeded
 
 
 class ServerError(RuntimeError):
@@ -44,6 +45,11 @@ class Run:
     bytes: int
     status: str
     elements: list[tuple[str, Message]] = field(default_factory=list)  # (element type, its proto)
+
+    @property
+    def finished(self) -> bool:
+        """The run (of the whole script or of one fragment) ran to its end."""
+        return self.status in (FINISHED, FRAGMENT_FINISHED)
 
     def of_type(self, kind: str) -> list[Message]:
         return [proto for name, proto in self.elements if name == kind]
@@ -129,7 +135,8 @@ class Session:
         return self.rerun(fragment=self.fragments.get(key))  # as the browser does: a fragment's widget reruns it
 
     def upload(self, key: str, name: str, data: bytes, mime: str = "image/png") -> Run:
-        """Upload one file into the file_uploader with user key ``key``, as the frontend does, and rerun."""
+        """Upload one file into the file_uploader (or camera_input: the same upload) with user key ``key``, as the
+        frontend does, and rerun."""
         wid = self.widgets.get(key)
         if wid is None:
             raise ServerError(f"no file uploader with key {key!r} (have {sorted(self.widgets)})")
@@ -159,7 +166,7 @@ class Session:
         info.name, info.size, info.file_id = name, len(data), urls.file_id
         info.file_urls.CopyFrom(urls)
         self.states[wid] = state
-        return self.rerun()
+        return self.rerun(fragment=self.fragments.get(key))  # as the browser does: in a fragment, it alone reruns
 
     # --- reading -----------------------------------------------------------------------------------
     def _receive(self) -> ForwardMsg:

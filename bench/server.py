@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,10 @@ from bench.client import FINISHED, Session
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-SCALES = ("shared across the layer", "per channel")  # the feature-maps page's colour-scale radio, as shown
+SCALES = ("shared across the layer", "per channel")
+# Predict's photo sources as shown, and the user keys of their widgets: a camera_input hands the server its JPEG
+# through the same upload endpoint as a file_uploader (the frontend names it camera-input-<time>.jpg).
+UPLOAD, CAMERA = ("Upload", "photo_upload"), ("Take a photo", "photo_camera")  # the feature-maps page's colour-scale radio, as shown
 # Streamlit's defaults, to show what the settings in .streamlit/config.toml save.
 DEFAULTS = ("--server.fileWatcherType", "auto", "--runner.postScriptGC", "true")
 
@@ -148,14 +152,41 @@ def rss_drift(server: Server, first: int = 10, total: int = 200) -> tuple[float,
     return after_first, server.rss()
 
 
-def class_opens_predict(server: Server, photos: Sequence[bytes]) -> tuple[float, list[float]]:
+def photo_to_predictions(server: Server, pairs: Sequence[tuple[bytes, bytes]]) -> tuple[float, float]:
+    """Median seconds from sending a photo to seeing its predictions on Predict: taken with the camera, and
+    uploaded. One session per source; each pair holds the same pixels in two files whose bytes differ (a JPEG
+    comment), so that neither finds the other's cached decode or prediction; which source goes first alternates,
+    so that drift hits both alike. The camera is driven as the browser's camera_input sends its shot: a JPEG
+    named camera-input-<time>.jpg through the upload endpoint (capturing the frame is the phone's own work)."""
+    sessions = {}
+    for label, key in (CAMERA, UPLOAD):
+        sessions[key] = server.session("predict")
+        sessions[key].set("photo_source", string_value=label)
+    seconds: dict[str, list[float]] = {CAMERA[1]: [], UPLOAD[1]: []}
+    try:
+        for i, (shot, upload) in enumerate(pairs):
+            turns = [(CAMERA[1], f"camera-input-2026-01-01T00_00_{i:02d}.000Z.jpg", shot),
+                     (UPLOAD[1], f"photo{i}.jpg", upload)]
+            for key, name, data in turns if i % 2 == 0 else turns[::-1]:
+                start = time.perf_counter()
+                run = sessions[key].upload(key, name, data, mime="image/jpeg")
+                if not run.finished or not run.of_type("plotly_chart"):
+                    raise RuntimeError(f"{key} {i}: {run.status}, no predictions chart")
+                seconds[key].append(time.perf_counter() - start)
+    finally:
+        for s in sessions.values():
+            s.close()
+    return statistics.median(seconds[CAMERA[1]]), statistics.median(seconds[UPLOAD[1]])
+
+
+def class_opens_predict(server: Server, photos: Sequence[bytes]) -> tuple[float, list[float], float]:
     """``len(photos)`` sessions open Predict, switch to Upload, and then upload their photos all at once
     (a class told "now upload yours"). Returns the seconds from that moment until the last session has its
-    predictions, and each session's own seconds."""
+    predictions, each session's own seconds, and the server's CPU seconds meanwhile."""
     sessions = []
     for _ in photos:  # each student opens the page first
         s = server.session("predict")
-        s.set("photo_source", string_value="Upload")
+        s.set("photo_source", string_value=UPLOAD[0])
         sessions.append(s)
     barrier = threading.Barrier(len(sessions) + 1)
     seconds: list[float] = [0.0] * len(sessions)
@@ -165,8 +196,8 @@ def class_opens_predict(server: Server, photos: Sequence[bytes]) -> tuple[float,
         try:
             barrier.wait()
             start = time.perf_counter()
-            run = sessions[i].upload("photo_upload", f"student{i}.png", photos[i])
-            if run.status != FINISHED or not run.of_type("plotly_chart"):
+            run = sessions[i].upload(UPLOAD[1], f"student{i}.jpg", photos[i], mime="image/jpeg")
+            if not run.finished or not run.of_type("plotly_chart"):
                 raise RuntimeError(f"student {i}: {run.status}, no predictions chart")
             seconds[i] = time.perf_counter() - start
         except BaseException as exc:  # reported after the join
@@ -176,13 +207,14 @@ def class_opens_predict(server: Server, photos: Sequence[bytes]) -> tuple[float,
     threads = [threading.Thread(target=student, args=(i,)) for i in range(len(sessions))]
     for t in threads:
         t.start()
+    cpu = server.cpu()
     barrier.wait()
     start = time.perf_counter()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, server.cpu() - cpu
     for s in sessions:
         s.close()
     if errors:
         raise errors[0]
-    return elapsed, seconds
+    return elapsed, seconds, cpu

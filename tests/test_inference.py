@@ -223,3 +223,41 @@ def test_a_torchvision_checkpoint_without_classes_gets_imagenets_names_and_prepr
         assert lm.preprocess == "imagenet" and "mine.pth" in str(lm.notices[0])
     else:
         assert lm.classes == ["class 0", "class 1"] and lm.preprocess == "lecture" and not lm.notices
+
+
+def test_prepare_equals_torchvisions_transforms_and_starts_no_thread():
+    """The photo as the model gets it: torchvision's ImageNet preset and the lecture's predict.py transforms
+    (REFERENCE.md §4), called directly; and no OpenMP team started for the calling thread (each Streamlit script
+    run is a new thread, and a class's preprocessing would spin threads beside the forward pass)."""
+    import os
+    import threading
+
+    from torchvision import models, transforms
+
+    references = {"imagenet": models.VGG16_Weights.IMAGENET1K_V1.transforms(),
+                  "lecture": transforms.Compose([transforms.Resize((224, 224)), transforms.ToTensor(),
+                                                 transforms.Normalize((0.5,) * 3, (0.5,) * 3)])}
+    for kind, reference in references.items():
+        for image in (photo(1), photo(2, (640, 480)), photo(3, (200, 500))):
+            ours = inference.prepare(image, kind)
+            assert ours.shape == (3, 224, 224) and ours.dtype == torch.float32
+            # Tolerance: the same float32 operations in NumPy and torch; a vectorised path may round differently.
+            torch.testing.assert_close(ours, reference(image), rtol=0, atol=1e-6)
+    with pytest.raises(inference.ModelError):
+        inference.prepare(photo(1), "nonsense")
+
+    def threads_added_by(work) -> int:
+        added = []
+
+        def run():
+            before = len(os.listdir("/proc/self/task"))
+            work()
+            added.append(len(os.listdir("/proc/self/task")) - before)
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+        return added[0]
+    if not os.path.isdir("/proc/self/task") or torch.get_num_threads() < 2 or \
+            threads_added_by(lambda: references["imagenet"](photo(1))) == 0:
+        pytest.skip("torch starts no thread of its own here: nothing to avoid")
+    assert threads_added_by(lambda: inference.prepare(photo(1), "imagenet")) == 0

@@ -205,3 +205,26 @@ def test_predict_says_when_a_photo_shared_its_forward_pass(monkeypatch, lang, wo
     monkeypatch.setattr(i18n, "_current", ContextVar("vggviz_language", default=lang))
     at = ok(page("predict.py", config="A", weights="random"))
     assert any(words in plain(c.value) for c in at.caption), [c.value for c in at.caption]
+
+
+def test_predicts_photo_is_a_fragment_and_the_choices_survive_the_next_page():
+    """On the real server: a new photo on Predict reruns the photo-and-predictions fragment alone (not the page with
+    its sidebar), and the configuration chosen on Home and the upload are still there on the next page (Streamlit
+    drops the state of the widgets outside a fragment when the page changes right after its run)."""
+    from bench.client import FRAGMENT_FINISHED
+    from bench.server import Server
+
+    def configuration(run) -> str:
+        return next(p.raw_value for name, p in run.elements if name == "selectbox" and p.label == "Configuration")
+    with Server() as server:
+        s = server.session("home")
+        s.set("config", string_value="A")
+        assert configuration(s.rerun(page="predict")).startswith("A ")
+        s.set("photo_source", string_value="Upload")
+        run = s.upload("photo_upload", "my photo.png", encode(photo(2)))
+        assert run.status == FRAGMENT_FINISHED and run.of_type("plotly_chart")
+        assert not [p for name, p in run.elements if name == "selectbox"]  # the sidebar was not run again
+        run = s.rerun(page="feature_maps")
+        assert configuration(run).startswith("A ")
+        assert any("Using my photo" in plain(p.body) for name, p in run.elements if name == "markdown")
+        s.close()

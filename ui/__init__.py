@@ -43,17 +43,25 @@ SHARED_CHOICES = ("config", "input_size", "photo_source", "sample", "weights", "
                   "ckpt_choice")
 
 
+# The last value each kept widget had, outside the widgets' own state: Streamlit (1.67) drops the state of the
+# widgets outside a fragment when the page changes right after a fragment's run (Predict's photo is one), as
+# the language keeps its choice under a key of its own for a run where the widget's state is gone.
+_KEPT = "_kept_choices"
+
+
 def keep_shared_choices() -> None:
     """Re-assign the shared choices this session has made, so that a page without their widgets keeps them."""
+    kept = st.session_state.get(_KEPT, {})
     for key in SHARED_CHOICES:
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+        if key in st.session_state or key in kept:
+            _keep(key, None)
 
 
 def _keep(key: str, default: object) -> None:
     # A widget's state is dropped on a run that does not draw it (another page); re-assigning it
     # first makes the choice survive page switches.
-    st.session_state[key] = st.session_state.get(key, default)
+    kept = st.session_state.setdefault(_KEPT, {})
+    st.session_state[key] = kept[key] = st.session_state.get(key, kept.get(key, default))
 
 
 def config_selector() -> configs.Config:

@@ -248,7 +248,22 @@ class Result:
 
 
 def prepare(image: Image.Image, preprocess: str) -> torch.Tensor:
-    return transform(preprocess)(image)
+    """``transform(preprocess)(image)`` without a torch operation: torchvision's resize and crop on the PIL image,
+    then the scaling and normalisation in NumPy (the same float32 arithmetic). A torch operation in a thread
+    starts an OpenMP team of its own for that thread, and Streamlit runs every script run in a new thread: in a
+    class, each student's preprocessing would start threads that spin beside the forward pass running on every
+    core (``python -m bench --only class``)."""
+    mean, std = mean_std(preprocess)
+    if preprocess == "imagenet":
+        t = _IMAGENET.transforms()
+        image = transforms.functional.resize(image, t.resize_size, interpolation=t.interpolation, antialias=t.antialias)
+        image = transforms.functional.center_crop(image, t.crop_size)
+    else:
+        transform(preprocess)  # an unknown preprocessing: ModelError naming the choices
+        image = transforms.functional.resize(image, [224, 224])
+    rgb = np.asarray(image, dtype=np.float32) / np.float32(255)
+    rgb = (rgb - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    return torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
 
 
 def run(lm: LoadedModel, image: Image.Image, preprocess: str | None = None, features: bool = True) -> Result:
