@@ -107,7 +107,7 @@ def test_first_visit_figure_rows():
 
     results = {"bare": Visits(visits([8.0, 8.1, 7.9], [190, 180, 170]), visits([0.04] * 3, [40, 50, 60])),
                "proxy": Visits(visits([4.0, 4.2, 3.9], [30, 25, 35]), visits([0.02] * 3, [45, 50, 55]))}
-    got = {r["figure"]: r for r in rows(results, (60.0, 2.0, 0.7, 0.4), 0.2, 3)}
+    got = {r["figure"]: r for r in rows(results, (60.0, 2.0, 0.7, 0.4, 0.3), 0.2, 3)}
     assert list(got) == ["first_visit_bytes_bare", "first_visit_bytes", "first_visit_cpu_bare", "first_visit_cpu",
                          "warm_session_cpu_bare", "warm_session_cpu", "first_visit_proxy_cpu", "class_joins",
                          "class_joins_cpu"]
