@@ -18,8 +18,8 @@ from pathlib import Path
 
 import torch
 
-from bench import (attributions, cams, erf, evaluate, forward, learned_examples, learned_page, learned_visualize,
-                   serving, train_speed)
+from bench import (attributions, cams, erf, evaluate, first_visit, forward, learned_examples, learned_page,
+                   learned_visualize, serving, train_speed)
 from bench.timing import CONFIG, Bench
 
 
@@ -41,7 +41,8 @@ FIGURES: dict[str, Callable[[Bench], None]] = {
     "integrated_gradients": attributions.integrated_gradients, "server": serving.server,
     "first_paint": serving.first_paint, "half": forward.half, "evaluate": _evaluate, "erf": erf.figures,
     "cams": cams.run, "examples": _examples, "visualize": learned_visualize.figures,
-    "channel_page": learned_page.figures, "train": _train, "class": serving.a_class, "camera": serving.camera}
+    "channel_page": learned_page.figures, "train": _train, "class": serving.a_class, "camera": serving.camera,
+    "first_visit": first_visit.figures}
 PARTS = ("class", "camera")  # within "server": not run on their own by default
 
 
@@ -76,6 +77,7 @@ def table(rows: list[dict], machine: dict) -> str:
         base = f"{r['baseline']}: {r['baseline_value']} {r['unit']}" if r["baseline"] else "—"
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.3f}"
         bound = "≥" if r.get("at_least") else "≤"
-        target = "—" if r["target"] is None else f"{bound} {r['target']} {'✓' if r['ok'] else '✗'}"
+        unit = f" {r['target_unit']}" if r.get("target_unit") else ""  # an absolute target, not a ratio
+        target = "—" if r["target"] is None else f"{bound} {r['target']}{unit} {'✓' if r['ok'] else '✗'}"
         out.append(f"| {r['figure']} | {r['what']} | {r['value']} {r['unit']} | {base} | {ratio} | {target} |")
     return "\n".join(out)

@@ -147,3 +147,98 @@ def test_camera_and_upload_go_through_their_own_widgets_alternately_first():
             assert (source, key) == ("Take a photo", "photo_camera") and name.startswith("camera-input-")
         else:
             assert (source, key) == ("Upload", "photo_upload") and name.endswith(".jpg")
+def test_first_visit_counts_the_cpu_of_the_processes_it_names():
+    """The first-visit figures read the app servers' CPU from /proc: here, this process's own, against
+    Python's clock of it (10 ms ticks: a tolerance of two)."""
+    import os
+    import time
+
+    from bench.first_visit import cpu_seconds
+
+    start, clock = cpu_seconds([os.getpid()]), time.process_time()
+    while time.process_time() - clock < 0.3:
+        pass
+    spent = time.process_time() - clock
+    assert abs((cpu_seconds([os.getpid()]) - start) - spent) <= 0.02 + 1e-9
+
+
+def test_first_visit_rows_say_whether_an_absolute_or_a_ratio_target_is_met():
+    """Bytes and CPU of a first visit have absolute targets (2.5 MB, 20 ms), shown with their unit; the warm
+    session's is a ratio to a bare forward."""
+    from bench.first_visit import _row
+    from bench.run import table
+
+    rows = [_row("first_visit_bytes", "proxy", 2.4, "MB", "bare", 8.0, 2.5, "MB"),
+            _row("first_visit_cpu", "proxy", 30.0, "ms", "bare forward", 180.0, 20.0, "ms"),
+            _row("warm_session_cpu", "proxy", 50.0, "ms", "bare forward", 180.0, ratio_target=0.3),
+            _row("warm_session_cpu", "proxy", 60.0, "ms", "bare forward", 180.0, ratio_target=0.3)]
+    assert [r["ok"] for r in rows] == [True, False, True, False]  # 30 ms > 20 ms although 30/180 < 0.3
+    assert [r["ratio"] for r in rows] == [0.3, 0.167, 0.278, 0.333]
+    text = table(rows, {"device": "cpu", "cores": 2, "torch": "x"})
+    assert "| 2.4 MB | bare: 8.0 MB | 0.300 | ≤ 2.5 MB ✓ |" in text
+    assert "| ≤ 20.0 ms ✗ |" in text and "| 0.278 | ≤ 0.3 ✓ |" in text
+
+
+def test_first_visit_counts_the_bytes_chromium_received(tmp_path):
+    """Traffic counts what Chromium received, headers included: a 200 kB page from a local server is at least
+    its body and at most its body and a kilobyte of headers."""
+    import http.server
+    import os
+    import random
+    import string
+    import threading
+
+    import pytest
+
+    from bench.first_visit import ARGS, CHROMIUM, Traffic
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    body = "".join(random.Random(0).choices(string.ascii_letters, k=200_000)).encode()
+    (tmp_path / "page.txt").write_bytes(body)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(tmp_path), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            context = browser.new_context()
+            page = context.new_page()
+            traffic = Traffic(context, page)
+            page.goto(f"http://127.0.0.1:{server.server_port}/page.txt")
+            page.wait_for_load_state("load")
+            browser.close()
+    finally:
+        server.shutdown()
+    assert len(body) <= traffic.bytes <= len(body) + 1000
+
+
+def test_first_visit_figure_rows():
+    """``python -m bench --only first_visit``'s rows from made-up visits: each figure once, medians of the visits,
+    CPU against the bare forward, the targets of issue 24 (2.5 MB and 20 ms for a first visit behind the proxy,
+    0.3 of a forward for a warm session)."""
+    from bench.first_visit import Visit, Visits, rows
+
+    def visits(mb, ms):
+        return [Visit(int(b * 1e6), c / 1000, 0.01, [(int(b * 1e6) // 2, "PlotlyChart.js")]) for b, c in zip(mb, ms)]
+
+    results = {"bare": Visits(visits([8.0, 8.1, 7.9], [190, 180, 170]), visits([0.04] * 3, [40, 50, 60])),
+               "proxy": Visits(visits([4.0, 4.2, 3.9], [30, 25, 35]), visits([0.02] * 3, [45, 50, 55]))}
+    got = {r["figure"]: r for r in rows(results, (60.0, 2.0, 0.7, 0.4, 0.3), 0.2, 3)}
+    assert list(got) == ["first_visit_bytes_bare", "first_visit_bytes", "first_visit_cpu_bare", "first_visit_cpu",
+                         "warm_session_cpu_bare", "warm_session_cpu", "first_visit_proxy_cpu", "class_joins",
+                         "class_joins_cpu"]
+    assert (got["first_visit_bytes"]["value"], got["first_visit_bytes"]["baseline_value"]) == (4.0, 8.0)
+    assert got["first_visit_bytes"]["ok"] is False and got["first_visit_cpu"]["ok"] is False  # 4 MB, 30 ms
+    assert got["first_visit_cpu"]["ratio"] == 0.15 and got["first_visit_cpu_bare"]["ratio"] == 0.9
+    assert got["warm_session_cpu"]["ratio"] == 0.25 and got["warm_session_cpu"]["ok"] is True
+    assert got["class_joins"]["ratio"] == 30.0 and got["class_joins_cpu"]["baseline_value"] == 6.0

@@ -4,11 +4,15 @@ protocol (bench/client.py): sessions spread, stay on their replica (uploads are 
 the session's replica can take), and a replica that stops loses only its own sessions, which come back
 on another replica with a message. The same over HTTPS with a certificate deploy/certificate.py made,
 trusted by the clients (Python's ssl, OpenSSL's verifier): the configuration validates, plain HTTP
-redirects to HTTPS, the websocket runs over TLS, the sticky cookie is Secure."""
+redirects to HTTPS, the websocket runs over TLS, the sticky cookie is Secure. The proxy gzips Streamlit's
+static files and serves them and its pictures from its cache, setting nobody's sticky cookie on a cached
+response."""
 
 from __future__ import annotations
 
+import gzip
 import http.client
+import io
 import ipaddress
 import json
 import os
@@ -18,9 +22,12 @@ import sys
 import tempfile
 import tomllib
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
+import streamlit
+from PIL import Image
 from websockets.exceptions import ConnectionClosed
 
 from bench.client import FINISHED, Session
@@ -225,3 +232,55 @@ def test_a_colour_scale_change_reruns_only_the_grid_in_the_sessions_language():
         assert run.status == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"
         assert run.of_type("radio")[0].label == "Colour scale"
         s.close()
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[dict[str, str], bytes]:
+    """GET as a browser's network layer sees it: the headers (lower-case names) and the body as sent (no
+    decompression)."""
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return {k.lower(): v for k, v in response.headers.items()}, response.read()
+
+
+def test_the_proxy_gzips_static_files_and_serves_them_from_its_cache_without_anyones_cookie(balanced):
+    """Plotly's bundle (Streamlit's largest static file, 4.7 MB, that Predict loads): gzipped when the browser
+    asks, the same bytes as the file Streamlit ships; the second request comes from HAProxy's cache (deploy/
+    haproxy.cfg marks such responses X-Cache-Status: HIT), plain or gzipped as each browser asks; and a cached
+    response sets no sticky cookie (the first student's replica must not become everyone's)."""
+    url, _ = balanced
+    static = Path(streamlit.__file__).parent / "static"
+    plotly = next((static / "static" / "js").glob("PlotlyChart.*.js"))
+    shipped = plotly.read_bytes()
+    address = f"{url}/static/js/{plotly.name}"
+    first, body = _get(address, {"Accept-Encoding": "gzip, deflate"})
+    assert first.get("content-encoding") == "gzip" and gzip.decompress(body) == shipped
+    assert len(body) < 0.6 * len(shipped)
+    assert "x-cache-status" not in first and COOKIE in first.get("set-cookie", "")  # from a replica
+    again, body = _get(address, {"Accept-Encoding": "gzip"})
+    assert again.get("x-cache-status") == "HIT" and again.get("content-encoding") == "gzip"
+    assert gzip.decompress(body) == shipped
+    assert "set-cookie" not in again
+    plain, body = _get(address, {"Cookie": f"{COOKIE}=r2"})  # a browser that takes no gzip, on r2
+    assert plain.get("x-cache-status") == "HIT" and "content-encoding" not in plain and body == shipped
+    assert "set-cookie" not in plain
+    # The page itself is not cached and still sets the cookie that keeps a session on its replica.
+    page, _ = _get(f"{url}/")
+    assert "x-cache-status" not in page and COOKIE in page.get("set-cookie", "")
+
+
+def test_the_proxy_caches_the_pictures_streamlit_serves(balanced):
+    """A picture's /media/ address names its content, but Streamlit sends no cache headers: the proxy adds
+    them (so browsers keep it) and serves the class's requests from its cache: Predict's sample photo."""
+    url, _ = balanced
+    s = Session(url, query="lang=en")
+    run = s.rerun(page="predict")
+    assert run.status == FINISHED
+    address = url + next(img.url for element in run.of_type("imgs") for img in element.imgs
+                         if img.url.startswith("/media/"))
+    jar = "; ".join(f"{c.name}={c.value}" for c in s.cookies)  # the session's replica holds the file
+    first, picture = _get(address, {"Cookie": jar})
+    assert "max-age=3600" in first.get("cache-control", "") and "x-cache-status" not in first
+    Image.open(io.BytesIO(picture)).verify()  # a picture, whole
+    again, body = _get(address)  # another student, no cookie yet
+    assert again.get("x-cache-status") == "HIT" and body == picture and "set-cookie" not in again
+    s.close()
