@@ -53,11 +53,13 @@ PAGES: tuple[PageInfo, ...] = tuple(p for pages in SECTIONS.values() for p in pa
 
 
 def navigation():
-    """``st.navigation`` over every page, titles and section names in the current language."""
+    """``st.navigation`` over every page, titles and section names in the current language. Always expanded:
+    past twelve pages Streamlit would hide the last ones behind "View more", and a class looks for a page by
+    name."""
     return st.navigation({
         _(section): [st.Page(p.path, title=_(p.title), icon=p.icon, default=p.path == HOME) for p in pages]
         for section, pages in SECTIONS.items()
-    })
+    }, expanded=True)
 
 
 def links() -> None:
