@@ -4,7 +4,8 @@ a ``*.train.json`` record. The class file is ``<stem>.json`` beside the checkpoi
 checkpoint folder pairs with it (a folder-wide ``class_indices.json`` would name other checkpoints' classes).
 
 All three are written to temporary files in the target folder first and renamed only when every one is
-complete: a full disk or a cancelled run leaves nothing behind."""
+complete: a full disk or a cancelled run leaves nothing behind. A cancel that arrives while the (large) files are
+being written is honoured before the first rename, so a run reported cancelled never leaves a checkpoint."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from pathlib import Path
 import torch
 import torchvision
 
+from collections.abc import Callable
+
 from .. import __version__
-from .errors import TrainError
+from .errors import Cancelled, TrainError
 
 
 def classes_path(out: Path) -> Path:
@@ -58,8 +61,10 @@ def check_writable(out: Path, overwrite: bool) -> None:
         raise TrainError("cannot_write", path=str(out), reason=exc.strerror or str(exc)) from None
 
 
-def write(out: Path, state: dict[str, torch.Tensor], classes: list[str], record: dict, overwrite: bool = False) -> None:
-    """Write the three files atomically (all or none). Raises TrainError."""
+def write(out: Path, state: dict[str, torch.Tensor], classes: list[str], record: dict, overwrite: bool = False,
+          should_stop: Callable[[], bool] = lambda: False) -> None:
+    """Write the three files atomically (all or none). Raises TrainError, or Cancelled when ``should_stop()``
+    turns true before the files are renamed into place."""
     buffer = io.BytesIO()
     torch.save({k: v.detach().cpu().contiguous() for k, v in state.items()}, buffer)
     contents = [buffer.getvalue(), class_indices(classes).encode("utf-8"),
@@ -74,6 +79,8 @@ def write(out: Path, state: dict[str, torch.Tensor], classes: list[str], record:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+        if should_stop():  # a cancel during the write: nothing is renamed into place
+            raise Cancelled()
         if not overwrite:  # taken while the run went on
             for path in outputs(out):
                 if path.exists():
