@@ -34,6 +34,26 @@ def test_classes_are_numbered_as_imagefolder_numbers_them_and_the_split_is_seede
     assert any("Zebra" in str(w) and "only 1" in str(w) for w in data.warnings)
 
 
+def test_the_split_holds_out_as_many_photos_as_the_courses_split_data(tmp_path):
+    """split_data.py: ``eval_index = random.sample(images, k=int(num * split_rate))`` per class, seeded. 15 and
+    19 photos at 10 % hold out 1 each (rounding would hold out 2)."""
+    import random
+
+    root = tmp_path / "photos"
+    shapes.make_folder(root, per_class=19)
+    for f in sorted((root / "square").iterdir())[15:]:
+        f.unlink()
+    data = open_training_data(root, val_share=0.1, seed=5)
+    assert [val for _train, val in data.counts()] == [int(19 * 0.1), int(15 * 0.1), int(19 * 0.1)] == [1, 1, 1]
+    assert [val for _train, val in open_training_data(root, val_share=0.3).counts()] == [5, 4, 5]  # int(5.7), int(4.5)
+    rng = random.Random(5)  # the course's per-class sample, classes and files in ImageFolder's sorted order
+    expected = set()
+    for label, cls in enumerate(sorted(shapes.CLASSES)):
+        files = sorted(f"{cls}/{p.name}" for p in (root / cls).iterdir())
+        expected |= {(f, label) for f in rng.sample(files, int(len(files) * 0.1))}
+    assert {("/".join(k.split("/")[-2:]), label) for k, label in data.val} == expected
+
+
 def test_the_courses_train_and_val_folders_are_used_as_they_are(tmp_path):
     root = tmp_path / "flower_data"
     shapes.make_folder(root, per_class=4, prefix="train")

@@ -100,6 +100,12 @@ def _check_classes(classes: dict[str, list[str]], name: str, root: str) -> None:
             raise TrainError("empty_class", name=name, folder=f"{root}{folder}/")
 
 
+def held_out(n: int, val_share: float) -> int:
+    """Val photos of a class of ``n``: the course's ``int(n * split_rate)`` (``split_data.py``), but at least one
+    (so that every class's val accuracy is measured) and never the class's last photo."""
+    return min(n - 1, max(1, int(n * val_share))) if n >= 2 and val_share > 0 else 0
+
+
 def _seeded_split(listing: archive.Listing, name: str, val_share: float, seed: int) -> TrainingData:
     root = listing.found.root if listing.found else ""
     _check_classes(listing.folders, name, root)
@@ -108,7 +114,7 @@ def _seeded_split(listing: archive.Listing, name: str, val_share: float, seed: i
     train, val = [], []
     for label, folder in enumerate(classes):
         keys = sorted(listing.folders[folder])
-        n_val = min(len(keys) - 1, max(1, round(len(keys) * val_share))) if len(keys) >= 2 and val_share > 0 else 0
+        n_val = held_out(len(keys), val_share)
         held = set(rng.sample(keys, n_val))
         train += [(k, label) for k in keys if k not in held]
         val += [(k, label) for k in keys if k in held]
