@@ -72,7 +72,10 @@ def test_head_only_learns_separable_shapes_and_the_best_epoch_is_kept(trained):
 
 def test_the_same_seed_gives_the_same_curve(trained):
     # A constant schedule: a 3-epoch run is the first three epochs of the fixture's 7.
+    torch.manual_seed(123)
+    expected_next = torch.rand(4, generator=torch.Generator().manual_seed(123))
     again = run.train(trained.data, Recipe(**{**RECIPE.record(), "epochs": 3}), check_hash=False)
+    assert torch.equal(torch.rand(4), expected_next)  # the caller's random state is left as it was
     for a, b in zip(again.epochs, trained.result.epochs[:3]):
         # The same operations in the same order on the same machine; 1e-6 allows a thread split that differs.
         for key in ("train_loss", "train_acc", "val_loss", "val_acc"):
@@ -192,6 +195,34 @@ def test_cancel_stops_between_batches_and_writes_nothing(trained, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_cancel_after_the_last_batch_still_writes_nothing(trained, tmp_path):
+    """The cancel arrives once the last epoch has ended (after the last batch's check): the run stops before
+    writing, rather than saving a checkpoint for a job the page then calls cancelled."""
+    ended = []
+    with pytest.raises(Cancelled):
+        run.train(trained.data, Recipe(**{**RECIPE.record(), "epochs": 1}), tmp_path / "c.pth",
+                  report=lambda p: ended.append(p) if isinstance(p, EpochRecord) else None,
+                  should_stop=lambda: bool(ended), check_hash=False)
+    assert len(ended) == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_a_cancel_while_the_files_are_written_leaves_nothing(tmp_path):
+    with pytest.raises(Cancelled):
+        checkpoint.write(tmp_path / "m.pth", {"w": torch.zeros(3)}, ["a", "b"], {"x": 1}, should_stop=lambda: True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_class_whose_photos_all_fail_to_decode_is_named(tmp_path):
+    folder = shapes.make_folder(tmp_path / "shapes", per_class=3)
+    for f in (folder / "square").iterdir():
+        f.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    data = open_training_data(folder, seed=0)
+    recipe = Recipe(config="vgg11", init="xavier", train="head", epochs=1, size=32, augment=False)
+    with pytest.raises(TrainError, match="No photo of the class square could be read"):
+        run.train(data, recipe, tmp_path / "out" / "m.pth")
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
 def test_an_existing_checkpoint_is_not_overwritten_unless_asked(trained, tmp_path):
     (tmp_path / "m.pth").write_bytes(b"mine")
     with pytest.raises(TrainError, match="already exists"):
@@ -243,12 +274,20 @@ def test_advice_says_why_a_recipe_will_not_learn_or_will_be_slow():
     assert with_defaults(optimizer="adam", init="xavier").lr == 1e-3 and with_defaults(lr=0.5).lr == 0.5
 
 
+# torchvision's vgg11_bn: the fourth pool is features[21]; the last conv block starts at features[22].
+VGG11_BN_LAST_BLOCK = 22
+
+
 def test_fine_tuning_the_last_block_leaves_the_frozen_layers_and_skips_an_unreadable_photo(tmp_path):
+    tv = models.vgg11_bn().features
+    assert isinstance(tv[VGG11_BN_LAST_BLOCK - 1], nn.MaxPool2d) and isinstance(tv[VGG11_BN_LAST_BLOCK], nn.Conv2d)
+    assert sum(isinstance(m, nn.MaxPool2d) for m in tv[VGG11_BN_LAST_BLOCK:]) == 1
     folder = shapes.make_folder(tmp_path / "shapes", per_class=4)
     (folder / "circle" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     data = open_training_data(folder, val_share=0.25, seed=0)
-    recipe = Recipe(config="vgg11", init="xavier", train="last-block", epochs=2, batch=64, optimizer="sgd", lr=0.01,
-                    size=32, augment=True, seed=1)
+    # Batch norm: its running statistics in the frozen part would move if that part ran in train mode.
+    recipe = Recipe(config="vgg11_bn", init="xavier", train="last-block", epochs=2, batch=64, optimizer="sgd",
+                    lr=0.01, size=32, augment=True, seed=1)
     reports = []
     result = run.train(data, recipe, tmp_path / "m.pth", report=reports.append)
     assert len(result.epochs) == 2 and {p.phase for p in reports if isinstance(p, BatchProgress)} == {"train", "val"}
@@ -256,9 +295,10 @@ def test_fine_tuning_the_last_block_leaves_the_frozen_layers_and_skips_an_unread
     assert "broken.png" in result.skipped[0]
     start = network.build(recipe, 3).state_dict()
     saved = torch.load(tmp_path / "m.pth", weights_only=True)
-    first = network.first_trained(network.build(recipe, 3), "last-block")
-    for key, value in saved.items():
-        index = int(key.split(".")[1]) if key.startswith("features.") else None
-        if index is not None and index < first:
-            assert torch.equal(value, start[key]), key  # frozen: exact
+    frozen = [k for k in saved if k.startswith("features.") and int(k.split(".")[1]) < VGG11_BN_LAST_BLOCK]
+    assert any(k.endswith("running_mean") for k in frozen)
+    for key in frozen:
+        assert torch.equal(saved[key], start[key]), key  # frozen, batch-norm statistics included: exact
+    assert not torch.equal(saved[f"features.{VGG11_BN_LAST_BLOCK + 1}.running_mean"],
+                           start[f"features.{VGG11_BN_LAST_BLOCK + 1}.running_mean"])  # the last block trained
     assert not torch.equal(saved["classifier.6.weight"], start["classifier.6.weight"])
