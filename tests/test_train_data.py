@@ -107,3 +107,26 @@ def test_the_server_data_folder_offers_only_what_lies_directly_in_it(tmp_path, m
     assert train_data.listing() == ["set.zip", "shapes"]
     assert train_data.find("shapes") == root / "shapes"
     assert train_data.find("../private") is None and train_data.find("link") is None
+
+
+@pytest.mark.parametrize("kind", ["lecture", "imagenet"])
+def test_the_val_pictures_at_224_are_the_ones_the_app_predicts_on(kind):
+    """Training validates on what Predict and Evaluate will feed the checkpoint (their own transform, the
+    lecture's or torchvision's ImageNet preset), so the val accuracy reported is the one Evaluate finds."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from vggviz.photo import inference
+    from vggviz.train import transforms
+
+    rng = np.random.default_rng(0)
+    for width, height in ((300, 200), (224, 224), (481, 640)):
+        image = Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+        # The same resize and the same divisions: equal up to float rounding.
+        torch.testing.assert_close(transforms.val_transform(kind, 224)(image), inference.transform(kind)(image),
+                                   rtol=0, atol=1e-6)
+    assert repr(transforms.train_transform(kind, 224, augment=False)) == repr(transforms.val_transform(kind, 224))
+    augmented = repr(transforms.train_transform(kind, 224, augment=True))  # the course's: crop, flip, no resize
+    assert "RandomResizedCrop(size=(224, 224)" in augmented and "RandomHorizontalFlip(p=0.5)" in augmented
+    assert "Resize(" not in augmented.replace("RandomResizedCrop(", "")
