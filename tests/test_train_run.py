@@ -206,6 +206,21 @@ def test_a_cancel_after_the_last_batch_still_writes_nothing(trained, tmp_path):
     assert len(ended) == 1 and list(tmp_path.iterdir()) == []
 
 
+def test_a_rename_that_fails_takes_back_the_files_already_in_place(tmp_path, monkeypatch):
+    renamed = []
+
+    def replace(src, dst):
+        if renamed:  # the second of three
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        renamed.append(dst)
+        os.rename(src, dst)
+
+    monkeypatch.setattr(checkpoint.os, "replace", replace)
+    with pytest.raises(TrainError, match="nothing was saved"):
+        checkpoint.write(tmp_path / "m.pth", {"w": torch.zeros(3)}, ["a", "b"], {"x": 1})
+    assert len(renamed) == 1 and list(tmp_path.iterdir()) == []
+
+
 def test_a_cancel_while_the_files_are_written_leaves_nothing(tmp_path):
     with pytest.raises(Cancelled):
         checkpoint.write(tmp_path / "m.pth", {"w": torch.zeros(3)}, ["a", "b"], {"x": 1}, should_stop=lambda: True)

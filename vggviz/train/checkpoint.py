@@ -71,6 +71,7 @@ def write(out: Path, state: dict[str, torch.Tensor], classes: list[str], record:
                 json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8")]
     check_writable(out, overwrite)
     temps: list[Path] = []
+    placed: list[Path] = []
     try:
         for path, data in zip(outputs(out), contents):
             fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
@@ -85,10 +86,19 @@ def write(out: Path, state: dict[str, torch.Tensor], classes: list[str], record:
             for path in outputs(out):
                 if path.exists():
                     raise TrainError("exists", path=str(path))
-        for temp, path in zip(temps, outputs(out)):
+        # The checkpoint last: the folder's listing never shows it without its class file. A rename that fails
+        # takes back those made before it.
+        for temp, path in reversed(list(zip(temps, outputs(out)))):
             os.replace(temp, path)
+            placed.append(path)
     except OSError as exc:
+        for path in placed:
+            path.unlink(missing_ok=True)
         raise TrainError("cannot_write", path=str(out), reason=exc.strerror or str(exc)) from None
+    except BaseException:  # a cancel, or Ctrl-C between two renames
+        for path in placed:
+            path.unlink(missing_ok=True)
+        raise
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
