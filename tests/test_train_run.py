@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import shutil
 from pathlib import Path
@@ -301,13 +302,18 @@ def test_fine_tuning_the_last_block_leaves_the_frozen_layers_and_skips_an_unread
     (folder / "circle" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     data = open_training_data(folder, val_share=0.25, seed=0)
     # Batch norm: its running statistics in the frozen part would move if that part ran in train mode.
-    recipe = Recipe(config="vgg11_bn", init="xavier", train="last-block", epochs=2, batch=64, optimizer="sgd",
-                    lr=0.01, size=32, augment=True, seed=1)
+    recipe = Recipe(config="vgg11_bn", init="xavier", train="last-block", epochs=2, batch=4, optimizer="sgd",
+                    lr=0.01, schedule="cosine", final_lr_fraction=0.01, size=32, augment=True, seed=1)
     reports = []
     result = run.train(data, recipe, tmp_path / "m.pth", report=reports.append)
     assert len(result.epochs) == 2 and {p.phase for p in reports if isinstance(p, BatchProgress)} == {"train", "val"}
     assert result.train_photos + result.val_photos == 12 and len(result.skipped) == 1
     assert "broken.png" in result.skipped[0]
+    # The course's cosine, stepped once an epoch (not once a batch): lr × lf(epoch - 1) for every batch of an epoch.
+    course = [0.01 * (((1 + math.cos(x * math.pi / 2)) / 2) * (1 - 0.01) + 0.01) for x in range(2)]
+    assert [e.lr for e in result.epochs] == pytest.approx(course, rel=1e-12)  # the same closed form
+    train_batches = [p for p in reports if isinstance(p, BatchProgress) and p.phase == "train"]
+    assert len(train_batches) >= 4 and all(p.lr == pytest.approx(course[p.epoch - 1], rel=1e-12) for p in train_batches)
     start = network.build(recipe, 3).state_dict()
     saved = torch.load(tmp_path / "m.pth", weights_only=True)
     frozen = [k for k in saved if k.startswith("features.") and int(k.split(".")[1]) < VGG11_BN_LAST_BLOCK]
