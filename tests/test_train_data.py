@@ -82,6 +82,17 @@ def test_hostile_archives_are_refused_by_evaluates_reader():
         open_training_data(buf.getvalue(), "evil.zip")
 
 
+def test_a_zip_bomb_and_bytes_that_are_no_zip_are_refused_with_one_sentence():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a/big.png", bytes(20 * 2**20))  # 20 MB of zeros in a few kB
+        zf.writestr("b/b.png", b"x")
+    with pytest.raises(EvaluationError, match="big.png"):
+        open_training_data(buf.getvalue(), "bomb.zip")
+    with pytest.raises(EvaluationError, match="not.zip"):
+        open_training_data(b"PK\x03\x04 but nothing more", "not.zip")
+
+
 def test_one_class_and_an_empty_class_are_refused_with_one_sentence(tmp_path):
     one = shapes.make_folder(tmp_path / "one", per_class=2)
     for extra in ("square", "triangle"):
