@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-PHASES = ("features", "train", "val")
-
-
 @dataclass
 class BatchProgress:
     epoch: int  # 1-based; 0 while the frozen features are cached
