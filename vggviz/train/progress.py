@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+
 @dataclass
 class BatchProgress:
     epoch: int  # 1-based; 0 while the frozen features are cached
