@@ -79,6 +79,10 @@ def test_the_caps_and_the_name_are_checked_before_queueing(q, tmp_path):
     for bad in ("../up.pth", "sub/x.pth", ".hidden.pth", "", "a b.pth", "x.train.pth", "C:\\x.pth"):
         with pytest.raises(training.LimitError):
             training.checkpoint_path(tmp_path, bad)
+    # Names whose class file would be the folder's shared class_indices.json or another checkpoint's record
+    for bad in ("class_indices", "Class_Indices.pt", "m.train.pt"):
+        with pytest.raises(training.LimitError, match="class_indices.json"):
+            training.checkpoint_path(tmp_path, bad)
 
 
 def test_predict_is_answered_while_a_training_job_runs(tmp_path, monkeypatch):

@@ -246,6 +246,17 @@ def test_an_existing_checkpoint_is_not_overwritten_unless_asked(trained, tmp_pat
     assert (tmp_path / "m.pth").read_bytes() == b"mine"
 
 
+@pytest.mark.parametrize("name", ["class_indices.pth", "m.train.pt"])
+def test_a_name_whose_class_file_is_anothers_is_refused(tmp_path, name):
+    """class_indices.pth would write the folder's shared class_indices.json (the course's checkpoints' class
+    names); m.train.pt would write m.train.json, the record of m.pt."""
+    (tmp_path / "class_indices.json").write_text('{"0": "daisy"}')
+    with pytest.raises(TrainError, match="class_indices.json"):
+        checkpoint.write(tmp_path / name, {"w": torch.zeros(3)}, ["a", "b"], {"x": 1}, overwrite=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["class_indices.json"]
+    assert (tmp_path / "class_indices.json").read_text() == '{"0": "daisy"}'
+
+
 def test_a_full_disk_leaves_nothing_half_written(tmp_path, monkeypatch):
     def full(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..i18n import N_, TranslatableError
+from ..photo.server_checkpoints import CLASSES_FILE
 from .queue import Job, JobQueue
 from .settings import Settings
 
@@ -20,6 +21,9 @@ class LimitError(TranslatableError, ValueError):
                      "for {asked}."),
         "photos": N_("This server trains on at most {most} photos a run (VGGVIZ_TRAIN_MAX_PHOTOS); the data has "
                      "{asked}."),
+        "reserved": N_("{name} cannot be a checkpoint's name: its class file would be class_indices.json, "
+                       "the class names of every checkpoint in the folder without its own, or another "
+                       "checkpoint's record (*.train.json)"),
         "name": N_("{name!r} cannot be a checkpoint's name: use letters, digits, - _ and . only, ending in .pth."),
     }
 
@@ -34,8 +38,11 @@ def checkpoint_path(folder: Path, typed: str) -> Path:
     name = typed.strip()
     if name and not name.lower().endswith(SUFFIXES):
         name += ".pth"
-    if not NAME.fullmatch(name) or name.endswith(".train.pth") or ".." in name:
+    if not NAME.fullmatch(name) or ".." in name:
         raise LimitError("name", name=typed)
+    stem = Path(name).stem.lower()  # as train.checkpoint.reserved (which imports torch; this module does not)
+    if stem == Path(CLASSES_FILE).stem or stem.endswith(".train"):
+        raise LimitError("reserved", name=name)
     return folder / name
 
 

@@ -25,6 +25,16 @@ from .. import __version__
 from .errors import Cancelled, TrainError
 
 
+SHARED_CLASSES = "class_indices"  # the folder's class file (photo.server_checkpoints.CLASSES_FILE), not ours
+
+
+def reserved(out: Path) -> bool:
+    """Whether ``out``'s companion files would be another's: ``class_indices.pth`` would write the folder-wide
+    ``class_indices.json``; ``m.train.pt`` would write ``m.train.json``, the record of ``m.pt``."""
+    stem = Path(out).stem.lower()
+    return stem == SHARED_CLASSES or stem.endswith(".train")
+
+
 def classes_path(out: Path) -> Path:
     return out.with_suffix(".json")
 
@@ -48,7 +58,10 @@ def versions() -> dict[str, str]:
 
 
 def check_writable(out: Path, overwrite: bool) -> None:
-    """Before a run: refuse an existing file (unless ``overwrite``) and a folder that cannot be written."""
+    """Before a run: refuse a name whose companion files are another's, an existing file (unless ``overwrite``)
+    and a folder that cannot be written."""
+    if reserved(out):
+        raise TrainError("reserved_name", name=Path(out).name)
     if not overwrite:
         for path in outputs(out):
             if path.exists():
