@@ -107,6 +107,27 @@ def test_one_class_and_an_empty_class_are_refused_with_one_sentence(tmp_path):
         open_training_data(empty)
 
 
+def test_files_that_are_no_photos_are_left_out_before_training_as_imagefolder_does(tmp_path):
+    root = shapes.make_folder(tmp_path / "shapes", per_class=3)
+    (root / "circle" / "notes.txt").write_text("where these came from")
+    data = open_training_data(root)
+    assert data.counts() == [(2, 1)] * 3  # the counts shown before a run are photos only
+    assert len(datasets.ImageFolder(str(root)).samples) == 9  # ImageFolder skips notes.txt too
+    assert any("notes.txt is not a photo" in str(w) for w in data.warnings)
+    for f in (root / "square").iterdir():
+        f.unlink()
+    (root / "square" / "README.md").write_text("todo")
+    with pytest.raises(TrainError, match="square/ in shapes holds no photos"):  # not after an epoch of training
+        open_training_data(root)
+    given = tmp_path / "given"
+    shapes.make_folder(given, per_class=2, prefix="train")
+    shapes.make_folder(given, per_class=1, seed=1, prefix="val")
+    for f in (given / "train" / "square").iterdir():
+        f.rename(f.with_suffix(".txt"))
+    with pytest.raises(TrainError, match="square/ in given holds no photos"):
+        open_training_data(given)
+
+
 def test_the_server_data_folder_offers_only_what_lies_directly_in_it(tmp_path, monkeypatch):
     root = tmp_path / "data"
     shapes.make_folder(root / "shapes", per_class=1)

@@ -12,13 +12,13 @@ import os
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..evaluate import archive
 from ..evaluate.archive import Reader
 from ..evaluate.errors import EvaluationError, Skip, Skipped
 from ..i18n import N_, Text
-from .errors import TrainError
+from .errors import NotPhoto, TrainError
 
 ENV = "VGGVIZ_DATA"
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "data"
@@ -92,6 +92,18 @@ def _nested(listing: archive.Listing, folder: str) -> bool:
     return any(len(_parts(key)) > depth + 2 for key in listing.folders[folder])
 
 
+def _photos(keys: list[str], skipped: list[Skipped]) -> list[str]:
+    """The keys with a photo's suffix, as ImageFolder keeps only its image extensions; the others are left out
+    before training (a README in a class folder is no training photo), named in ``skipped``."""
+    kept = []
+    for key in keys:
+        if PurePosixPath(key).suffix.lower() in archive.PHOTO_SUFFIXES:
+            kept.append(key)
+        else:
+            skipped.append(Skipped(key, NotPhoto("not_photo", file=key)))
+    return kept
+
+
 def _check_classes(classes: dict[str, list[str]], name: str, root: str) -> None:
     if len(classes) < 2:
         raise TrainError("one_class", name=name, folder=next(iter(classes), "—"))
@@ -108,17 +120,18 @@ def held_out(n: int, val_share: float) -> int:
 
 def _seeded_split(listing: archive.Listing, name: str, val_share: float, seed: int) -> TrainingData:
     root = listing.found.root if listing.found else ""
-    _check_classes(listing.folders, name, root)
-    classes = sorted(listing.folders)
+    skipped = [s for s in listing.skipped if s.reason.code != "empty_class"]
+    folders = {folder: _photos(keys, skipped) for folder, keys in listing.folders.items()}
+    _check_classes(folders, name, root)
+    classes = sorted(folders)
     rng = random.Random(seed)
     train, val = [], []
     for label, folder in enumerate(classes):
-        keys = sorted(listing.folders[folder])
+        keys = sorted(folders[folder])
         n_val = held_out(len(keys), val_share)
         held = set(rng.sample(keys, n_val))
         train += [(k, label) for k in keys if k not in held]
         val += [(k, label) for k in keys if k in held]
-    skipped = [s for s in listing.skipped if s.reason.code != "empty_class"]
     return TrainingData(name, listing.reader, classes, train, val, "seeded", skipped)
 
 
@@ -135,7 +148,7 @@ def _given_split(listing: archive.Listing, name: str, splits: dict[str, str]) ->
                 skipped.append(Skipped(key, Skip("outside_class", file=key)))
             else:
                 folders.setdefault(parts[depth + 1], []).append(key)
-        by_split[split] = folders
+        by_split[split] = {folder: _photos(keys, skipped) for folder, keys in folders.items()}
     _check_classes(by_split["train"], name, f"{root}{splits['train']}/")
     classes = sorted(by_split["train"])
     for folder in by_split["val"]:

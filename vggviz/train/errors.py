@@ -3,6 +3,7 @@ written, a cancellation. Each is one sentence made in the reader's language wher
 
 from __future__ import annotations
 
+from ..evaluate.errors import Skip
 from ..i18n import N_, TranslatableError
 
 
@@ -40,3 +41,9 @@ class Cancelled(TrainError):
 
     def __reduce__(self):
         return (Cancelled, ())
+
+
+class NotPhoto(Skip):
+    """A file in a class folder without a photo's suffix: left out before training, as ImageFolder leaves it."""
+
+    MESSAGES = {"not_photo": N_("{file} is not a photo (its name has no photo suffix such as .jpg or .png)")}
