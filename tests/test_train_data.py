@@ -67,6 +67,19 @@ def test_the_courses_train_and_val_folders_are_used_as_they_are(tmp_path):
     assert data.class_to_idx == datasets.ImageFolder(str(root / "train")).class_to_idx
 
 
+def test_a_test_folder_beside_train_and_val_is_not_taken_for_a_class(tmp_path):
+    """flower_data/{train,val,test}/<class>/: the classes are the flowers, not the three splits (as the course's
+    ImageFolder(train/), ImageFolder(val/)); test/ is said to be left unread."""
+    root = tmp_path / "flower_data"
+    shapes.make_folder(root, per_class=3, prefix="train")
+    shapes.make_folder(root, per_class=1, seed=1, prefix="val")
+    shapes.make_folder(root, per_class=2, seed=2, prefix="test")
+    data = open_training_data(root)
+    assert data.split == "folders" and data.classes == sorted(shapes.CLASSES) and data.counts() == [(3, 1)] * 3
+    assert data.class_to_idx == datasets.ImageFolder(str(root / "train")).class_to_idx
+    assert any("test/ is not read" in str(w) for w in data.warnings)
+
+
 def test_a_zip_is_read_in_memory_like_a_folder(tmp_path):
     data = open_training_data(shapes.make_zip(per_class=5), "shapes.zip", val_share=0.2)
     assert data.classes == sorted(shapes.CLASSES) and data.counts() == [(4, 1)] * 3

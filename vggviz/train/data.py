@@ -35,6 +35,7 @@ class TrainingData:
     val: list[tuple[str, int]]
     split: str  # "folders" (train/ + val/ as given) or "seeded"
     skipped: list[Skipped] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # folders beside train/ and val/ (test/), not read
 
     def counts(self) -> list[tuple[int, int]]:
         """Per class: (training photos, val photos), files listed (some may still fail to decode)."""
@@ -59,6 +60,8 @@ class TrainingData:
             if val == 0:
                 found.append(Text(N_("The class {name} has no val photos: its val accuracy cannot be measured."),
                                   name=name))
+        found += [Text(N_("The folder {folder} is not read: training reads train/ and val/ only."), folder=f"{f}/")
+                  for f in self.ignored]
         found += [Text(N_("Left out: {reason}"), reason=s.reason) for s in self.skipped]
         return found
 
@@ -73,7 +76,7 @@ def open_training_data(source: str | Path | bytes, name: str | None = None, val_
         listing = archive.open_path(source)
     name = name or listing.name
     splits = {k.lower(): k for k in listing.folders}
-    if set(splits) == set(SPLITS) and any(_nested(listing, splits[s]) for s in SPLITS):
+    if set(SPLITS) <= set(splits) and any(_nested(listing, splits[s]) for s in SPLITS):  # a test/ beside: ignored
         return _given_split(listing, name, splits)
     return _seeded_split(listing, name, val_share, seed)
 
@@ -157,7 +160,8 @@ def _given_split(listing: archive.Listing, name: str, splits: dict[str, str]) ->
     index = {c: i for i, c in enumerate(classes)}
     train = [(k, index[c]) for c in classes for k in sorted(by_split["train"][c])]
     val = [(k, index[c]) for c in classes for k in sorted(by_split["val"].get(c, []))]
-    return TrainingData(name, listing.reader, classes, train, val, "folders", skipped)
+    ignored = sorted(f for f in listing.folders if f.lower() not in SPLITS)
+    return TrainingData(name, listing.reader, classes, train, val, "folders", skipped, ignored)
 
 
 # --- the server's data folder ----------------------------------------------------------------------
