@@ -334,3 +334,20 @@ def test_fine_tuning_the_last_block_leaves_the_frozen_layers_and_skips_an_unread
     assert not torch.equal(saved[f"features.{VGG11_BN_LAST_BLOCK + 1}.running_mean"],
                            start[f"features.{VGG11_BN_LAST_BLOCK + 1}.running_mean"])  # the last block trained
     assert not torch.equal(saved["classifier.6.weight"], start["classifier.6.weight"])
+
+
+def test_head_only_with_batch_norm_leaves_every_feature_and_its_statistics_as_they_were(tmp_path):
+    """The features are cached and then frozen: the saved features.* (batch norm's running statistics and
+    its counter included) are the starting ones bit for bit."""
+    data = open_training_data(shapes.make_folder(tmp_path / "shapes", per_class=3), val_share=0.34, seed=0)
+    recipe = Recipe(config="vgg11_bn", init="xavier", train="head", epochs=2, batch=4, optimizer="sgd", lr=0.01,
+                    size=32, augment=True, views=2, seed=2)
+    run.train(data, recipe, tmp_path / "m.pth")
+    start = network.build(recipe, 3).state_dict()
+    saved = torch.load(tmp_path / "m.pth", weights_only=True)
+    features = [k for k in saved if k.startswith("features.")]
+    assert any(k.endswith("running_mean") for k in features) and any(k.endswith("num_batches_tracked")
+                                                                      for k in features)
+    for key in features:
+        assert torch.equal(saved[key], start[key]), key
+    assert not torch.equal(saved["classifier.6.weight"], start["classifier.6.weight"])
