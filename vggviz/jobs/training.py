@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..i18n import N_, TranslatableError
 from ..photo.server_checkpoints import CLASSES_FILE
+from ..train.errors import TrainError  # torch-free, as this module
 from .queue import Job, JobQueue
 from .settings import Settings
 
@@ -21,9 +22,6 @@ class LimitError(TranslatableError, ValueError):
                      "for {asked}."),
         "photos": N_("This server trains on at most {most} photos a run (VGGVIZ_TRAIN_MAX_PHOTOS); the data has "
                      "{asked}."),
-        "reserved": N_("{name} cannot be a checkpoint's name: its class file would be class_indices.json, "
-                       "the class names of every checkpoint in the folder without its own, or another "
-                       "checkpoint's record (*.train.json)"),
         "name": N_("{name!r} cannot be a checkpoint's name: use letters, digits, - _ and . only, ending in .pth."),
     }
 
@@ -34,7 +32,8 @@ SUFFIXES = (".pth", ".pt")
 
 def checkpoint_path(folder: Path, typed: str) -> Path:
     """The file a checkpoint name the student typed stands for, directly in the server's checkpoint folder
-    (``.pth`` added when it has no suffix); raises LimitError for a name that is a path or has odd characters."""
+    (``.pth`` added when it has no suffix); raises LimitError for a name that is a path or has odd characters,
+    TrainError for one whose class file would be the folder's shared one or another checkpoint's record."""
     name = typed.strip()
     if name and not name.lower().endswith(SUFFIXES):
         name += ".pth"
@@ -42,7 +41,7 @@ def checkpoint_path(folder: Path, typed: str) -> Path:
         raise LimitError("name", name=typed)
     stem = Path(name).stem.lower()  # as train.checkpoint.reserved (which imports torch; this module does not)
     if stem == Path(CLASSES_FILE).stem or stem.endswith(".train"):
-        raise LimitError("reserved", name=name)
+        raise TrainError("reserved_name", name=name)
     return folder / name
 
 
