@@ -42,6 +42,16 @@ def gate(started: str, release: str, out: str | None = None, *, report, should_s
     return "released"
 
 
+def late(started: str, release: str, out: str, *, report, should_stop) -> str:
+    """Mark ``started``, wait for ``release`` without looking at ``should_stop`` (a cancel that comes after the
+    job's last check), write ``out`` and return."""
+    Path(started).write_text("started")
+    while not Path(release).exists():
+        time.sleep(0.02)
+    Path(out).write_text("finished")
+    return "written"
+
+
 def deaf(started: str, *, report, should_stop) -> None:
     """Never looks at ``should_stop``: a cancel must kill it."""
     Path(started).write_text("started")

@@ -97,6 +97,19 @@ def test_cancel_of_a_running_job_stops_it_and_leaves_nothing(make_queue, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["slots", "started"]
 
 
+def test_a_cancel_after_the_jobs_last_check_reports_what_it_wrote(make_queue, tmp_path):
+    """The job finished and wrote its file although a cancel was asked: it is DONE, not "cancelled, nothing
+    saved" beside a file it did save."""
+    q = make_queue()
+    started, release, out = tmp_path / "started", tmp_path / "release", tmp_path / "model.pth"
+    job = q.submit(fns.late, str(started), str(release), str(out))
+    wait_for(started.exists, "the job to start")
+    q.cancel(job.id)
+    release.write_text("go")
+    q.wait(job.id, TIMEOUT)
+    assert out.exists() and (job.state, job.result) == (DONE, "written")
+
+
 def test_cancel_kills_a_job_that_does_not_listen(make_queue, tmp_path, monkeypatch):
     monkeypatch.setattr(jobs_queue, "STOP_GRACE_SECONDS", 0.5)
     q = make_queue()

@@ -17,6 +17,7 @@ from tests.test_jobs import TIMEOUT, wait_for
 from vggviz.jobs import training
 from vggviz.jobs.queue import CANCELLED, DONE, RUNNING, JobQueue
 from vggviz.jobs.settings import Settings
+from vggviz.train.errors import TrainError
 from vggviz.train.progress import BatchProgress, EpochRecord, TrainResult
 from vggviz.train.recipe import Recipe
 
@@ -76,8 +77,12 @@ def test_the_caps_and_the_name_are_checked_before_queueing(q, tmp_path):
     assert q.jobs() == []
     assert training.checkpoint_path(tmp_path, " flowers ") == tmp_path / "flowers.pth"
     assert training.checkpoint_path(tmp_path, "花.pt") == tmp_path / "花.pt"
-    for bad in ("../up.pth", "sub/x.pth", ".hidden.pth", "", "a b.pth", "x.train.pth", "C:\\x.pth"):
+    for bad in ("../up.pth", "sub/x.pth", ".hidden.pth", "", "a b.pth", "C:\\x.pth"):
         with pytest.raises(training.LimitError):
+            training.checkpoint_path(tmp_path, bad)
+    # Names whose class file would be the folder's shared class_indices.json or another checkpoint's record
+    for bad in ("class_indices", "Class_Indices.pt", "m.train.pt", "x.train.pth"):
+        with pytest.raises(TrainError, match="class_indices.json"):
             training.checkpoint_path(tmp_path, bad)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import shutil
 from pathlib import Path
@@ -72,7 +73,10 @@ def test_head_only_learns_separable_shapes_and_the_best_epoch_is_kept(trained):
 
 def test_the_same_seed_gives_the_same_curve(trained):
     # A constant schedule: a 3-epoch run is the first three epochs of the fixture's 7.
+    torch.manual_seed(123)
+    expected_next = torch.rand(4, generator=torch.Generator().manual_seed(123))
     again = run.train(trained.data, Recipe(**{**RECIPE.record(), "epochs": 3}), check_hash=False)
+    assert torch.equal(torch.rand(4), expected_next)  # the caller's random state is left as it was
     for a, b in zip(again.epochs, trained.result.epochs[:3]):
         # The same operations in the same order on the same machine; 1e-6 allows a thread split that differs.
         for key in ("train_loss", "train_acc", "val_loss", "val_acc"):
@@ -192,11 +196,65 @@ def test_cancel_stops_between_batches_and_writes_nothing(trained, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_cancel_after_the_last_batch_still_writes_nothing(trained, tmp_path):
+    """The cancel arrives once the last epoch has ended (after the last batch's check): the run stops before
+    writing, rather than saving a checkpoint for a job the page then calls cancelled."""
+    ended = []
+    with pytest.raises(Cancelled):
+        run.train(trained.data, Recipe(**{**RECIPE.record(), "epochs": 1}), tmp_path / "c.pth",
+                  report=lambda p: ended.append(p) if isinstance(p, EpochRecord) else None,
+                  should_stop=lambda: bool(ended), check_hash=False)
+    assert len(ended) == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_a_rename_that_fails_takes_back_the_files_already_in_place(tmp_path, monkeypatch):
+    renamed = []
+
+    def replace(src, dst):
+        if renamed:  # the second of three
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        renamed.append(dst)
+        os.rename(src, dst)
+
+    monkeypatch.setattr(checkpoint.os, "replace", replace)
+    with pytest.raises(TrainError, match="nothing was saved"):
+        checkpoint.write(tmp_path / "m.pth", {"w": torch.zeros(3)}, ["a", "b"], {"x": 1})
+    assert len(renamed) == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_a_cancel_while_the_files_are_written_leaves_nothing(tmp_path):
+    with pytest.raises(Cancelled):
+        checkpoint.write(tmp_path / "m.pth", {"w": torch.zeros(3)}, ["a", "b"], {"x": 1}, should_stop=lambda: True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_class_whose_photos_all_fail_to_decode_is_named(tmp_path):
+    folder = shapes.make_folder(tmp_path / "shapes", per_class=3)
+    for f in (folder / "square").iterdir():
+        f.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    data = open_training_data(folder, seed=0)
+    recipe = Recipe(config="vgg11", init="xavier", train="head", epochs=1, size=32, augment=False)
+    with pytest.raises(TrainError, match="No photo of the class square could be read"):
+        run.train(data, recipe, tmp_path / "out" / "m.pth")
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
 def test_an_existing_checkpoint_is_not_overwritten_unless_asked(trained, tmp_path):
     (tmp_path / "m.pth").write_bytes(b"mine")
     with pytest.raises(TrainError, match="already exists"):
         run.train(trained.data, RECIPE, tmp_path / "m.pth", check_hash=False)
     assert (tmp_path / "m.pth").read_bytes() == b"mine"
+
+
+@pytest.mark.parametrize("name", ["class_indices.pth", "m.train.pt"])
+def test_a_name_whose_class_file_is_anothers_is_refused(tmp_path, name):
+    """class_indices.pth would write the folder's shared class_indices.json (the course's checkpoints' class
+    names); m.train.pt would write m.train.json, the record of m.pt."""
+    (tmp_path / "class_indices.json").write_text('{"0": "daisy"}')
+    with pytest.raises(TrainError, match="class_indices.json"):
+        checkpoint.write(tmp_path / name, {"w": torch.zeros(3)}, ["a", "b"], {"x": 1}, overwrite=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["class_indices.json"]
+    assert (tmp_path / "class_indices.json").read_text() == '{"0": "daisy"}'
 
 
 def test_a_full_disk_leaves_nothing_half_written(tmp_path, monkeypatch):
@@ -243,22 +301,53 @@ def test_advice_says_why_a_recipe_will_not_learn_or_will_be_slow():
     assert with_defaults(optimizer="adam", init="xavier").lr == 1e-3 and with_defaults(lr=0.5).lr == 0.5
 
 
+# torchvision's vgg11_bn: the fourth pool is features[21]; the last conv block starts at features[22].
+VGG11_BN_LAST_BLOCK = 22
+
+
 def test_fine_tuning_the_last_block_leaves_the_frozen_layers_and_skips_an_unreadable_photo(tmp_path):
+    tv = models.vgg11_bn().features
+    assert isinstance(tv[VGG11_BN_LAST_BLOCK - 1], nn.MaxPool2d) and isinstance(tv[VGG11_BN_LAST_BLOCK], nn.Conv2d)
+    assert sum(isinstance(m, nn.MaxPool2d) for m in tv[VGG11_BN_LAST_BLOCK:]) == 1
     folder = shapes.make_folder(tmp_path / "shapes", per_class=4)
     (folder / "circle" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     data = open_training_data(folder, val_share=0.25, seed=0)
-    recipe = Recipe(config="vgg11", init="xavier", train="last-block", epochs=2, batch=64, optimizer="sgd", lr=0.01,
-                    size=32, augment=True, seed=1)
+    # Batch norm: its running statistics in the frozen part would move if that part ran in train mode.
+    recipe = Recipe(config="vgg11_bn", init="xavier", train="last-block", epochs=2, batch=4, optimizer="sgd",
+                    lr=0.01, schedule="cosine", final_lr_fraction=0.01, size=32, augment=True, seed=1)
     reports = []
     result = run.train(data, recipe, tmp_path / "m.pth", report=reports.append)
     assert len(result.epochs) == 2 and {p.phase for p in reports if isinstance(p, BatchProgress)} == {"train", "val"}
     assert result.train_photos + result.val_photos == 12 and len(result.skipped) == 1
     assert "broken.png" in result.skipped[0]
+    # The course's cosine, stepped once an epoch (not once a batch): lr × lf(epoch - 1) for every batch of an epoch.
+    course = [0.01 * (((1 + math.cos(x * math.pi / 2)) / 2) * (1 - 0.01) + 0.01) for x in range(2)]
+    assert [e.lr for e in result.epochs] == pytest.approx(course, rel=1e-12)  # the same closed form
+    train_batches = [p for p in reports if isinstance(p, BatchProgress) and p.phase == "train"]
+    assert len(train_batches) >= 4 and all(p.lr == pytest.approx(course[p.epoch - 1], rel=1e-12) for p in train_batches)
     start = network.build(recipe, 3).state_dict()
     saved = torch.load(tmp_path / "m.pth", weights_only=True)
-    first = network.first_trained(network.build(recipe, 3), "last-block")
-    for key, value in saved.items():
-        index = int(key.split(".")[1]) if key.startswith("features.") else None
-        if index is not None and index < first:
-            assert torch.equal(value, start[key]), key  # frozen: exact
+    frozen = [k for k in saved if k.startswith("features.") and int(k.split(".")[1]) < VGG11_BN_LAST_BLOCK]
+    assert any(k.endswith("running_mean") for k in frozen)
+    for key in frozen:
+        assert torch.equal(saved[key], start[key]), key  # frozen, batch-norm statistics included: exact
+    assert not torch.equal(saved[f"features.{VGG11_BN_LAST_BLOCK + 1}.running_mean"],
+                           start[f"features.{VGG11_BN_LAST_BLOCK + 1}.running_mean"])  # the last block trained
+    assert not torch.equal(saved["classifier.6.weight"], start["classifier.6.weight"])
+
+
+def test_head_only_with_batch_norm_leaves_every_feature_and_its_statistics_as_they_were(tmp_path):
+    """The features are cached and then frozen: the saved features.* (batch norm's running statistics and
+    its counter included) are the starting ones bit for bit."""
+    data = open_training_data(shapes.make_folder(tmp_path / "shapes", per_class=3), val_share=0.34, seed=0)
+    recipe = Recipe(config="vgg11_bn", init="xavier", train="head", epochs=2, batch=4, optimizer="sgd", lr=0.01,
+                    size=32, augment=True, views=2, seed=2)
+    run.train(data, recipe, tmp_path / "m.pth")
+    start = network.build(recipe, 3).state_dict()
+    saved = torch.load(tmp_path / "m.pth", weights_only=True)
+    features = [k for k in saved if k.startswith("features.")]
+    assert any(k.endswith("running_mean") for k in features) and any(k.endswith("num_batches_tracked")
+                                                                      for k in features)
+    for key in features:
+        assert torch.equal(saved[key], start[key]), key
     assert not torch.equal(saved["classifier.6.weight"], start["classifier.6.weight"])

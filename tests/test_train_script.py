@@ -45,3 +45,25 @@ def test_every_preset_and_option_makes_a_script_that_compiles(name):
         assert f"lr={recipe.lr:g}" in source and "class_indices.json" in source
     assert "RandomResizedCrop(224)" in as_code(PRESETS[name], "x", ["a", "b"])
     assert "VGG13_BN_Weights" in as_code(Recipe(config="vgg13_bn"), "x", ["a", "b"])
+
+
+def test_the_script_splits_the_photos_as_the_app_does(tmp_path):
+    """A student who runs the script at home on the same folder trains and validates on the same photos."""
+    from pathlib import Path
+
+    from vggviz.train.data import open_training_data
+
+    root = shapes.make_folder(tmp_path / "shapes", per_class=13)
+    recipe = Recipe(val_share=0.25, seed=3)
+    namespace: dict = {"__name__": "train_script"}
+    exec(compile(as_code(recipe, str(root), sorted(shapes.CLASSES)), "train.py", "exec"), namespace)
+    train_set, val_set = namespace["read_data"](str(root), None, None)
+
+    def files(subset) -> set[tuple[str, int]]:
+        return {("/".join(Path(subset.dataset.samples[i][0]).parts[-2:]), subset.dataset.samples[i][1])
+                for i in subset.indices}
+
+    data = open_training_data(root, val_share=recipe.val_share, seed=recipe.seed)
+    assert files(val_set) == {("/".join(k.split("/")[-2:]), label) for k, label in data.val}
+    assert files(train_set) == {("/".join(k.split("/")[-2:]), label) for k, label in data.train}
+    assert len(val_set) == 3 * 3  # int(13 × 0.25) a class

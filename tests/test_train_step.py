@@ -39,12 +39,29 @@ def _plain_step(model: nn.Module, start: int, recipe: Recipe, x: torch.Tensor, y
     opt.step()
 
 
+# Where the trained part starts in ``features``, read off torchvision's layouts (not from the code under test):
+# vgg11_bn's fourth pool is features[21], so its last conv block starts at 22; "head" freezes all 29 layers.
+START = {("vgg11_bn", "last-block"): 22, ("vgg11_bn", "head"): 29, ("vgg11", "all"): 0}
+
+
+def test_the_frozen_boundaries_are_torchvisions_layers():
+    from torchvision import models
+
+    features = models.vgg11_bn().features
+    assert len(features) == START["vgg11_bn", "head"]
+    assert isinstance(features[21], nn.MaxPool2d) and isinstance(features[22], nn.Conv2d)
+    assert sum(isinstance(m, nn.MaxPool2d) for m in features[22:]) == 1  # one block after it: the last
+
+
 @pytest.mark.parametrize("recipe", [
     Recipe(config="vgg11_bn", init="xavier", train="last-block", optimizer="sgd", lr=0.05, momentum=0.9,
            weight_decay=1e-3, size=32),
+    Recipe(config="vgg11_bn", init="xavier", train="head", optimizer="sgd", lr=0.05, momentum=0.9,
+           weight_decay=1e-3, size=32),
     Recipe(config="vgg11", init="xavier", train="all", optimizer="adam", lr=1e-3, size=32),
-], ids=["last-block-sgd-bn", "all-adam"])
+], ids=["last-block-sgd-bn", "head-sgd-bn", "all-adam"])
 def test_one_step_equals_a_plain_torch_step_and_frozen_layers_do_not_move(recipe, one_torch_thread):
+    start = START[recipe.config, recipe.train]
     model = network.build(recipe, num_classes=3)
     with torch.no_grad():  # batch-norm statistics that are not the defaults, so that a change would show
         for m in model.modules():
@@ -57,16 +74,20 @@ def test_one_step_equals_a_plain_torch_step_and_frozen_layers_do_not_move(recipe
     x, y = torch.randn(4, 3, recipe.size, recipe.size, generator=gen), torch.tensor([0, 1, 2, 1])
 
     s = network.setup(model, recipe)
+    assert s.start == start
     features = network.frozen_features(s.model, s.start, x)
     torch.manual_seed(7)
     network.step(s, features, y)
-    _plain_step(reference, s.start, recipe, x, y)
+    _plain_step(reference, start, recipe, x, y)
 
     ours, theirs = model.state_dict(), reference.state_dict()
-    frozen = {k for k in ours if k not in s.trained_names()}
+    frozen = {k for k in ours if k.startswith("features.") and int(k.split(".")[1]) < start}
     assert (len(frozen) > 0) == (recipe.train != "all")
+    if frozen:  # batch norm's statistics are among what must not move
+        assert any(k.endswith("running_var") for k in frozen) == ("bn" in recipe.config)
     for key in frozen:
-        assert torch.equal(ours[key], before[key]), key  # exact: never touched
+        assert torch.equal(ours[key], before[key]), key  # exact: never touched, batch-norm statistics included
+    assert s.trained_names() == set(ours) - frozen
     moved = 0
     for key in s.trained_names():
         torch.testing.assert_close(ours[key], theirs[key], **TOL, msg=key)
@@ -102,6 +123,21 @@ def test_xavier_initialisation_is_the_courses_and_imagenet_keeps_every_layer_but
     bound = math.sqrt(6 / (3 * 9 + 64 * 9))  # Xavier uniform's bound for a 3→64 3×3 conv
     assert conv.abs().max() <= bound and conv.abs().max() > 0.9 * bound
     assert torch.equal(model.features[0].bias, torch.zeros(64))
+    # Every conv and linear layer, as the course's _initialize_weights: U(-b, b), b = √(6 / (fan_in + fan_out))
+    # (its standard deviation b/√3), zero bias. torchvision's own init (Kaiming normal conv, N(0, 0.01) linear)
+    # fails the bound or the spread.
+    layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert len(layers) == 8 + 3
+    for m in layers:
+        w = m.weight.detach()
+        field = w[0, 0].numel()
+        b = math.sqrt(6 / ((w.shape[0] + w.shape[1]) * field))
+        assert w.abs().max() <= b, m
+        assert float(w.std()) == pytest.approx(b / math.sqrt(3), rel=0.1), m  # ≥ 1,728 draws: within 10 %
+        assert torch.equal(m.bias, torch.zeros_like(m.bias)), m
+    again = network.build(recipe, num_classes=3)
+    other = network.build(Recipe(config="vgg11", init="xavier", seed=6), num_classes=3)
+    assert torch.equal(again.features[0].weight, conv) and not torch.equal(other.features[0].weight, conv)
     torch.manual_seed(0)
     from torchvision import models
     state = models.vgg11().state_dict()

@@ -147,7 +147,9 @@ class JobQueue:
 
     def cancel(self, job_id: str) -> None:
         """A waiting job leaves the queue; a running one is asked to stop, and killed if it has not stopped
-        within STOP_GRACE_SECONDS. Nothing is written either way: the trainer writes only at its end."""
+        within STOP_GRACE_SECONDS. Nothing is written either way: the trainer writes only at its end, and checks
+        for a cancel once more before its files are renamed into place. A job that returns its result all the
+        same (the cancel came after its last check) ends DONE: what it reports, it wrote."""
         with self._cond:
             job = self._jobs.get(job_id)
             if job is None or job.ended:
@@ -238,11 +240,11 @@ class JobQueue:
             slot.release()
             with self._cond:
                 self._workers.pop(job.id, None)
-                if job.cancel_requested:
+                if got_result:  # it ended before it saw the cancel: its result (and what it wrote) is real
+                    self._end(job, DONE)
+                elif job.cancel_requested:
                     job.error = JobError("cancelled")
                     self._end(job, CANCELLED)
-                elif got_result:
-                    self._end(job, DONE)
                 else:
                     job.error = job.error or JobError("died", code=code)
                     self._end(job, FAILED)

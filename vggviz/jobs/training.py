@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..i18n import N_, TranslatableError
+from ..photo.server_checkpoints import CLASSES_FILE
+from ..train.errors import TrainError  # torch-free, as this module
 from .queue import Job, JobQueue
 from .settings import Settings
 
@@ -30,12 +32,16 @@ SUFFIXES = (".pth", ".pt")
 
 def checkpoint_path(folder: Path, typed: str) -> Path:
     """The file a checkpoint name the student typed stands for, directly in the server's checkpoint folder
-    (``.pth`` added when it has no suffix); raises LimitError for a name that is a path or has odd characters."""
+    (``.pth`` added when it has no suffix); raises LimitError for a name that is a path or has odd characters,
+    TrainError for one whose class file would be the folder's shared one or another checkpoint's record."""
     name = typed.strip()
     if name and not name.lower().endswith(SUFFIXES):
         name += ".pth"
-    if not NAME.fullmatch(name) or name.endswith(".train.pth") or ".." in name:
+    if not NAME.fullmatch(name) or ".." in name:
         raise LimitError("name", name=typed)
+    stem = Path(name).stem.lower()  # as train.checkpoint.reserved (which imports torch; this module does not)
+    if stem == Path(CLASSES_FILE).stem or stem.endswith(".train"):
+        raise TrainError("reserved_name", name=name)
     return folder / name
 
 

@@ -4,7 +4,8 @@ a ``*.train.json`` record. The class file is ``<stem>.json`` beside the checkpoi
 checkpoint folder pairs with it (a folder-wide ``class_indices.json`` would name other checkpoints' classes).
 
 All three are written to temporary files in the target folder first and renamed only when every one is
-complete: a full disk or a cancelled run leaves nothing behind."""
+complete: a full disk or a cancelled run leaves nothing behind. A cancel that arrives while the (large) files are
+being written is honoured before the first rename, so a run reported cancelled never leaves a checkpoint."""
 
 from __future__ import annotations
 
@@ -18,8 +19,20 @@ from pathlib import Path
 import torch
 import torchvision
 
+from collections.abc import Callable
+
 from .. import __version__
-from .errors import TrainError
+from .errors import Cancelled, TrainError
+
+
+SHARED_CLASSES = "class_indices"  # the folder's class file (photo.server_checkpoints.CLASSES_FILE), not ours
+
+
+def reserved(out: Path) -> bool:
+    """Whether ``out``'s companion files would be another's: ``class_indices.pth`` would write the folder-wide
+    ``class_indices.json``; ``m.train.pt`` would write ``m.train.json``, the record of ``m.pt``."""
+    stem = Path(out).stem.lower()
+    return stem == SHARED_CLASSES or stem.endswith(".train")
 
 
 def classes_path(out: Path) -> Path:
@@ -45,7 +58,10 @@ def versions() -> dict[str, str]:
 
 
 def check_writable(out: Path, overwrite: bool) -> None:
-    """Before a run: refuse an existing file (unless ``overwrite``) and a folder that cannot be written."""
+    """Before a run: refuse a name whose companion files are another's, an existing file (unless ``overwrite``)
+    and a folder that cannot be written."""
+    if reserved(out):
+        raise TrainError("reserved_name", name=Path(out).name)
     if not overwrite:
         for path in outputs(out):
             if path.exists():
@@ -58,14 +74,17 @@ def check_writable(out: Path, overwrite: bool) -> None:
         raise TrainError("cannot_write", path=str(out), reason=exc.strerror or str(exc)) from None
 
 
-def write(out: Path, state: dict[str, torch.Tensor], classes: list[str], record: dict, overwrite: bool = False) -> None:
-    """Write the three files atomically (all or none). Raises TrainError."""
+def write(out: Path, state: dict[str, torch.Tensor], classes: list[str], record: dict, overwrite: bool = False,
+          should_stop: Callable[[], bool] = lambda: False) -> None:
+    """Write the three files atomically (all or none). Raises TrainError, or Cancelled when ``should_stop()``
+    turns true before the files are renamed into place."""
     buffer = io.BytesIO()
     torch.save({k: v.detach().cpu().contiguous() for k, v in state.items()}, buffer)
     contents = [buffer.getvalue(), class_indices(classes).encode("utf-8"),
                 json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8")]
     check_writable(out, overwrite)
     temps: list[Path] = []
+    placed: list[Path] = []
     try:
         for path, data in zip(outputs(out), contents):
             fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
@@ -74,14 +93,25 @@ def write(out: Path, state: dict[str, torch.Tensor], classes: list[str], record:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+        if should_stop():  # a cancel during the write: nothing is renamed into place
+            raise Cancelled()
         if not overwrite:  # taken while the run went on
             for path in outputs(out):
                 if path.exists():
                     raise TrainError("exists", path=str(path))
-        for temp, path in zip(temps, outputs(out)):
+        # The checkpoint last: the folder's listing never shows it without its class file. A rename that fails
+        # takes back those made before it.
+        for temp, path in reversed(list(zip(temps, outputs(out)))):
             os.replace(temp, path)
+            placed.append(path)
     except OSError as exc:
+        for path in placed:
+            path.unlink(missing_ok=True)
         raise TrainError("cannot_write", path=str(out), reason=exc.strerror or str(exc)) from None
+    except BaseException:  # a cancel, or Ctrl-C between two renames
+        for path in placed:
+            path.unlink(missing_ok=True)
+        raise
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)

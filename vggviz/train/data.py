@@ -12,13 +12,13 @@ import os
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..evaluate import archive
 from ..evaluate.archive import Reader
 from ..evaluate.errors import EvaluationError, Skip, Skipped
 from ..i18n import N_, Text
-from .errors import TrainError
+from .errors import NotPhoto, TrainError
 
 ENV = "VGGVIZ_DATA"
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "data"
@@ -35,6 +35,7 @@ class TrainingData:
     val: list[tuple[str, int]]
     split: str  # "folders" (train/ + val/ as given) or "seeded"
     skipped: list[Skipped] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # folders beside train/ and val/ (test/), not read
 
     def counts(self) -> list[tuple[int, int]]:
         """Per class: (training photos, val photos), files listed (some may still fail to decode)."""
@@ -59,6 +60,8 @@ class TrainingData:
             if val == 0:
                 found.append(Text(N_("The class {name} has no val photos: its val accuracy cannot be measured."),
                                   name=name))
+        found += [Text(N_("The folder {folder} is not read: training reads train/ and val/ only."), folder=f"{f}/")
+                  for f in self.ignored]
         found += [Text(N_("Left out: {reason}"), reason=s.reason) for s in self.skipped]
         return found
 
@@ -73,7 +76,7 @@ def open_training_data(source: str | Path | bytes, name: str | None = None, val_
         listing = archive.open_path(source)
     name = name or listing.name
     splits = {k.lower(): k for k in listing.folders}
-    if set(splits) == set(SPLITS) and any(_nested(listing, splits[s]) for s in SPLITS):
+    if set(SPLITS) <= set(splits) and any(_nested(listing, splits[s]) for s in SPLITS):  # a test/ beside: ignored
         return _given_split(listing, name, splits)
     return _seeded_split(listing, name, val_share, seed)
 
@@ -92,6 +95,18 @@ def _nested(listing: archive.Listing, folder: str) -> bool:
     return any(len(_parts(key)) > depth + 2 for key in listing.folders[folder])
 
 
+def _photos(keys: list[str], skipped: list[Skipped]) -> list[str]:
+    """The keys with a photo's suffix, as ImageFolder keeps only its image extensions; the others are left out
+    before training (a README in a class folder is no training photo), named in ``skipped``."""
+    kept = []
+    for key in keys:
+        if PurePosixPath(key).suffix.lower() in archive.PHOTO_SUFFIXES:
+            kept.append(key)
+        else:
+            skipped.append(Skipped(key, NotPhoto("not_photo", file=key)))
+    return kept
+
+
 def _check_classes(classes: dict[str, list[str]], name: str, root: str) -> None:
     if len(classes) < 2:
         raise TrainError("one_class", name=name, folder=next(iter(classes), "—"))
@@ -100,19 +115,26 @@ def _check_classes(classes: dict[str, list[str]], name: str, root: str) -> None:
             raise TrainError("empty_class", name=name, folder=f"{root}{folder}/")
 
 
+def held_out(n: int, val_share: float) -> int:
+    """Val photos of a class of ``n``: the course's ``int(n * split_rate)`` (``split_data.py``), but at least one
+    (so that every class's val accuracy is measured) and never the class's last photo."""
+    return min(n - 1, max(1, int(n * val_share))) if n >= 2 and val_share > 0 else 0
+
+
 def _seeded_split(listing: archive.Listing, name: str, val_share: float, seed: int) -> TrainingData:
     root = listing.found.root if listing.found else ""
-    _check_classes(listing.folders, name, root)
-    classes = sorted(listing.folders)
+    skipped = [s for s in listing.skipped if s.reason.code != "empty_class"]
+    folders = {folder: _photos(keys, skipped) for folder, keys in listing.folders.items()}
+    _check_classes(folders, name, root)
+    classes = sorted(folders)
     rng = random.Random(seed)
     train, val = [], []
     for label, folder in enumerate(classes):
-        keys = sorted(listing.folders[folder])
-        n_val = min(len(keys) - 1, max(1, round(len(keys) * val_share))) if len(keys) >= 2 and val_share > 0 else 0
+        keys = sorted(folders[folder])
+        n_val = held_out(len(keys), val_share)
         held = set(rng.sample(keys, n_val))
         train += [(k, label) for k in keys if k not in held]
         val += [(k, label) for k in keys if k in held]
-    skipped = [s for s in listing.skipped if s.reason.code != "empty_class"]
     return TrainingData(name, listing.reader, classes, train, val, "seeded", skipped)
 
 
@@ -129,7 +151,7 @@ def _given_split(listing: archive.Listing, name: str, splits: dict[str, str]) ->
                 skipped.append(Skipped(key, Skip("outside_class", file=key)))
             else:
                 folders.setdefault(parts[depth + 1], []).append(key)
-        by_split[split] = folders
+        by_split[split] = {folder: _photos(keys, skipped) for folder, keys in folders.items()}
     _check_classes(by_split["train"], name, f"{root}{splits['train']}/")
     classes = sorted(by_split["train"])
     for folder in by_split["val"]:
@@ -138,7 +160,8 @@ def _given_split(listing: archive.Listing, name: str, splits: dict[str, str]) ->
     index = {c: i for i, c in enumerate(classes)}
     train = [(k, index[c]) for c in classes for k in sorted(by_split["train"][c])]
     val = [(k, index[c]) for c in classes for k in sorted(by_split["val"].get(c, []))]
-    return TrainingData(name, listing.reader, classes, train, val, "folders", skipped)
+    ignored = sorted(f for f in listing.folders if f.lower() not in SPLITS)
+    return TrainingData(name, listing.reader, classes, train, val, "folders", skipped, ignored)
 
 
 # --- the server's data folder ----------------------------------------------------------------------

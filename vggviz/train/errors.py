@@ -3,6 +3,7 @@ written, a cancellation. Each is one sentence made in the reader's language wher
 
 from __future__ import annotations
 
+from ..evaluate.errors import Skip
 from ..i18n import N_, TranslatableError
 
 
@@ -23,6 +24,9 @@ class TrainError(TranslatableError, ValueError):
         "init_mismatch": N_("{name} holds {found} weights; the recipe's configuration is {config}"),
         "no_usable": N_("{name} holds no photo that could be read for training ({skipped} files skipped)"),
         "class_unusable": N_("No photo of the class {folder} could be read; add readable photos or remove it"),
+        "reserved_name": N_("{name} cannot be a checkpoint's name: its class file would be class_indices.json, "
+                            "the class names of every checkpoint in the folder without its own, or another "
+                            "checkpoint's record (*.train.json)"),
         "exists": N_("{path} already exists; choose another name or allow overwriting it"),
         "cannot_write": N_("{path} could not be written ({reason}); nothing was saved"),
         "cancelled": N_("Training was cancelled; nothing was saved"),
@@ -37,3 +41,9 @@ class Cancelled(TrainError):
 
     def __reduce__(self):
         return (Cancelled, ())
+
+
+class NotPhoto(Skip):
+    """A file in a class folder without a photo's suffix: left out before training, as ImageFolder leaves it."""
+
+    MESSAGES = {"not_photo": N_("{file} is not a photo (its name has no photo suffix such as .jpg or .png)")}

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-PHASES = ("features", "train", "val")
-
 
 @dataclass
 class BatchProgress:

@@ -232,7 +232,9 @@ def _run(data, recipe, out, report, should_stop, dev, overwrite, workers, tensor
     if out is not None:
         record = {**result.full_record(), "data": data.name, "split": data.split, "preprocess": preprocess,
                   "versions": checkpoint.versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        checkpoint.write(Path(out), state, data.classes, record, overwrite)
+        if should_stop():  # asked after the last batch's check: still nothing written
+            raise Cancelled()
+        checkpoint.write(Path(out), state, data.classes, record, overwrite, should_stop)
     return result
 
 

@@ -46,7 +46,7 @@ def read_data(data_path, train_transform, val_transform):
     train_idx, val_idx = [], []
     for label in range(len(train_set.classes)):
         idx = [i for i, (_, y) in enumerate(train_set.samples) if y == label]
-        k = min(len(idx) - 1, max(1, round(len(idx) * {val_share}))) if len(idx) >= 2 else 0
+        k = min(len(idx) - 1, max(1, int(len(idx) * {val_share}))) if len(idx) >= 2 and {val_share} > 0 else 0
         held = set(rng.sample(idx, k))
         train_idx += [i for i in idx if i not in held]
         val_idx += [i for i in idx if i in held]
