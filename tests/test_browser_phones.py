@@ -11,7 +11,6 @@ One app server for the module, one browser; one browser context per phone and la
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 
@@ -20,30 +19,16 @@ import pytest
 
 from docs.browser_app import ARGS, CHROMIUM, app_server
 from docs.pictures import LOCALES, PHONE_PAGES, link, phone_screen, ready
+from test_browser import expect, sync_playwright  # noqa: F401 (and its failure in CI without Chromium)
 from ui import present, sharing
 from vggviz import client, projector
 from vggviz.architecture import configs
 from vggviz.photo import render
 
 TIMEOUT = 180_000  # ms: a cold VGG-16 on two busy CPU cores
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PHONES = ("Pixel 7", "iPhone 13")
 
 pytestmark = pytest.mark.slow
-
-
-def unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason}: CI=true, so the browser tests must run", pytrace=False)
-    pytest.skip(f"{reason}; browser tests skipped", allow_module_level=True)
-
-
-if not os.path.exists(CHROMIUM):
-    unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)")
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:
-    unavailable("playwright is not installed (pip install -r requirements-test.txt)")
 
 expect.set_options(timeout=TIMEOUT)
 
