@@ -200,3 +200,33 @@ def test_settings_from_the_file_and_the_environment(tmp_path):
     file.write_text("[training\n")
     with pytest.raises(SettingsError):
         Settings.load({}, file=file)
+
+
+def test_a_killed_jobs_cleanup_runs_and_a_finished_jobs_does_not(make_queue, tmp_path, monkeypatch):
+    """What a worker killed mid-write leaves is removed by the job's cleanup, in the server's process; a job
+    that returned its result keeps its files."""
+    monkeypatch.setattr(jobs_queue, "STOP_GRACE_SECONDS", 0.5)
+    q = make_queue()
+    cleaned: list[str] = []
+    started = tmp_path / "started"
+    job = q.submit(fns.deaf, str(started), cleanup=lambda: cleaned.append("killed"))
+    wait_for(started.exists, "the job to start")
+    q.cancel(job.id)
+    q.wait(job.id, TIMEOUT)
+    assert job.state == CANCELLED and cleaned == ["killed"]
+    done = q.submit(fns.count, 2, cleanup=lambda: cleaned.append("done"))
+    q.wait(done.id, TIMEOUT)
+    assert done.state == DONE and cleaned == ["killed"]
+
+
+def test_remove_partials_takes_write_s_leftovers_and_nothing_else(tmp_path):
+    from vggviz.train import checkpoint
+
+    out = tmp_path / "flowers.pth"
+    leftovers = [tmp_path / ".flowers.pth.k2j4.partial", tmp_path / ".flowers.json.x1.partial",
+                 tmp_path / ".flowers.train.json.q9.partial"]
+    kept = [tmp_path / ".other.pth.k2j4.partial", tmp_path / "flowers.pth", tmp_path / ".flowers.pth.notes"]
+    for path in leftovers + kept:
+        path.write_bytes(b"x")
+    assert sorted(checkpoint.remove_partials(out)) == sorted(leftovers)
+    assert all(p.exists() for p in kept) and not any(p.exists() for p in leftovers)

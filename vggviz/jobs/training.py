@@ -5,6 +5,7 @@ before a job is queued."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,4 +84,12 @@ def submit(queue: JobQueue, source: str | bytes, name: str | None, recipe: dict,
     """Queue a training run after checking the caps; raises LimitError or JobError with a message."""
     check_limits(recipe, about.photos, queue.settings)
     return queue.submit(run, source, name, recipe, out, overwrite, queue.settings.device,
-                        label=label or about.data, estimate=estimate, meta=about)
+                        label=label or about.data, estimate=estimate, meta=about,
+                        cleanup=functools.partial(_remove_partials, out) if out else None)
+
+
+def _remove_partials(out: str) -> None:
+    """What a worker killed in the middle of writing ``out`` left (imported here: this module is torch-free)."""
+    from ..train.checkpoint import remove_partials
+
+    remove_partials(Path(out))

@@ -9,6 +9,7 @@ being written is honoured before the first rename, so a run reported cancelled n
 
 from __future__ import annotations
 
+import glob
 import io
 import json
 import os
@@ -25,6 +26,7 @@ from .. import __version__
 from .errors import Cancelled, TrainError
 
 
+PARTIAL = ".partial"  # the suffix of write's temporary files
 SHARED_CLASSES = "class_indices"  # the folder's class file (photo.server_checkpoints.CLASSES_FILE), not ours
 
 
@@ -74,6 +76,17 @@ def check_writable(out: Path, overwrite: bool) -> None:
         raise TrainError("cannot_write", path=str(out), reason=exc.strerror or str(exc)) from None
 
 
+def remove_partials(out: Path) -> list[Path]:
+    """Remove the temporary files ``write`` leaves when its process is killed between creating and renaming
+    them (a cancelled job past its grace time); returns what was removed."""
+    gone = []
+    for path in outputs(out):
+        for temp in path.parent.glob(f".{glob.escape(path.name)}.*{PARTIAL}"):
+            temp.unlink(missing_ok=True)
+            gone.append(temp)
+    return gone
+
+
 def write(out: Path, state: dict[str, torch.Tensor], classes: list[str], record: dict, overwrite: bool = False,
           should_stop: Callable[[], bool] = lambda: False) -> None:
     """Write the three files atomically (all or none). Raises TrainError, or Cancelled when ``should_stop()``
@@ -87,7 +100,7 @@ def write(out: Path, state: dict[str, torch.Tensor], classes: list[str], record:
     placed: list[Path] = []
     try:
         for path, data in zip(outputs(out), contents):
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PARTIAL, dir=path.parent)
             temps.append(Path(name))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
