@@ -90,7 +90,7 @@ class Session:
         jar = "; ".join(f"{c.name}={c.value}" for c in self.cookies)
         tokens = ["streamlit", self.xsrf or "placeholder", *([resume] if resume else [])]
         self._closing = contextlib.ExitStack()  # connect() is a context manager (websockets >= 16 insists)
-        self.ws = self._closing.enter_context(connect(ws_url, subprotocols=tokens, max_size=None, open_timeout=30,
+        self.ws = self._closing.enter_context(connect(ws_url, subprotocols=tokens, max_size=None, open_timeout=90,
                                                       additional_headers={"Cookie": jar} if jar else {},
                                                       **({"ssl": context} if context else {})))
         self.session_id = ""

@@ -247,12 +247,14 @@ def test_prepare_equals_torchvisions_transforms_and_starts_no_thread():
         inference.prepare(photo(1), "nonsense")
 
     def threads_added_by(work) -> int:
+        """Threads of this process that appeared during ``work`` (by id: other tests' threads may end meanwhile,
+        so a count could go down)."""
         added = []
 
         def run():
-            before = len(os.listdir("/proc/self/task"))
+            before = set(os.listdir("/proc/self/task"))
             work()
-            added.append(len(os.listdir("/proc/self/task")) - before)
+            added.append(len(set(os.listdir("/proc/self/task")) - before))
         thread = threading.Thread(target=run)
         thread.start()
         thread.join()

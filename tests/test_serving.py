@@ -234,11 +234,12 @@ def test_a_colour_scale_change_reruns_only_the_grid_in_the_sessions_language():
         s.close()
 
 
-def _get(url: str, headers: dict[str, str] | None = None) -> tuple[dict[str, str], bytes]:
+def _get(url: str, headers: dict[str, str] | None = None,
+         context: ssl.SSLContext | None = None) -> tuple[dict[str, str], bytes]:
     """GET as a browser's network layer sees it: the headers (lower-case names) and the body as sent (no
-    decompression)."""
+    decompression); ``context`` trusts the class's certificate under HTTPS."""
     request = urllib.request.Request(url, headers=headers or {})
-    with urllib.request.urlopen(request, timeout=60) as response:
+    with urllib.request.urlopen(request, timeout=60, context=context) as response:
         return {k.lower(): v for k, v in response.headers.items()}, response.read()
 
 
@@ -247,40 +248,40 @@ def test_the_proxy_gzips_static_files_and_serves_them_from_its_cache_without_any
     asks, the same bytes as the file Streamlit ships; the second request comes from HAProxy's cache (deploy/
     haproxy.cfg marks such responses X-Cache-Status: HIT), plain or gzipped as each browser asks; and a cached
     response sets no sticky cookie (the first student's replica must not become everyone's)."""
-    url, _ = balanced
+    url, tls = balanced.url, balanced.context
     static = Path(streamlit.__file__).parent / "static"
     plotly = next((static / "static" / "js").glob("PlotlyChart.*.js"))
     shipped = plotly.read_bytes()
     address = f"{url}/static/js/{plotly.name}"
-    first, body = _get(address, {"Accept-Encoding": "gzip, deflate"})
+    first, body = _get(address, {"Accept-Encoding": "gzip, deflate"}, context=tls)
     assert first.get("content-encoding") == "gzip" and gzip.decompress(body) == shipped
     assert len(body) < 0.6 * len(shipped)
     assert "x-cache-status" not in first and COOKIE in first.get("set-cookie", "")  # from a replica
-    again, body = _get(address, {"Accept-Encoding": "gzip"})
+    again, body = _get(address, {"Accept-Encoding": "gzip"}, context=tls)
     assert again.get("x-cache-status") == "HIT" and again.get("content-encoding") == "gzip"
     assert gzip.decompress(body) == shipped
     assert "set-cookie" not in again
-    plain, body = _get(address, {"Cookie": f"{COOKIE}=r2"})  # a browser that takes no gzip, on r2
+    plain, body = _get(address, {"Cookie": f"{COOKIE}=r2"}, context=tls)  # a browser that takes no gzip, on r2
     assert plain.get("x-cache-status") == "HIT" and "content-encoding" not in plain and body == shipped
     assert "set-cookie" not in plain
     # The page itself is not cached and still sets the cookie that keeps a session on its replica.
-    page, _ = _get(f"{url}/")
+    page, _ = _get(f"{url}/", context=tls)
     assert "x-cache-status" not in page and COOKIE in page.get("set-cookie", "")
 
 
 def test_the_proxy_caches_the_pictures_streamlit_serves(balanced):
     """A picture's /media/ address names its content, but Streamlit sends no cache headers: the proxy adds
     them (so browsers keep it) and serves the class's requests from its cache: Predict's sample photo."""
-    url, _ = balanced
-    s = Session(url, query="lang=en")
+    url, tls = balanced.url, balanced.context
+    s = Session(url, query="lang=en", context=tls)
     run = s.rerun(page="predict")
     assert run.status == FINISHED
     address = url + next(img.url for element in run.of_type("imgs") for img in element.imgs
                          if img.url.startswith("/media/"))
     jar = "; ".join(f"{c.name}={c.value}" for c in s.cookies)  # the session's replica holds the file
-    first, picture = _get(address, {"Cookie": jar})
+    first, picture = _get(address, {"Cookie": jar}, context=tls)
     assert "max-age=3600" in first.get("cache-control", "") and "x-cache-status" not in first
     Image.open(io.BytesIO(picture)).verify()  # a picture, whole
-    again, body = _get(address)  # another student, no cookie yet
+    again, body = _get(address, context=tls)  # another student, no cookie yet
     assert again.get("x-cache-status") == "HIT" and body == picture and "set-cookie" not in again
     s.close()
