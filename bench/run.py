@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from bench import (attributions, cams, erf, evaluate, forward, learned_examples, learned_page, learned_visualize,
-                   serving, train_speed)
+                   serving, train_server, train_speed)
 from bench.timing import CONFIG, Bench
 
 
@@ -26,6 +26,10 @@ def _evaluate(bench: Bench) -> None:
 
 def _train(bench: Bench) -> None:
     bench.rows += train_speed.figures(bench.device, bench.repeats)
+
+
+def _train_server(bench: Bench) -> None:
+    bench.rows += train_server.figures(bench.repeats)
 
 
 def _examples(bench: Bench) -> None:
@@ -38,7 +42,7 @@ FIGURES: dict[str, Callable[[Bench], None]] = {
     "integrated_gradients": attributions.integrated_gradients, "server": serving.server,
     "first_paint": serving.first_paint, "half": forward.half, "evaluate": _evaluate, "erf": erf.figures,
     "cams": cams.run, "examples": _examples, "visualize": learned_visualize.figures,
-    "channel_page": learned_page.figures, "train": _train}
+    "channel_page": learned_page.figures, "train": _train, "train_server": _train_server}
 
 
 def main(argv: list[str] | None = None) -> int:

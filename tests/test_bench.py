@@ -37,3 +37,19 @@ def test_training_figures_have_the_tables_shape(one_torch_thread):
     assert rows[0].get("at_least") is True
     assert "train" in run.FIGURES
     assert "train_cache" in run.table(rows, {"device": "cpu", "cores": 2, "torch": torch.__version__})
+
+
+def test_the_shared_server_training_figures_are_registered_and_the_memory_row_has_the_tables_shape():
+    """The memory figure at a toy size (4 and 16 photos, in the queue's worker); the Predict-while-training
+    figure needs the real server and a browser's worth of protocol, run by ``python -m bench --only
+    train_server`` (docs/training.md quotes it)."""
+    import torch
+
+    from bench import run, train_server
+
+    row = train_server.memory_flat(photos=4)
+    assert row["figure"] == "train_memory" and row["unit"] == "MB" and row["target"] == 1.1
+    assert row["value"] > 100 and row["baseline_value"] > 100 and isinstance(row["ok"], bool)  # torch, vgg11
+    assert "KB a photo" in row["what"]
+    assert "train_server" in run.FIGURES and set(train_server.TARGETS) == {"train_predict", "train_memory"}
+    assert "train_memory" in run.table([row], {"device": "cpu", "cores": 2, "torch": torch.__version__})
