@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 TARGETS = {"train_predict": 1.5, "train_memory": 1.1}
 SIZE = 64  # the input size of the training jobs: a small configuration on a shared CPU
-STUDENT_UPLOADS = 5  # Predict latencies measured idle, and again while the job trains
+STUDENT_UPLOADS = 15  # Predict latencies measured idle, and again while the job trains
 
 
 def _write_photos(folder: Path, per_class: int) -> Path:
@@ -80,6 +80,13 @@ def _until(teacher, ready, what: str, timeout: float = 300.0):
         time.sleep(0.5)
 
 
+def _press(session, key: str) -> None:
+    """Click the button ``key`` once: a browser sends a button's trigger in one run only, so the client's copy of
+    it is dropped after that run (else every later rerun would click it again)."""
+    session.set(key, trigger_value=True)
+    session.states.pop(session.widgets[key], None)
+
+
 def _start_enabled(run) -> bool:
     start = [b for b in run.of_type("button") if b.id.endswith("-train_start")]
     return bool(start) and not start[0].disabled
@@ -94,13 +101,13 @@ def _start_job(teacher, epochs: int) -> str:
     id once its panel shows it training."""
     teacher.set("train_epochs", int_value=epochs)
     _until(teacher, _start_enabled, "its cost")
-    teacher.set("train_start", trigger_value=True)
+    _press(teacher, "train_start")
     _until(teacher, _training, "the job training")
     return teacher.query.split("job=", 1)[1].split("&", 1)[0]
 
 
 def _cancel_job(teacher, job_id: str) -> None:
-    teacher.set(f"train_cancel_{job_id}", trigger_value=True)
+    _press(teacher, f"train_cancel_{job_id}")
     _until(teacher, _start_enabled, "the job cancelled")
 
 
@@ -134,7 +141,7 @@ def _latencies(student, photos: list[bytes]) -> list[float]:
     return out
 
 
-def predict_while_training(uploads: int = STUDENT_UPLOADS, cycles: int = 2, epochs: int = 30) -> dict:
+def predict_while_training(uploads: int = STUDENT_UPLOADS, cycles: int = 3, epochs: int = 30) -> dict:
     """Idle, then busy, ``cycles`` times (the job cancelled after each busy phase), so that a shared machine's
     drift over minutes hits both alike: the medians of all idle and of all busy latencies."""
     import os
