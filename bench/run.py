@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from bench import (attributions, cams, erf, evaluate, first_visit, forward, learned_examples, learned_page,
-                   learned_visualize, serving, train_speed)
+                   learned_visualize, serving, train_server, train_speed)
 from bench.timing import CONFIG, Bench
 
 
@@ -29,6 +29,10 @@ def _evaluate(bench: Bench) -> None:
 
 def _train(bench: Bench) -> None:
     bench.rows += train_speed.figures(bench.device, bench.repeats)
+
+
+def _train_server(bench: Bench) -> None:
+    bench.rows += train_server.figures(bench.repeats)
 
 
 def _examples(bench: Bench) -> None:
@@ -41,8 +45,8 @@ FIGURES: dict[str, Callable[[Bench], None]] = {
     "integrated_gradients": attributions.integrated_gradients, "server": serving.server,
     "first_paint": serving.first_paint, "half": forward.half, "evaluate": _evaluate, "erf": erf.figures,
     "cams": cams.run, "examples": _examples, "visualize": learned_visualize.figures,
-    "channel_page": learned_page.figures, "train": _train, "class": serving.a_class, "camera": serving.camera,
-    "first_visit": first_visit.figures}
+    "channel_page": learned_page.figures, "train": _train, "train_server": _train_server,
+    "class": serving.a_class, "camera": serving.camera, "first_visit": first_visit.figures}
 PARTS = ("class", "camera")  # within "server": not run on their own by default
 
 

@@ -52,6 +52,7 @@ class Picture:
     caption: str = ""  # a text (English, shown translated) the page must show before the picture is taken
     caption_args: tuple[tuple[str, object], ...] = ()
     phone: str = ""  # a phone of Playwright's device list (e.g. "iPhone 13"): its screen, at its CSS pixels
+    train: bool = False  # a tiny training run first, on the Train page as a student does it (``train_tiny``)
 
     @property
     def slug(self) -> str:
@@ -103,6 +104,13 @@ _PAGES = (
             caption="{layer}: {ready} of {n} channels ready",
             caption_args=(("layer", GALLERY_LAYER), ("ready", len(GALLERY_CHANNELS)), ("n", len(GALLERY_CHANNELS)))),
 )
+# A student's own VGG: a tiny run on the Train page (its live curves), and the checkpoint it wrote opened in
+# Evaluate on the same photos; both run the training in the app's own job queue, in the picture's language.
+TRAINED = (
+    Picture("pages/train.py", "en", charts=3, train=True),
+    Picture("pages/evaluate.py", "en", variant="trained", charts=1, tables=1, train=True),
+)
+TRAIN_ZIP, TRAIN_PER_CLASS, TRAIN_EPOCHS = "shapes.zip", 12, 3
 PHONE = "iPhone 13"  # the narrowest of the two phones tests/test_browser_phones.py checks (390 px)
 PHONE_SHOT_HEIGHT = 1300  # px: about two of its screens (664 px), so that a photo page's results are in the picture
 # Every page on a phone, as a student opens it (the channel page without a prepared gallery); what each draws.
@@ -121,7 +129,8 @@ PHONE_PAGES = tuple(replace(p, variant="phone", phone=PHONE) for p in (
     Picture("pages/evaluate.py", "en"),
 ))
 # Every picture the READMEs and docs/ show.
-PICTURES: tuple[Picture, ...] = tuple(replace(p, lang=lang) for lang in LOCALES for p in (*_PAGES, *PHONE_PAGES))
+PICTURES: tuple[Picture, ...] = tuple(replace(p, lang=lang) for lang in LOCALES
+                                      for p in (*_PAGES, *PHONE_PAGES, *TRAINED))
 
 
 def prepare_gallery(folder: pathlib.Path) -> None:
@@ -151,7 +160,8 @@ def _bare_app(gallery: bool = False):
         folder = pathlib.Path(tmp)
         if gallery:
             prepare_gallery(folder / "gallery")
-        env = {"VGGVIZ_CHECKPOINTS": str(folder / "checkpoints"), "VGGVIZ_GALLERY": str(folder / "gallery")}
+        env = {"VGGVIZ_CHECKPOINTS": str(folder / "checkpoints"), "VGGVIZ_GALLERY": str(folder / "gallery"),
+               "VGGVIZ_DATA": str(folder / "data"), "VGGVIZ_JOBS": str(folder / "slots")}
         try:
             with app_server(folder, env=env) as url:
                 yield url
@@ -198,12 +208,15 @@ def ready(page, picture: Picture, expect) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
     # The whole navigation, and the sidebar's own widgets, in the picture's language.
     nav = page.get_by_test_id("stSidebarNav")
+    more = page.get_by_test_id("stSidebarNavViewButton")  # Streamlit folds a long navigation after a few runs
+    if more.count() and nav.locator("a").count() < len(PAGES):
+        more.click()
     expect(nav.locator("a")).to_have_count(len(PAGES))
     with i18n.use(picture.lang):
         for p in PAGES:
             expect(nav).to_contain_text(_(p.title))
         expect(page.get_by_test_id("stSidebar").locator(".st-key-lang")).to_contain_text(_("Language"))
-        if picture.page not in ("pages/glossary.py", "pages/compare.py", "pages/lesson.py"):
+        if picture.page not in ("pages/glossary.py", "pages/compare.py", "pages/lesson.py", "pages/train.py"):
             expect(page.get_by_test_id("stSidebar").locator(".st-key-config")).to_contain_text(_("Configuration"))
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")  # grids paint
 
@@ -227,7 +240,69 @@ def _arrange(page, picture: Picture, expect) -> None:
         elif picture.scroll_to:
             page.get_by_role("heading", name=_(picture.scroll_to)).first.evaluate(
                 "el => el.scrollIntoView({block: 'start'})")
+        elif picture.train and picture.page == "pages/train.py":  # the run's panel: its result and its curves
+            from ui.train import run_label
+            from vggviz.train.recipe import Recipe
+
+            label = run_label(Recipe(config="vgg11", init="xavier", train="head"), 1)
+            page.get_by_role("heading", level=3).filter(has_text=label).first.evaluate(
+                "el => el.scrollIntoView({block: 'start'})")
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def train_tiny(page, picture: Picture, expect) -> None:
+    """On the Train page: upload a tiny zip of two classes of coloured squares (tests/tiny_training.py), choose
+    configuration A (vgg11) at 64×64, untrained (Xavier) weights (ImageNet's cannot be downloaded here), the
+    head only, batch 4, TRAIN_EPOCHS epochs, start, and wait for the checkpoint; the Train picture shows the
+    run's curves, the Evaluate picture that checkpoint opened in Evaluate on the same zip."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import tiny_training
+
+    from vggviz import i18n
+    from vggviz.i18n import _, ngettext
+
+    run_ms = 600_000  # a training process starting and running on two busy cores
+    with tempfile.TemporaryDirectory() as tmp, i18n.use(picture.lang):
+        data = pathlib.Path(tmp) / TRAIN_ZIP
+        data.write_bytes(tiny_training.zip_bytes(TRAIN_PER_CLASS))
+        page.locator(".st-key-train_zip input[type=file]").set_input_files(str(data))
+        expect(page.get_by_test_id("stDataFrame").get_by_test_id("glide-cell-0-0")).to_have_text("blue")
+        page.locator(".st-key-train_init").get_by_test_id("stRadioOption").nth(1).click()  # untrained (Xavier)
+        page.locator(".st-key-train_config").get_by_test_id("stSelectbox").click()
+        page.get_by_role("option").nth(0).click()  # A, vgg11
+        expect(page.locator(".st-key-train_config").get_by_role("combobox")).to_have_value(re.compile(r"^A\b"))
+        page.get_by_test_id("stExpander").filter(has_text=_("Hyper-parameters")).locator("summary").click()
+        for key, value in (("train_size", "64"), ("train_batch", "4")):  # both the slider's first stop
+            slider = page.locator(f".st-key-{key}").get_by_role("slider")
+            slider.focus()
+            slider.press("Home")
+            expect(slider).to_have_attribute("aria-valuetext", value)
+            expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)  # its rerun done before the next
+        augment = page.locator(".st-key-train_augment_fine-tune")
+        augment.locator("label").first.click()  # off: one view a photo, the course's val transform
+        expect(augment.locator("input")).not_to_be_checked()
+        epochs = page.locator(".st-key-train_epochs input")
+        epochs.fill(str(TRAIN_EPOCHS))
+        epochs.press("Enter")
+        # the cost, once a probe in a worker process has measured it
+        expect(page.get_by_test_id("stAlertContentInfo").filter(
+            has_text=ngettext("{n} epoch", "{n} epochs", TRAIN_EPOCHS))).to_be_visible(timeout=run_ms)
+        replace_box = page.locator(".st-key-train_overwrite")
+        if replace_box.count():  # the other picture of this language wrote it already
+            replace_box.locator("label").first.click()
+            expect(replace_box.locator("input")).to_be_checked()
+        page.locator(".st-key-train_start button").click()
+        expect(page).to_have_url(re.compile(r"[?&]job=[\w-]+"))
+        expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text="vgg11-shapes.pth")).to_be_visible(
+            timeout=run_ms)
+        expect(page.locator(".js-plotly-plot")).to_have_count(3)  # curves, per class, confusion matrix
+        if picture.page == "pages/train.py":
+            return
+        page.get_by_role("button", name=_("Open in Evaluate")).click()
+        expect(page.get_by_role("heading", level=1).first).to_have_text(_("Evaluate a folder"))
+        page.locator(".st-key-eval_zip input[type=file]").set_input_files(str(data))
+        page.locator(".st-key-eval_run button").click()
+        expect(page.locator(".st-key-eval_confusion .js-plotly-plot .main-svg").first).to_be_visible(timeout=run_ms)
 
 
 def link(url: str, picture: Picture) -> str:
@@ -248,8 +323,9 @@ def photograph(browser, url: str, picture: Picture, out: pathlib.Path, expect, d
     try:
         page = context.new_page()
         page.set_default_timeout(TIMEOUT)
-        page.goto(link(url, picture))
-        if picture.photo_page:  # untrained weights, chosen as a student would (the third choice)
+        # a trained checkpoint's pictures start on the Train page, where the student makes it
+        page.goto(link(url, replace(picture, page="pages/train.py", query="") if picture.train else picture))
+        if picture.photo_page and not picture.train:  # untrained weights, chosen as a student would (the third choice)
             if picture.phone:  # the sidebar starts closed on a phone
                 page.get_by_test_id("stExpandSidebarButton").click()
             weights = page.get_by_test_id("stSidebar").locator(".st-key-weights")
@@ -258,6 +334,8 @@ def photograph(browser, url: str, picture: Picture, out: pathlib.Path, expect, d
             if picture.phone:
                 page.get_by_test_id("stSidebarCollapseButton").click()
                 expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
+        if picture.train:
+            train_tiny(page, picture, expect)
         ready(page, picture, expect)
         _arrange(page, picture, expect)
         path = out / f"{picture.name}.png"

@@ -17,5 +17,5 @@ source = tr.data_source()
 data = tr.training_data(source) if source is not None else None
 recipe = tr.recipe_form(queue.settings.max_epochs) if data is not None else None
 if recipe is not None and tr.within_limits(queue, data, recipe):
-    tr.start(queue, source, data, recipe, tr.cost(source, data, recipe, queue.settings.device))
+    tr.start(queue, source, data, recipe, tr.cost(data, recipe, queue))
 tr.job_panel(queue)

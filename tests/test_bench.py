@@ -242,3 +242,18 @@ def test_first_visit_figure_rows():
     assert got["first_visit_cpu"]["ratio"] == 0.15 and got["first_visit_cpu_bare"]["ratio"] == 0.9
     assert got["warm_session_cpu"]["ratio"] == 0.25 and got["warm_session_cpu"]["ok"] is True
     assert got["class_joins"]["ratio"] == 30.0 and got["class_joins_cpu"]["baseline_value"] == 6.0
+
+def test_the_shared_server_training_figures_are_registered_and_the_memory_row_has_the_tables_shape():
+    """The memory figure at a toy size (4 and 16 photos, in the queue's worker); the Predict-while-training
+    figure needs the real server and a browser's worth of protocol, run by ``python -m bench --only
+    train_server`` (docs/training.md quotes it)."""
+    import torch
+
+    from bench import run, train_server
+
+    row = train_server.memory_flat(photos=4)
+    assert row["figure"] == "train_memory" and row["unit"] == "MB" and row["target"] == 1.1
+    assert row["value"] > 100 and row["baseline_value"] > 100 and isinstance(row["ok"], bool)  # torch, vgg11
+    assert "KB a photo" in row["what"]
+    assert "train_server" in run.FIGURES and set(train_server.TARGETS) == {"train_predict", "train_memory"}
+    assert "train_memory" in run.table([row], {"device": "cpu", "cores": 2, "torch": torch.__version__})

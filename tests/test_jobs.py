@@ -202,21 +202,19 @@ def test_settings_from_the_file_and_the_environment(tmp_path):
         Settings.load({}, file=file)
 
 
-def test_a_killed_jobs_cleanup_runs_and_a_finished_jobs_does_not(make_queue, tmp_path, monkeypatch):
-    """What a worker killed mid-write leaves is removed by the job's cleanup, in the server's process; a job
-    that returned its result keeps its files."""
-    monkeypatch.setattr(jobs_queue, "STOP_GRACE_SECONDS", 0.5)
+def test_a_training_job_that_ends_without_a_result_leaves_no_temporary_file(make_queue, tmp_path):
+    """What a worker killed mid-write leaves is removed by the training job's on_end, in the server's process,
+    whenever the job ends without a result (here: its data is not a zip, so it fails)."""
+    from vggviz.jobs import training
+
+    out = tmp_path / "flowers.pth"
+    left = tmp_path / ".flowers.pth.k2j4.partial"
+    left.write_bytes(b"half a checkpoint")
     q = make_queue()
-    cleaned: list[str] = []
-    started = tmp_path / "started"
-    job = q.submit(fns.deaf, str(started), cleanup=lambda: cleaned.append("killed"))
-    wait_for(started.exists, "the job to start")
-    q.cancel(job.id)
+    about = training.About(data="t.zip", classes=("a", "b"), recipe={"epochs": 1}, out=str(out), photos=2)
+    job = training.submit(q, b"not a zip", "t.zip", {"epochs": 1}, str(out), about=about, estimate=None)
     q.wait(job.id, TIMEOUT)
-    assert job.state == CANCELLED and cleaned == ["killed"]
-    done = q.submit(fns.count, 2, cleanup=lambda: cleaned.append("done"))
-    q.wait(done.id, TIMEOUT)
-    assert done.state == DONE and cleaned == ["killed"]
+    assert job.state == FAILED and not left.exists()
 
 
 def test_remove_partials_takes_write_s_leftovers_and_nothing_else(tmp_path):

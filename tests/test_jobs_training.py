@@ -111,3 +111,37 @@ def test_predict_is_answered_while_a_training_job_runs(tmp_path, monkeypatch):
         assert job.state == CANCELLED and not out.exists()
     finally:
         q.close()
+
+
+def test_the_estimate_is_close_to_a_measured_runs_time_and_is_measured_once(q, tmp_path):
+    """The cost is measured by a probe in a worker process with the job's threads (never in the server), once
+    per kind of run, and is close to what the run then takes in the queue's worker. Loose (within 4× either
+    way): the shared 2-core machine's load changes between the probe and the run, and the probe leaves photo
+    decoding out. The run's own rates then replace the probe's: they give back its time."""
+    from vggviz.jobs import cost
+    from vggviz.train.data import open_training_data
+
+    costs, dev = cost.Costs(), q.settings.device
+    assert costs.ask(RECIPE, 2, dev, 1).rates is None  # measuring: the page shows a note, not a frozen page
+    wait_for(lambda: costs.known(RECIPE, dev, 1), "the probe")
+    answer = costs.ask(RECIPE, 2, dev, 1)
+    assert answer.source == "probe" and answer.rates.startup > 0, answer
+    for lr in (1e-4, 1e-2):  # another learning rate, or a rerun of the page: nothing measured again
+        assert costs.ask(Recipe(**{**RECIPE.record(), "lr": lr}), 2, dev, 1) == answer
+    assert costs.probes == 1
+    data = open_training_data(tiny_training.zip_bytes(), "tiny.zip", RECIPE.val_share, RECIPE.seed)
+    n_train, n_val = len(data.train), len(data.val)
+    estimate = answer.seconds(RECIPE, n_train, n_val)
+
+    out = tmp_path / "timed.pth"
+    job = training.submit(q, tiny_training.zip_bytes(), "tiny.zip", RECIPE.record(), str(out), about=about(out),
+                          estimate=estimate, expected=answer.rates, costs=costs)
+    q.wait(job.id, TIMEOUT)
+    assert job.state == DONE, job.error
+    took = job.finished - job.started
+    assert estimate / 4 <= took <= estimate * 4, (estimate, took)
+    learned = costs.ask(RECIPE, 2, dev, 1)
+    assert learned.source == "job" and costs.probes == 1
+    assert learned.seconds(RECIPE, n_train, n_val) == pytest.approx(took, rel=1e-6)  # the same sum, reordered
+    features = [e for e in job.events if isinstance(e, BatchProgress) and e.phase == "features"]
+    assert features and all(e.seconds_left is not None for e in features)  # with the epochs at the probe's rates

@@ -14,6 +14,7 @@ from helpers import plain
 from tests import job_functions as fns
 from tests.test_jobs import TIMEOUT, wait_for
 from vggviz import i18n
+from vggviz.jobs import cost as jobs_cost
 from vggviz.jobs import queue as jobs_queue
 from vggviz.jobs import training
 from vggviz.train.recipe import Recipe
@@ -30,6 +31,7 @@ def server(tmp_path, monkeypatch):
     monkeypatch.setenv("VGGVIZ_TRAIN_THREADS", "1")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no ImageNet weights here
     monkeypatch.setattr(jobs_queue, "_SHARED", None)
+    monkeypatch.setattr(jobs_cost, "_SHARED", None)
     st.cache_resource.clear()
     yield tmp_path
     if jobs_queue._SHARED is not None:
@@ -75,10 +77,36 @@ def tiny_recipe(at):
     return run(at)
 
 
+def measured(at):
+    """The page once the probe has measured the cost of its recipe (in a worker process, as a job runs)."""
+    q = jobs_queue.shared()
+    wait_for(lambda: jobs_cost.shared().probes and not jobs_cost.shared()._waiting, "the cost's probe")
+    assert q.settings.threads == 1
+    return run(at)
+
+
+def test_the_cost_is_measured_in_a_worker_once_not_on_every_rerun(server):
+    """The page does not measure in the server's process: it says it is measuring, the probe runs in a worker
+    process with the job's threads, and later reruns (another learning rate too) show the cost without
+    measuring again."""
+    at = tiny_recipe(upload(page()))
+    assert any("Measuring a few training steps" in i.value and "1 thread," in i.value for i in at.info)
+    assert at.button(key="train_start").disabled  # no Start before the cost is known
+    at = measured(at)
+    probes = jobs_cost.shared().probes  # the preset's recipe may have been measured too, before it was changed
+    assert any("1 epoch at the speed measured here" in i.value for i in at.info)
+    at.select_slider(key="train_lr").set_value(1e-2)
+    at = run(run(at))
+    assert any("1 epoch at the speed measured here" in i.value for i in at.info)
+    assert jobs_cost.shared().probes == probes and not at.button(key="train_start").disabled
+    zh = tiny_recipe(upload(page("zh")))  # another session, in Chinese: the server's figure, not measured again
+    assert any("按这里测得的速度" in i.value for i in zh.info) and jobs_cost.shared().probes == probes
+
+
 def test_a_run_from_start_to_the_checkpoint_opened_in_evaluate(server):
     at = upload(page())
     at.slider(key="train_val_share").set_value(0.35)
-    at = tiny_recipe(run(at))
+    at = measured(tiny_recipe(run(at)))
     assert any("1 epoch" in i.value for i in at.info)  # the cost before the start
     assert at.text_input(key="train_name_vgg11-tiny.pth").value == "vgg11-tiny.pth"
     at.button(key="train_start").click()

@@ -284,11 +284,26 @@ def test_only_unreadable_photos_is_one_clear_error_and_nothing_is_written(traine
     assert not (tmp_path / "out" / "m.pth").exists()
 
 
-def test_the_estimate_counts_photos_epochs_and_what_trains(trained):
+def test_the_rates_count_photos_epochs_and_what_trains(trained):
     head = Recipe(**{**RECIPE.record(), "size": 32})
-    seconds_head = run.estimate_seconds(trained.data, head)
-    seconds_all = run.estimate_seconds(trained.data, Recipe(**{**head.record(), "train": "all"}))
-    assert 0 < seconds_head < seconds_all  # the head alone skips the features' backward pass every epoch
+    every = Recipe(**{**head.record(), "train": "all"})
+    rates_head, rates_all = run.measure_rates(head, 2), run.measure_rates(every, 2)
+    n_train, n_val = len(trained.data.train), len(trained.data.val)
+    assert 0 < rates_head.seconds(head, n_train, n_val) < rates_all.seconds(every, n_train, n_val)
+    # the head alone skips the features' backward pass every epoch; more epochs and more photos cost more
+    longer = Recipe(**{**head.record(), "epochs": head.epochs + 5})
+    assert rates_head.seconds(longer, n_train, n_val) > rates_head.seconds(head, n_train, n_val)
+    assert rates_head.seconds(head, 2 * n_train, n_val) > rates_head.seconds(head, n_train, n_val)
+
+
+def test_a_run_measures_its_own_rates_and_they_account_for_its_epochs(trained):
+    """The rates a run reports are what the next estimate of that kind uses: per photo and phase, they give
+    back the run's epochs' time (loose: an epoch's clock also counts the few lines between its phases)."""
+    rates, result = trained.result.rates, trained.result
+    assert rates.cache > 0 and rates.train > 0 and rates.val > 0
+    epochs = sum(e.seconds for e in result.epochs)
+    from_rates = RECIPE.epochs * (rates.train * result.train_photos + rates.val * result.val_photos)
+    assert 0.8 * epochs <= from_rates <= 1.01 * epochs
 
 
 def test_advice_says_why_a_recipe_will_not_learn_or_will_be_slow():

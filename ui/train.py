@@ -22,6 +22,7 @@ from vggviz.architecture import configs
 from vggviz.evaluate import charts as ev_charts
 from vggviz.evaluate.errors import EvaluationError
 from vggviz.i18n import N_, TranslatableError, _, ngettext
+from vggviz.jobs import cost as jobs_cost
 from vggviz.jobs import queue as jobs_queue
 from vggviz.jobs import training as jobs_training
 from vggviz.jobs.queue import CANCELLED, DONE, QUEUED, Job, JobQueue
@@ -30,7 +31,6 @@ from vggviz.photo import server_checkpoints, weights
 from vggviz.train import curves, data as train_data, recipe as recipes
 from vggviz.train.checkpoint import outputs
 from vggviz.train.errors import TrainError
-from vggviz.train.run import estimate_seconds
 from vggviz.train.script import as_code
 
 REFRESH_SECONDS = 1.0  # how often a waiting or running job's panel is redrawn
@@ -223,34 +223,45 @@ def _imagenet_missing(recipe: recipes.Recipe) -> str | None:
     return None if path.is_file() else path.name
 
 
-@st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)
-def _estimate(key: str, recipe: recipes.Recipe, device: str, _td: train_data.TrainingData) -> float:
-    return estimate_seconds(_td, recipe, device)
-
-
-def cost(src: Source, td: train_data.TrainingData, recipe: recipes.Recipe, device: str) -> float | None:
-    """What the run will cost, shown before it starts: photos × epochs × the measured time of a step, and why a
-    recipe is slow. None when it cannot start here (ImageNet weights missing)."""
+def cost(td: train_data.TrainingData, recipe: recipes.Recipe, q: JobQueue) -> jobs_cost.Answer | None:
+    """What the run will cost, shown before it starts: photos × epochs at the rates measured in the job's
+    conditions (a probe in a worker process, or the last run of this kind), and why a recipe is slow. The
+    page never measures in the server's process: while a probe runs, a "measuring" note redraws itself until
+    the rates are there. None when the run cannot start here (ImageNet weights missing)."""
     missing = _imagenet_missing(recipe)
     if missing:
         st.warning(text.markdown(_("The ImageNet weights ({file}) are not on this server, and training needs them "
                                    "here: download them once on the Predict page, or start from untrained "
                                    "(Xavier) weights.", file=missing)))
         return None
-    # The time of a step depends on the network, the batch, the size and the views, not on the learning rate,
-    # its schedule or the seed: those are left out of the cache key, so that trying rates measures nothing again.
-    timed = replace(recipe, lr=0.01, momentum=0.0, weight_decay=0.0, schedule="constant", final_lr_fraction=0.01,
-                    seed=0)
-    with st.spinner(_("Measuring one training step on this server…")):
-        seconds = _estimate(src.key, timed, device, td)
-    photos = len(td.train)
-    st.info(_("This run: {photos} × {epochs} at the speed measured here: about {time}.",
-              photos=ngettext("{n} photo", "{n} photos", photos), epochs=ngettext("{n} epoch", "{n} epochs",
-                                                                                  recipe.epochs),
-              time=duration(seconds)), icon=":material/timer:")
+    device, threads = q.settings.device, q.settings.threads
+    answer = jobs_cost.shared().ask(recipe, len(td.classes), device, threads)
+    if answer.rates is None and answer.error is None:
+        _measuring(recipe, device, threads)
+    elif answer.rates is None:
+        st.warning(text.markdown(_("The cost of this run could not be measured ({error}); it can still be "
+                                   "started.", error=str(answer.error))))
+    else:
+        seconds = answer.seconds(recipe, len(td.train), len(td.val))
+        st.info(_("This run: {photos} × {epochs} at the speed measured here: about {time}.",
+                  photos=ngettext("{n} photo", "{n} photos", len(td.train)),
+                  epochs=ngettext("{n} epoch", "{n} epochs", recipe.epochs), time=duration(seconds)),
+                icon=":material/timer:")
     for note in recipes.advice(recipe):
         st.caption(text.markdown(str(note)))
-    return seconds
+    return answer
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _measuring(recipe: recipes.Recipe, device: str, threads: int) -> None:
+    """Until the probe has measured: a note, redrawn each second; then the whole page, with the cost."""
+    language.restore()  # a fragment's rerun does not pass through app.py
+    if jobs_cost.shared().known(recipe, device, threads):
+        st.rerun(scope="app")
+    st.info(ngettext("Measuring a few training steps as a job will run them ({n} thread, lower priority), "
+                     "without slowing the server…",
+                     "Measuring a few training steps as a job will run them ({n} threads, lower priority), "
+                     "without slowing the server…", threads), icon=":material/hourglass_top:")
 
 
 def duration(seconds: float | None) -> str:
@@ -272,7 +283,7 @@ def run_label(recipe: recipes.Recipe, number: int) -> str:
 
 
 def start(q: JobQueue, src: Source, td: train_data.TrainingData, recipe: recipes.Recipe,
-          estimate: float | None) -> None:
+          answer: jobs_cost.Answer | None) -> None:
     """The checkpoint's name (no overwrite without asking) and the start button, which queues the job."""
     folder = server_checkpoints.folder()
     stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in src.name.rsplit(".", 1)[0])[:40].strip("-")
@@ -295,14 +306,16 @@ def start(q: JobQueue, src: Source, td: train_data.TrainingData, recipe: recipes
     if busy:
         st.caption(_("Your run is still waiting or training: cancel it, or wait for it to end, to start another."))
     clicked = st.button(_("Start training"), key="train_start", type="primary",
-                        disabled=bool(busy) or estimate is None or (bool(taken) and not overwrite))
+                        disabled=bool(busy) or answer is None or (answer.rates is None and answer.error is None)
+                        or (bool(taken) and not overwrite))
     if not clicked:
         return
     about = jobs_training.About(td.name, tuple(td.classes), recipe.record(), str(out), len(td.train))
     label = run_label(recipe, len(st.session_state.get(RUNS, [])) + 1)
     try:
         job = jobs_training.submit(q, src.source, src.name, recipe.record(), str(out), about=about,
-                                   estimate=estimate, overwrite=overwrite, label=label)
+                                   estimate=answer.seconds(recipe, len(td.train), len(td.val)),
+                                   expected=answer.rates, overwrite=overwrite, label=label)
     except TranslatableError as exc:
         st.error(text.markdown(str(exc)))
         return

@@ -57,7 +57,7 @@ class Job:
     cancel_requested: bool = False
     dropped_events: int = 0
     meta: Any = None  # what the submitter keeps with the job (the page's description of it)
-    cleanup: Callable[[], None] | None = field(default=None, repr=False)  # run here when it ends without a result
+    on_end: Callable[["Job"], None] | None = field(default=None, repr=False)  # called in the server once it ended
     _call: tuple | None = field(default=None, repr=False)  # (fn, args, kwargs) until it starts
 
     @property
@@ -94,19 +94,17 @@ class JobQueue:
 
     # --- asking ------------------------------------------------------------------------------------
     def submit(self, fn: Callable[..., Any], *args: Any, label: str = "", estimate: float | None = None,
-               meta: Any = None, cleanup: Callable[[], None] | None = None, **kwargs: Any) -> Job:
+               meta: Any = None, on_end: Callable[[Job], None] | None = None, **kwargs: Any) -> Job:
         """Queue ``fn(*args, report=..., should_stop=..., **kwargs)`` (a module-level function and picklable
-        arguments). ``cleanup`` runs in this process when a started job ends without a result (cancelled,
-        killed, failed): what a worker killed in the middle of writing leaves behind. Raises JobError when
-        training is off or the queue is full."""
+        arguments); ``on_end(job)`` runs in this process once the job ran and ended (an error in it is
+        ignored): what it recorded, or what a worker killed in the middle of writing left behind. Raises JobError when training is off or the queue is full."""
         if not self.settings.enabled:
             raise JobError("off")
         with self._cond:
             self._forget_old()
             if len(self._waiting) >= self.settings.max_queue:
                 raise JobError("full", n=len(self._waiting))
-            job = Job(secrets.token_urlsafe(8), label, estimate, meta=meta, cleanup=cleanup,
-                      _call=(fn, args, kwargs))
+            job = Job(secrets.token_urlsafe(8), label, estimate, meta=meta, on_end=on_end, _call=(fn, args, kwargs))
             self._jobs[job.id] = job
             self._waiting.append(job)
             if self._dispatcher is None or not self._dispatcher.is_alive():
@@ -252,12 +250,12 @@ class JobQueue:
                 else:
                     job.error = job.error or JobError("died", code=code)
                     self._end(job, FAILED)
+                if job.on_end is not None:  # before the waiters wake: they see what it recorded
+                    try:
+                        job.on_end(job)
+                    except Exception:  # noqa: BLE001 (the submitter's bookkeeping cannot fail the job)
+                        pass
                 self._cond.notify_all()
-            if not got_result and job.cleanup is not None:
-                try:
-                    job.cleanup()
-                except OSError:  # best effort: a leftover file is no reason to lose the job's own message
-                    pass
 
     def _end(self, job: Job, state: str) -> None:
         job.state, job.finished, job._call = state, time.time(), None

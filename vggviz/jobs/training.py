@@ -5,7 +5,6 @@ before a job is queued."""
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,10 @@ from pathlib import Path
 from ..i18n import N_, TranslatableError
 from ..photo.server_checkpoints import CLASSES_FILE
 from ..train.errors import TrainError  # torch-free, as this module
-from .queue import Job, JobQueue
+from ..train.progress import Rates
+from ..train.recipe import Recipe
+from . import cost
+from .queue import DONE, Job, JobQueue
 from .settings import Settings
 
 
@@ -67,8 +69,9 @@ def check_limits(recipe: dict, photos: int, settings: Settings) -> None:
 
 
 def run(source: str | bytes, name: str | None, recipe: dict, out: str | None, overwrite: bool = False,
-        device: str = "cpu", *, report, should_stop):
-    """In the worker: open the data, train, write ``out`` at the end (the engine writes nothing on a cancel)."""
+        device: str = "cpu", expected: Rates | None = None, *, report, should_stop):
+    """In the worker: open the data, train, write ``out`` at the end (the engine writes nothing on a cancel).
+    ``expected``: the rates known before the start, for the time left while the features are cached."""
     from ..train.data import open_training_data
     from ..train.recipe import Recipe
     from ..train.run import train
@@ -76,20 +79,36 @@ def run(source: str | bytes, name: str | None, recipe: dict, out: str | None, ov
     r = Recipe.from_record(recipe)
     data = open_training_data(source, name, r.val_share, r.seed)
     return train(data, r, Path(out) if out else None, report=report, should_stop=should_stop,
-                 overwrite=overwrite, device=device)
+                 overwrite=overwrite, device=device, expected=expected)
 
 
 def submit(queue: JobQueue, source: str | bytes, name: str | None, recipe: dict, out: str | None, *,
-           about: About, estimate: float | None, overwrite: bool = False, label: str = "") -> Job:
-    """Queue a training run after checking the caps; raises LimitError or JobError with a message."""
+           about: About, estimate: float | None, overwrite: bool = False, label: str = "",
+           expected: Rates | None = None, costs: cost.Costs | None = None) -> Job:
+    """Queue a training run after checking the caps; raises LimitError or JobError with a message. Once it
+    ran, its measured rates replace what ``costs`` (default: the server's) knew of that kind of run."""
     check_limits(recipe, about.photos, queue.settings)
-    return queue.submit(run, source, name, recipe, out, overwrite, queue.settings.device,
-                        label=label or about.data, estimate=estimate, meta=about,
-                        cleanup=functools.partial(_remove_partials, out) if out else None)
+    costs = costs or cost.shared()
+    settings = queue.settings
+
+    def learn(job: Job) -> None:
+        """A finished run's own rates for the next estimate; after a run that ended without a result, what a
+        worker killed in the middle of writing left."""
+        result = job.result
+        if job.state != DONE and out:
+            _remove_partials(out)
+        if job.state == DONE and getattr(result, "rates", None) is not None and job.started and job.finished:
+            r = Recipe.from_record(recipe)
+            costs.learn(r, settings.device, settings.threads,
+                        cost.job_rates(result.rates, r, result.train_photos, result.val_photos,
+                                       job.finished - job.started))
+
+    return queue.submit(run, source, name, recipe, out, overwrite, settings.device, expected,
+                        label=label or about.data, estimate=estimate, meta=about, on_end=learn)
 
 
 def _remove_partials(out: str) -> None:
-    """What a worker killed in the middle of writing ``out`` left (imported here: this module is torch-free)."""
+    """The temporary files of a write cut short (imported here: this module is torch-free)."""
     from ..train.checkpoint import remove_partials
 
     remove_partials(Path(out))

@@ -37,6 +37,27 @@ class EpochRecord:
                                               "seconds")}
 
 
+@dataclass(frozen=True)
+class Rates:
+    """What a run costs, per photo and phase, in the conditions it ran in (threads, device, load): seconds to
+    cache one view's frozen features (decode + forward), of one training photo in an epoch's train phase, of
+    one val photo, and the fixed seconds of a run (process start, imports, model build, writing). Measured by a
+    probe before a run and by the run itself; ``seconds`` turns them into a run's time."""
+
+    startup: float
+    cache: float
+    train: float
+    val: float
+
+    def seconds(self, recipe, train_photos: int, val_photos: int) -> float:
+        """A run of ``recipe`` on this many photos: head-only caches every view once, then trains the head on
+        cached features each epoch; the other recipes run the photos through the network every epoch."""
+        total = self.startup + recipe.epochs * (self.train * train_photos + self.val * val_photos)
+        if recipe.train == "head":
+            total += self.cache * (train_photos * recipe.cached_views + val_photos)
+        return total
+
+
 @dataclass
 class TrainResult:
     classes: list[str]
@@ -49,6 +70,7 @@ class TrainResult:
     recipe: dict
     skipped: list[str] = field(default_factory=list)  # "file: why", photos that could not be read
     cached_bytes_per_photo: int = 0  # frozen features kept per training photo (all its views), head-only
+    rates: Rates | None = None  # what each phase cost per photo in this run (startup: 0, the caller knows it)
 
     def record(self) -> dict:
         """The CLI's JSON (its keys are a contract)."""

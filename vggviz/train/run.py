@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +25,10 @@ from ..photo import device as devices, images, memory
 from . import checkpoint, network, transforms
 from .data import TrainingData
 from .errors import Cancelled, TrainError
-from .progress import BatchProgress, EpochRecord, TrainResult
+from .progress import BatchProgress, EpochRecord, Rates, TrainResult
 from .recipe import Recipe, check
 
-__all__ = ["Cancelled", "TrainError", "train", "estimate_seconds", "cache_features"]
+__all__ = ["Cancelled", "TrainError", "train", "measure_rates", "cache_features"]
 
 Report = Callable[[BatchProgress | EpochRecord], None]
 FEATURE_BATCH = 16  # photos per forward pass while caching frozen features
@@ -64,28 +64,54 @@ def batches(data: TrainingData, files: list[str], transform, views: int, seed: i
 
 @dataclass
 class _Clock:
-    """Photos per second and time left, from what this run has done so far."""
+    """Photos per second and time left, from what this run has done so far; the seconds and photos of each
+    phase, summed (the run's measured ``Rates``)."""
 
     epochs: int
-    per_epoch: int  # train + val photos of one epoch
+    n_train: int  # photos of one epoch
+    n_val: int = 0
+    expected: Rates | None = None  # a probe's rates: the epochs' time while the features are still cached
     start: float = 0.0
     epoch_start: float = 0.0
     phase_start: float = 0.0
+    epoch_seconds: list[float] = field(default_factory=list)
+    spent: dict[str, list[float]] = field(default_factory=lambda: {p: [0.0, 0] for p in ("features", "train", "val")})
 
     def phase(self) -> None:
         self.phase_start = time.perf_counter()
+
+    def book(self, phase: str, photos: int) -> None:
+        """The phase begun at the last ``phase()`` ended after ``photos`` photos."""
+        self.spent[phase][0] += time.perf_counter() - self.phase_start
+        self.spent[phase][1] += photos
 
     def rate(self, photos: int) -> float:
         elapsed = time.perf_counter() - self.phase_start
         return photos / elapsed if elapsed > 0 else 0.0
 
     def left_in_epoch(self, epoch: int, done: int) -> float | None:
-        """Seconds left in the run, from the share of this epoch done so far."""
+        """Seconds left in the run: the mean of the epochs ended so far, or during the first one its share
+        done so far."""
         elapsed = time.perf_counter() - self.epoch_start
-        if done <= 0 or elapsed <= 0:
+        if self.epoch_seconds:
+            per_epoch = sum(self.epoch_seconds) / len(self.epoch_seconds)
+        elif done <= 0 or elapsed <= 0:
             return None
-        per_epoch = elapsed * self.per_epoch / done
-        return per_epoch - elapsed + (self.epochs - epoch) * per_epoch
+        else:
+            per_epoch = elapsed * (self.n_train + self.n_val) / done
+        return max(0.0, per_epoch - elapsed) + (self.epochs - epoch) * per_epoch
+
+    def epochs_guess(self) -> float | None:
+        """The epochs' seconds at the expected rates (None without them)."""
+        if self.expected is None:
+            return None
+        return self.epochs * (self.expected.train * self.n_train + self.expected.val * self.n_val)
+
+    def rates(self) -> Rates:
+        def per(phase: str) -> float:
+            seconds, photos = self.spent[phase]
+            return seconds / photos if photos else 0.0
+        return Rates(0.0, per("features"), per("train"), per("val"))
 
 
 def cache_features(s: network.Setup, data: TrainingData, items: list[tuple[str, int]], transform, views: int,
@@ -111,8 +137,10 @@ def cache_features(s: network.Setup, data: TrainingData, items: list[tuple[str, 
         done += len(indices) + len(failed)
         memory.release_free_memory()
         rate = clock.rate(done)
+        epochs_left = clock.epochs_guess()
         report(BatchProgress(0, b, n_batches, None, None, s.lr, rate,
-                             (total - done) / rate if rate > 0 else None, "features"))
+                             (total - done) / rate + epochs_left if rate > 0 and epochs_left is not None else None,
+                             "features"))
     labels = torch.tensor([items[i][1] for i in kept], dtype=torch.long)
     features = torch.cat(feats) if feats else torch.empty(0, views, 0)
     return features, labels, [files[i] for i in kept], skipped
@@ -129,8 +157,10 @@ def _val_figures(true: list[int], predicted: list[int], loss_sum: float, n_class
 def train(data: TrainingData, recipe: Recipe, out: Path | None = None, *,
           report: Report = lambda p: None, should_stop: Callable[[], bool] = lambda: False,
           device: str = "cpu", overwrite: bool = False, workers: int = 0, tensorboard: Path | None = None,
-          check_hash: bool = True) -> TrainResult:
+          check_hash: bool = True, expected: Rates | None = None) -> TrainResult:
     """Train ``recipe`` on ``data``; write ``out`` (+ its class file and record) from the best epoch, at the end.
+    ``expected``: the rates a probe measured, for the time left while the features are cached (after that, the
+    time left comes from this run's own epochs).
 
     Raises TrainError (a recipe that cannot run, no readable photo, an output that cannot be written),
     WeightsError (ImageNet weights not in torch hub's cache), Cancelled."""
@@ -140,7 +170,8 @@ def train(data: TrainingData, recipe: Recipe, out: Path | None = None, *,
     dev, _notice = devices.resolve(device)
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         torch.manual_seed(recipe.seed)
-        return _run(data, recipe, out, report, should_stop, dev, overwrite, workers, tensorboard, check_hash)
+        return _run(data, recipe, out, report, should_stop, dev, overwrite, workers, tensorboard, check_hash,
+                    expected)
 
 
 def _tensorboard(folder: Path | None):
@@ -159,7 +190,8 @@ def tensorboard_available() -> bool:
     return importlib.util.find_spec("tensorboard") is not None
 
 
-def _run(data, recipe, out, report, should_stop, dev, overwrite, workers, tensorboard, check_hash) -> TrainResult:
+def _run(data, recipe, out, report, should_stop, dev, overwrite, workers, tensorboard, check_hash,
+         expected) -> TrainResult:
     n_classes = len(data.classes)
     model = network.build(recipe, n_classes, check_hash=check_hash)
     model.to(dev)
@@ -169,7 +201,7 @@ def _run(data, recipe, out, report, should_stop, dev, overwrite, workers, tensor
     val_tf = transforms.val_transform(preprocess, recipe.size)
     head_only = recipe.train == "head"
     gen = torch.Generator().manual_seed(recipe.seed)
-    clock = _Clock(recipe.epochs, len(data.train) + len(data.val))
+    clock = _Clock(recipe.epochs, len(data.train), len(data.val), expected)
     clock.start = clock.phase_start = time.perf_counter()
     skipped: list[Skipped] = []
     cached_bytes = 0
@@ -181,13 +213,14 @@ def _run(data, recipe, out, report, should_stop, dev, overwrite, workers, tensor
                                                              dev, workers, clock, report, should_stop, 0, total)
         val_x, val_y, _vf, lost_val = cache_features(s, data, data.val, val_tf, 1, recipe.seed, 1, dev, workers, clock,
                                                      report, should_stop, len(data.train) * views, total)
+        clock.book("features", total)
         skipped += lost + lost_val
         _check_usable(data, train_y, skipped)
         cached_bytes = train_x[0].numel() * train_x.element_size() if len(train_x) else 0
         n_train, n_val = len(train_y), len(val_y)
     else:
         n_train, n_val = len(data.train), len(data.val)
-    clock.per_epoch = n_train + n_val
+    clock.n_train, clock.n_val = n_train, n_val
     epochs: list[EpochRecord] = []
     best_epoch, best_acc, best_state = 0, None, None
     trained = s.trained_names()
@@ -207,6 +240,7 @@ def _run(data, recipe, out, report, should_stop, dev, overwrite, workers, tensor
                     n_train = _check_counts(data, lost, skipped)
                     n_val = len(data.val) - sum(1 for sk in lost if sk.file in {k for k, _ in data.val})
             s.scheduler.step()
+            clock.epoch_seconds.append(time.perf_counter() - clock.epoch_start)
             record.lr = lr
             epochs.append(record)
             report(record)
@@ -228,7 +262,7 @@ def _run(data, recipe, out, report, should_stop, dev, overwrite, workers, tensor
     state.update(best_state or {})
     result = TrainResult(list(data.classes), n_train, n_val, epochs, best_epoch, best_acc,
                          None if out is None else str(out), recipe.record(),
-                         [f"{sk.file}: {sk.reason}" for sk in skipped], cached_bytes)
+                         [f"{sk.file}: {sk.reason}" for sk in skipped], cached_bytes, clock.rates())
     if out is not None:
         record = {**result.full_record(), "data": data.name, "split": data.split, "preprocess": preprocess,
                   "versions": checkpoint.versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
@@ -275,6 +309,7 @@ def _head_epoch(s, recipe, epoch, train_x, train_y, val_x, val_y, names, gen, de
         done += len(idx)
         report(BatchProgress(epoch, b + 1, n_batches, loss, right / len(idx), s.lr, clock.rate(done),
                              clock.left_in_epoch(epoch, done), "train"))
+    clock.book("train", done)
     return _validate(s, recipe, epoch, [(val_x[i:i + recipe.batch, 0], val_y[i:i + recipe.batch])
                                         for i in range(0, len(val_y), recipe.batch)],
                      names, dev, clock, report, should_stop, loss_sum / max(done, 1), correct / max(done, 1), done,
@@ -308,6 +343,7 @@ def _full_epoch(s, recipe, epoch, data, train_tf, val_tf, gen, dev, workers, clo
         report(BatchProgress(epoch, b, n_batches, loss if x is not None else None,
                              right / len(indices) if x is not None else None, s.lr, clock.rate(seen),
                              clock.left_in_epoch(epoch, seen), "train"))
+    clock.book("train", seen)
     val_files = [k for k, _ in data.val]
 
     def val_batches():
@@ -339,45 +375,63 @@ def _validate(s, recipe, epoch, val_batches, names, dev, clock, report, should_s
         done += len(labels)
         report(BatchProgress(epoch, b, n_batches, loss / len(labels), float((pred == labels).float().mean()), s.lr,
                              clock.rate(done), clock.left_in_epoch(epoch, done_before + done), "val"))
+    clock.book("val", done)
     val_loss, val_acc, per_class, confusion = _val_figures(true, predicted, loss_sum, len(names), names)
     return EpochRecord(epoch, train_loss, train_acc, val_loss, val_acc, s.lr,
                        time.perf_counter() - clock.epoch_start, per_class, confusion)
 
 
-def estimate_seconds(data: TrainingData, recipe: Recipe, device: str = "cpu", check_hash: bool = True) -> float:
-    """The run's time: the measured time of one step (and, head-only, of one photo's frozen features) × photos
-    × epochs. Builds the model with untrained weights (the time does not depend on their values)."""
+PROBE_BATCH = 8  # photos per timed pass through the convolutions: their time per photo hardly depends on it
+
+
+def measure_rates(recipe: Recipe, n_classes: int, device: str = "cpu") -> Rates:
+    """The rates of a run of ``recipe``, measured on random photos (the time does not depend on the weights'
+    values: untrained ones are built): one warm-up, then the faster of two timed passes. The head's step is
+    timed at the recipe's batch (its time is mostly the optimiser's pass over the head's weights, paid once per
+    batch); the convolutions at PROBE_BATCH photos (their time grows with the photos). Photo decoding is left out
+    (small photos decode in a fraction of a forward); a run's own rates include it. ``startup`` is the time to
+    build the model here; the caller adds what it paid to start the process."""
     import dataclasses
 
+    t0 = time.perf_counter()
     check(recipe)
     dev, _notice = devices.resolve(device)
     probe = dataclasses.replace(recipe, init="xavier")
-    n_classes = len(data.classes)
     with torch.random.fork_rng(devices=[]):
         s = network.setup(network.build(probe, n_classes).to(dev), probe)
-        batch = min(recipe.batch, 4)
-        x = torch.randn(batch, 3, recipe.size, recipe.size, device=dev)
-        labels = torch.zeros(batch, dtype=torch.long, device=dev)
+        build = time.perf_counter() - t0
 
-        def timed(fn) -> float:
+        def timed(fn, photos: int) -> float:
             fn()  # warm-up
-            if dev.type == "cuda":
-                torch.cuda.synchronize()
-            t = time.perf_counter()
-            fn()
-            if dev.type == "cuda":
-                torch.cuda.synchronize()
-            return (time.perf_counter() - t) / batch
+            best = float("inf")
+            for _ in range(2):
+                if dev.type == "cuda":
+                    torch.cuda.synchronize()
+                t = time.perf_counter()
+                fn()
+                if dev.type == "cuda":
+                    torch.cuda.synchronize()
+                best = min(best, time.perf_counter() - t)
+            return best / photos
 
+        small = min(recipe.batch, PROBE_BATCH)
+        x = torch.randn(small, 3, recipe.size, recipe.size, device=dev)
         s.model.eval()
-        forward = timed(lambda: network.frozen_features(s.model, s.start, x))
-        y = network.frozen_features(s.model, s.start, x)
+        forward = timed(lambda: network.frozen_features(s.model, s.start, x), small)
+        if recipe.train == "head":
+            y = network.frozen_features(s.model, s.start, x[:1]).expand(recipe.batch, -1).contiguous()
+            labels = torch.zeros(recipe.batch, dtype=torch.long, device=dev)
+            s.train_mode()
+            step = timed(lambda: network.step(s, y, labels), recipe.batch)
+            s.model.eval()
+            val = timed(lambda: network.evaluate_batch(s, y, labels), recipe.batch)
+            return Rates(build, forward, step, val)
+        labels = torch.zeros(small, dtype=torch.long, device=dev)
         s.train_mode()
-        step = timed(lambda: network.step(s, y, labels))
-    photos, val = len(data.train), len(data.val)
-    if recipe.train == "head":
-        return forward * (photos * recipe.cached_views + val) + recipe.epochs * (step * photos + step / 3 * val)
-    return recipe.epochs * ((forward + step) * photos + forward * val)
+        step = timed(lambda: network.step(s, network.frozen_features(s.model, s.start, x), labels), small)
+        s.model.eval()
+        val = timed(lambda: network.evaluate_batch(s, network.frozen_features(s.model, s.start, x), labels), small)
+        return Rates(build, forward, step, val)
 
 
 NO_TENSORBOARD = N_("TensorBoard is not installed (pip install tensorboard): no event files were written.")
