@@ -71,7 +71,8 @@ class Picture:
     def photo_page(self) -> bool:
         from ui.navigation import SECTIONS
 
-        return self.page in {p.path for p in list(SECTIONS.values())[-1]}  # "A photo through VGG"
+        # "A photo through VGG", less Train: it picks its data and recipe on the page, not a model in the sidebar.
+        return self.page in {p.path for p in list(SECTIONS.values())[-1]} - {"pages/train.py"}
 
 
 def phone_screen(devices: dict, name: str) -> dict:
@@ -127,6 +128,7 @@ PHONE_PAGES = tuple(replace(p, variant="phone", phone=PHONE) for p in (
     Picture("pages/attributions.py", "en", images=7),
     Picture("pages/channel.py", "en", query=f"config=vgg16&layer={GALLERY_LAYER}&channel={GALLERY_UNIT}"),
     Picture("pages/evaluate.py", "en"),
+    Picture("pages/train.py", "en"),
 ))
 # Every picture the READMEs and docs/ show.
 PICTURES: tuple[Picture, ...] = tuple(replace(p, lang=lang) for lang in LOCALES
