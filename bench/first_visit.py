@@ -1,8 +1,10 @@
 """A new student's first visit in real Chromium: the bytes on the wire and the app servers' CPU for the home page
-and then Predict, on a bare ``streamlit run app.py`` and behind HAProxy (deploy/serve.py's replicas and
-deploy/haproxy.cfg: gzip, a cache of Streamlit's static files and media), with a fresh browser profile and then
-a warm one (a second tab of the same profile: a new session with the browser's cache full); and a class of 30
-joining through the proxy at once.
+and then Predict, with a fresh browser profile and then a warm one (a second tab of the same profile: a new
+session with the browser's cache full), on three setups: a bare ``streamlit run app.py``; deploy/serve.py's
+replicas behind HAProxy alone (``--no-assets``: its gzip and its cache of Streamlit's static files and media);
+and the class as ``serve.py --https`` serves phones (HTTPS, nginx sending the front end compressed once at its
+best: deploy/assets.py, deploy/nginx.conf); on that last one, also a browser that takes only gzip, and a class
+of 30 joining at once.
 
 Bytes are what Chromium's network layer counted (DevTools protocol): ``encodedDataLength`` of every HTTP
 response, headers included, as received (compressed where it was), plus the websocket frames' payloads both
@@ -40,6 +42,12 @@ CLASS_SIZE = 30
 REPLICAS = 2
 # Targets (issue 24): absolute ones carry their unit; the warm session's is a ratio to a bare forward.
 FIRST_VISIT_MB, FIRST_VISIT_CPU_MS, WARM_SESSION_RATIO = 2.5, 20.0, 0.3
+# Every browser context: the class's certificate is made by the bench for the loopback, its authority unknown
+# to Chromium (what is measured is the same either way).
+CONTEXT = {"ignore_https_errors": True}
+# A browser that takes only gzip: what Chromium asks for over plain HTTP on a LAN (it asks for brotli over
+# HTTPS and from localhost only).
+GZIP_ONLY = {"extra_http_headers": {"Accept-Encoding": "gzip, deflate"}}
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -64,7 +72,7 @@ class Setup:
     name: str
     url: str
     app_pids: list[int]  # the app servers (streamlit)
-    proxy_pids: list[int]  # HAProxy, if any
+    proxy_pids: list[int]  # HAProxy and nginx (its workers included), if any
 
 
 @contextlib.contextmanager
@@ -76,12 +84,23 @@ def bare() -> Iterator[Setup]:
         yield Setup("bare", server.url, [server.proc.pid], [])
 
 
+def with_workers(pid: int) -> list[int]:
+    """``pid`` and its children (nginx's master and its workers, which do the sending)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *map(int, children)]
+
+
 @contextlib.contextmanager
-def proxied(replicas: int = REPLICAS) -> Iterator[Setup]:
+def proxied(replicas: int = REPLICAS, https: bool = False) -> Iterator[Setup]:
     """deploy/serve.py's setup on the loopback: ``replicas`` replicas (each its share of the cores) behind
-    HAProxy with deploy/haproxy.cfg."""
+    HAProxy with deploy/haproxy.cfg; with ``https``, as ``serve.py --https`` (a certificate for the loopback,
+    nginx serving the front end from deploy/assets.py's copy, made now if there is none), else as
+    ``serve.py --no-assets`` over plain HTTP."""
+    import ipaddress
+    import ssl
+
     from bench.server import _free_port
-    from deploy import serve
+    from deploy import certificate, serve
 
     folder = Path(tempfile.mkdtemp(prefix="vggviz-first-visit-"))
     env = dict(os.environ, TORCH_HOME=str(folder / "torch"), VGGVIZ_GALLERY=str(folder / "gallery"))
@@ -89,14 +108,26 @@ def proxied(replicas: int = REPLICAS) -> Iterator[Setup]:
     threads = max(1, (os.cpu_count() or 1) // replicas)
     ports = [_free_port() for _ in range(replicas)]
     procs = [serve.start_replica(port, threads, env) for port in ports]
-    bind = f"127.0.0.1:{_free_port()}"
+    bind, nginx, tls, context = f"127.0.0.1:{_free_port()}", None, None, None
     try:
+        if https:
+            missing = serve.nginx_missing()
+            if missing:
+                raise RuntimeError(f"{missing} (apt-get install nginx libnginx-mod-http-brotli-static)")
+            nginx = f"127.0.0.1:{_free_port()}"
+            procs.append(serve.start_assets(nginx, str(folder)))
+            made = certificate.ensure(folder / "certificate", ["localhost"], [ipaddress.ip_address("127.0.0.1")])
+            tls = serve.https_environment(made.server, f"127.0.0.1:{_free_port()}")
+            context = ssl.create_default_context(cafile=str(made.authority))
         for port in ports:
             serve.wait_healthy(f"http://127.0.0.1:{port}")
         config = serve.haproxy_config([(f"r{i + 1}", f"127.0.0.1:{port}") for i, port in enumerate(ports)])
-        procs.append(serve.start_balancer(config, bind, str(folder)))
-        serve.wait_healthy(f"http://{bind}")
-        yield Setup("proxy", f"http://{bind}", [p.pid for p in procs[:-1]], [procs[-1].pid])
+        procs.append(serve.start_balancer(config, bind, str(folder), https=tls, assets=nginx))
+        url = f"https://{tls['VGGVIZ_HTTPS_BIND']}" if tls else f"http://{bind}"
+        serve.wait_healthy(url, context=context)
+        others = [p.pid for p in procs[replicas:]]
+        yield Setup("class" if https else "proxy", url, [p.pid for p in procs[:replicas]],
+                    [pid for p in others for pid in with_workers(p)])
     finally:
         for proc in procs:
             proc.terminate()
@@ -200,7 +231,7 @@ def warm_up(browser, setup: Setup, replicas: int) -> None:
     the proxy's cache holds the static files. Fresh profiles until each replica has had one."""
     seen: set[str] = set()
     for _ in range(4 * replicas):
-        context = browser.new_context()
+        context = browser.new_context(**CONTEXT)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT)
         open_home(page, setup.url)
@@ -216,6 +247,7 @@ def warm_up(browser, setup: Setup, replicas: int) -> None:
 class Visits:
     fresh: list[Visit]
     warm: list[Visit]
+    gzip_only: list[Visit] | None = None  # fresh profiles of a browser that takes only gzip
 
     @staticmethod
     def median(visits: list[Visit], field: str) -> float:
@@ -228,17 +260,23 @@ class Visits:
         return statistics.fmean(getattr(v, field) for v in visits)
 
 
-def measure(browser, setup: Setup, repeats: int) -> Visits:
+def measure(browser, setup: Setup, repeats: int, gzip_only: int = 0) -> Visits:
     """``repeats`` new students, each with a fresh profile (a new browser context: empty cache, no cookies),
-    then a second tab of the same profile."""
+    then a second tab of the same profile; and ``gzip_only`` fresh profiles of a browser that takes only
+    gzip."""
     warm_up(browser, setup, REPLICAS if setup.proxy_pids else 1)
     fresh, warm = [], []
     for _ in range(repeats):
-        context = browser.new_context()
+        context = browser.new_context(**CONTEXT)
         fresh.append(visit(context, setup))
         warm.append(visit(context, setup))
         context.close()
-    return Visits(fresh, warm)
+    gzipped = []
+    for _ in range(gzip_only):
+        context = browser.new_context(**CONTEXT, **GZIP_ONLY)
+        gzipped.append(visit(context, setup))
+        context.close()
+    return Visits(fresh, warm, gzipped)
 
 
 # --- a class joining at once ---------------------------------------------------------------------------
@@ -250,7 +288,7 @@ async def _class_joins(url: str, students: int) -> tuple[float, list[float]]:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         pages = []
         for _ in range(students):
-            context = await browser.new_context()
+            context = await browser.new_context(**CONTEXT)
             context.set_default_timeout(TIMEOUT)
             pages.append(await context.new_page())
 
@@ -300,59 +338,75 @@ def _row(figure: str, what: str, value: float, unit: str, baseline: str | None, 
 
 
 def figures(bench: Bench) -> None:
-    """Both setups, fresh and warm visits, then the class through the proxy; rows against a bare forward timed
-    before each setup (no server running), the median of the two."""
+    """The three setups, fresh and warm visits (and gzip-only ones on the class's), then 30 students joining the
+    class's; rows against a bare forward timed before each setup (no server running), the median of those."""
+    import functools
+
     from playwright.sync_api import sync_playwright
 
     forwards = []
     results: dict[str, Visits] = {}
-    for start in (bare, proxied):
+    for start in (bare, proxied, functools.partial(proxied, https=True)):
         forwards.append(timed(bench.bare_forward(), max(bench.repeats, 5)))  # no server running
         with start() as setup:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                results[setup.name] = measure(browser, setup, bench.repeats)
+                results[setup.name] = measure(browser, setup, bench.repeats,
+                                              gzip_only=bench.repeats if setup.name == "class" else 0)
                 browser.close()
-            if setup.name == "proxy":  # Playwright's asynchronous API, outside the synchronous one's loop
+            if setup.name == "class":  # Playwright's asynchronous API, outside the synchronous one's loop
                 join = class_joins(setup)
     bench.rows += rows(results, join, statistics.median(forwards), bench.repeats)
 
 
 def rows(results: dict[str, Visits], join: tuple[float, float, float, float, float], forward: float,
          repeats: int) -> list[dict]:
-    """The table's rows from the ``bare`` and ``proxy`` visits, the class (``class_joins``) and the bare
-    forward's seconds."""
+    """The table's rows from the ``bare``, ``proxy`` (HAProxy alone) and ``class`` (serve.py --https: nginx
+    and TLS) visits, the class joining (``class_joins``) and the bare forward's seconds."""
     base, n, out = "bare forward", repeats, []
     mb = {k: Visits.median(v.fresh, "bytes") / 1e6 for k, v in results.items()}
     home = {k: Visits.median(v.fresh, "home_bytes") / 1e6 for k, v in results.items()}
+
+    def largest(name: str) -> str:
+        return ", ".join(f"{file} {b / 1e6:.2f} MB" for b, file in results[name].fresh[0].largest[:2])
+
     out.append(_row("first_visit_bytes_bare", f"bytes on the wire, a new student (fresh profile) opens home then "
                     f"Predict, bare streamlit run app.py (median of {n}; the home page: {home['bare']:.2f} MB)",
                     mb["bare"], "MB", None, None))
-    largest = ", ".join(f"{name} {b / 1e6:.2f} MB" for b, name in results["proxy"].fresh[0].largest[:2])
-    out.append(_row("first_visit_bytes", f"the same behind HAProxy (gzip, static files and media cached; the home "
-                    f"page: {home['proxy']:.2f} MB; largest: {largest})", mb["proxy"], "MB", "bare", mb["bare"],
-                    FIRST_VISIT_MB, "MB"))
-    for name, label in (("bare", "bare streamlit run app.py"), ("proxy", "behind HAProxy, both replicas")):
+    out.append(_row("first_visit_bytes_haproxy", f"the same behind HAProxy alone (serve.py --no-assets: its gzip, "
+                    f"static files and media cached; the home page: {home['proxy']:.2f} MB; largest: "
+                    f"{largest('proxy')})", mb["proxy"], "MB", "bare", mb["bare"]))
+    out.append(_row("first_visit_bytes", f"the same as serve.py --https serves a class (nginx sending the front "
+                    f"end compressed once: brotli; the home page: {home['class']:.2f} MB; largest: "
+                    f"{largest('class')})", mb["class"], "MB", "bare", mb["bare"], FIRST_VISIT_MB, "MB"))
+    gzipped = results["class"].gzip_only
+    out.append(_row("first_visit_bytes_gzip", f"the same, a browser that takes only gzip (as Chromium over plain "
+                    f"HTTP on a LAN; median of {len(gzipped)})", Visits.median(gzipped, "bytes") / 1e6, "MB",
+                    "bare", mb["bare"]))
+    for name, label in (("bare", "bare streamlit run app.py"), ("class", "the class's two replicas")):
         cpu = Visits.mean(results[name].fresh, "cpu")
+        alone = (f"; HAProxy alone: {Visits.mean(results['proxy'].fresh, 'cpu') * 1000:.0f} ms"
+                 if name == "class" else "")
         out.append(_row("first_visit_cpu" + ("_bare" if name == "bare" else ""),
                         f"app-server CPU for that first visit, {label} (mean of {n}; until the home page was "
-                        f"drawn: {Visits.mean(results[name].fresh, 'home_cpu') * 1000:.0f} ms)", cpu * 1000, "ms",
-                        base, forward * 1000, *((FIRST_VISIT_CPU_MS, "ms") if name == "proxy" else ())))
-    for name, label in (("bare", "bare"), ("proxy", "behind HAProxy")):
+                        f"drawn: {Visits.mean(results[name].fresh, 'home_cpu') * 1000:.0f} ms{alone})", cpu * 1000,
+                        "ms", base, forward * 1000, *((FIRST_VISIT_CPU_MS, "ms") if name == "class" else ())))
+    for name, label in (("bare", "bare"), ("class", "the class's replicas")):
         warm = results[name].warm
         out.append(_row("warm_session_cpu" + ("_bare" if name == "bare" else ""),
                         f"app-server CPU for a new session (second tab, browser cache full: home then Predict, "
                         f"media included), {label} (mean of {n}; {Visits.median(warm, 'bytes') / 1e3:.0f} kB "
                         f"on the wire)", Visits.mean(warm, "cpu") * 1000, "ms", base, forward * 1000,
                         ratio_target=WARM_SESSION_RATIO))
-    out.append(_row("first_visit_proxy_cpu", "HAProxy's own CPU for a first visit (compressing, serving from its "
-                    "cache; mean)", Visits.mean(results["proxy"].fresh, "proxy_cpu") * 1000, "ms", base,
-                    forward * 1000))
+    out.append(_row("first_visit_proxy_cpu", f"the proxies' own CPU for a first visit of the class (HAProxy's TLS "
+                    f"and cache, nginx; mean; HAProxy alone compressing: "
+                    f"{Visits.mean(results['proxy'].fresh, 'proxy_cpu') * 1000:.0f} ms)",
+                    Visits.mean(results["class"].fresh, "proxy_cpu") * 1000, "ms", base, forward * 1000))
     elapsed, one, app_cpu, proxy_cpu, idle = join
     out.append(_row("class_joins", f"{CLASS_SIZE} students (fresh profiles: {CLASS_SIZE} contexts of one Chromium "
-                    f"on the same machine) open the home page at once through the proxy: until the last sees it",
+                    f"on the same machine) open the home page at once (serve.py --https): until the last sees it",
                     elapsed, "s", "one student alone", one))
     out.append(_row("class_joins_cpu", f"app-server CPU while those {CLASS_SIZE} join (idle over as long: "
-                    f"{idle:.2f} s; HAProxy: {proxy_cpu:.2f} s)",
+                    f"{idle:.2f} s; HAProxy and nginx: {proxy_cpu:.2f} s)",
                     app_cpu, "s", f"{CLASS_SIZE} × bare forward", CLASS_SIZE * forward))
     return out

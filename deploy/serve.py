@@ -2,6 +2,7 @@
 
     python deploy/serve.py [--replicas 2] [--port 8500] [--first-replica-port 8501]
                            [--https [--https-port 8443] [--certificate PEM | --certificate-folder certificate]]
+                           [--assets-port 8499 | --no-assets]
 
 Starts ``streamlit run app.py`` once per replica on 127.0.0.1 (each given its share of the cores),
 then HAProxy (Debian: ``apt-get install haproxy``)
@@ -9,13 +10,18 @@ with deploy/haproxy.cfg, its ``server`` lines written for that many replicas. St
 ``http://THIS-MACHINE:8500``. With ``--https`` (which phones need for the camera) they open
 ``https://THIS-MACHINE:8443`` and the plain address redirects there; the certificate is the given PEM (the
 school's: certificate and key) or one deploy/certificate.py makes for this machine's addresses in the
-certificate folder, kept for the next time. Ctrl-C stops everything.
+certificate folder, kept for the next time. Where nginx and its brotli module are installed (Debian:
+``apt-get install nginx libnginx-mod-http-brotli-static``), it serves Streamlit's front end behind HAProxy,
+compressed once at its best (deploy/assets.py, deploy/nginx.conf): a new student's first visit weighs about
+2.4 MB instead of 4.0. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
 
 import argparse
+import grp
 import os
+import pwd
 import shutil
 import signal
 import ssl
@@ -28,16 +34,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "deploy" / "haproxy.cfg"
+NGINX_CONFIG = ROOT / "deploy" / "nginx.conf"
 
 if __package__:  # imported as deploy.serve (the tests)
-    from . import certificate
+    from . import assets, certificate
 else:  # run as a script: its folder is on the path
+    import assets
     import certificate
 
 
 def haproxy_config(replicas: list[tuple[str, str]]) -> str:
-    """deploy/haproxy.cfg with one ``server`` line per (name, host:port) replica in place of its own."""
-    lines = [line for line in CONFIG.read_text().splitlines() if not line.lstrip().startswith("server ")]
+    """deploy/haproxy.cfg with one ``server`` line per (name, host:port) replica in place of its own (the
+    last backend's, each set by a VGGVIZ_REPLICA_N variable)."""
+    lines = [line for line in CONFIG.read_text().splitlines()
+             if not (line.lstrip().startswith("server ") and "VGGVIZ_REPLICA_" in line)]
     lines += [f"    server {name} {address} cookie {name}" for name, address in replicas]
     return "\n".join(lines) + "\n"
 
@@ -60,21 +70,58 @@ def https_environment(pem: str | Path, https_bind: str) -> dict[str, str]:
 
 
 def start_balancer(config_text: str, bind: str, folder: str, log=subprocess.DEVNULL,
-                   https: dict[str, str] | None = None) -> subprocess.Popen:
-    """HAProxy with ``config_text``, plain HTTP on ``bind``; ``https``: https_environment's variables."""
+                   https: dict[str, str] | None = None, assets: str | None = None) -> subprocess.Popen:
+    """HAProxy with ``config_text``, plain HTTP on ``bind``; ``https``: https_environment's variables;
+    ``assets``: the host:port of start_assets's nginx, which then serves ``/static/``."""
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
     path = Path(folder) / "haproxy.cfg"
     path.write_text(config_text)
-    return subprocess.Popen([haproxy, "-db", "-f", str(path)], env=dict(os.environ, VGGVIZ_BIND=bind, **(https or {})),
-                            stdout=log, stderr=subprocess.STDOUT)
+    env = dict(os.environ, VGGVIZ_BIND=bind, **(https or {}), **({"VGGVIZ_ASSETS": assets} if assets else {}))
+    return subprocess.Popen([haproxy, "-db", "-f", str(path)], env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def wait_healthy(url: str, timeout: float = 120.0, context: ssl.SSLContext | None = None) -> None:
-    """Wait until ``url`` answers its health check (``context``: the TLS trust for an https:// one)."""
+def nginx_missing() -> str | None:
+    """Why nginx cannot serve the front end here (None: it can): it, or its brotli module, is not installed."""
+    if not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
+        return "nginx is not installed"
+    module = next(line.split()[1].rstrip(";") for line in NGINX_CONFIG.read_text().splitlines()
+                  if line.startswith("load_module "))
+    if not os.path.exists(module):
+        return f"nginx's brotli module is not installed ({module})"
+    return None
+
+
+def nginx_config(listen: str, root: Path, run: Path) -> str:
+    """deploy/nginx.conf with its fields filled in: where it listens, what it serves, where it keeps its files."""
+    lines = NGINX_CONFIG.read_text().splitlines()
+    for field, value in (("LISTEN", listen), ("ROOT", root), ("RUN", run)):
+        lines = [line if line.lstrip().startswith("#") else line.replace("{{%s}}" % field, str(value))
+                 for line in lines]
+    return "\n".join(lines) + "\n"
+
+
+def start_assets(bind: str, folder: str, log=subprocess.DEVNULL, root: Path | None = None) -> subprocess.Popen:
+    """nginx serving Streamlit's front end on ``bind`` (host:port) from ``root`` (default: deploy/assets.py's
+    copy, made now if this Streamlit version has none yet); its files in ``folder``."""
+    root = assets.prepare() if root is None else root
+    run = Path(folder) / "nginx"
+    run.mkdir(exist_ok=True)
+    (run / "nginx.conf").write_text(nginx_config(bind, root, run))
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    directives = "daemon off;"
+    if os.geteuid() == 0:  # as root nginx's workers would be "nobody", who cannot read a copy in root's home
+        directives += f" user {pwd.getpwuid(0).pw_name} {grp.getgrgid(os.getegid()).gr_name};"
+    return subprocess.Popen([nginx, "-e", "stderr", "-p", str(run), "-c", str(run / "nginx.conf"),
+                             "-g", directives], stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_healthy(url: str, timeout: float = 120.0, context: ssl.SSLContext | None = None,
+                 path: str = "/_stcore/health") -> None:
+    """Wait until ``url`` answers its health check (``path``; ``context``: the TLS trust for an https:// one)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=context).close()
+            urllib.request.urlopen(f"{url}{path}", timeout=2, context=context).close()
             return
         except OSError:
             if time.monotonic() > deadline:
@@ -108,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--certificate-folder", type=Path, default=certificate.FOLDER,
                         help="without --certificate: where the certificate made for this machine is kept "
                              "(default: %(default)s)")
+    parser.add_argument("--assets-port", type=int, default=8499,
+                        help="where nginx serves Streamlit's front end to HAProxy, on 127.0.0.1")
+    parser.add_argument("--no-assets", action="store_true",
+                        help="no nginx: HAProxy compresses and caches Streamlit's front end itself")
     args = parser.parse_args(argv)
     if args.replicas < 1:
         parser.error("--replicas must be at least 1")
@@ -129,13 +180,24 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     if https:  # the QR code on the app's pages carries the address the certificate is for
         env.setdefault("VGGVIZ_PUBLIC_URL", address)
+    front = None if args.no_assets else nginx_missing()
+    if front:
+        print(f"vggviz: {front}: HAProxy compresses Streamlit's front end itself (a first visit about 4.0 MB "
+              "instead of 2.4; Debian: apt-get install nginx libnginx-mod-http-brotli-static)")
+    elif not args.no_assets and not assets.ready():
+        print("vggviz: compressing Streamlit's front end once for this version (about 30 s)")
     procs = [start_replica(port, threads, env) for _, port in replicas]
     with tempfile.TemporaryDirectory() as folder:
         try:
+            served_assets = None
+            if not (args.no_assets or front):
+                served_assets = f"127.0.0.1:{args.assets_port}"
+                procs.append(start_assets(served_assets, folder, log=None))
             for _, port in replicas:
                 wait_healthy(f"http://127.0.0.1:{port}")
             config = haproxy_config([(name, f"127.0.0.1:{port}") for name, port in replicas])
-            procs.append(start_balancer(config, f"0.0.0.0:{args.port}", folder, log=None, https=https))
+            procs.append(start_balancer(config, f"0.0.0.0:{args.port}", folder, log=None, https=https,
+                                        assets=served_assets))
             if https:
                 print(f"vggviz: {args.replicas} replicas behind {address} (http://0.0.0.0:{args.port} redirects "
                       "there; Ctrl-C stops)")

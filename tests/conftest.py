@@ -48,3 +48,16 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def front_end(tmp_path_factory):
+    """deploy/assets.py's copy of Streamlit's front end, compressed once for the session (about 25 s of two
+    cores), in ``CACHE/vggviz/assets`` as serve.py finds it with ``XDG_CACHE_HOME=CACHE`` (the copy's
+    ``parents[2]``). Fails without nginx in CI, as the tests that use it would."""
+    from haproxy_class import need_nginx
+
+    from deploy import assets
+
+    need_nginx()
+    return assets.prepare(tmp_path_factory.mktemp("cache") / "vggviz" / "assets")

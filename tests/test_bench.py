@@ -224,24 +224,30 @@ def test_first_visit_counts_the_bytes_chromium_received(tmp_path):
 
 def test_first_visit_figure_rows():
     """``python -m bench --only first_visit``'s rows from made-up visits: each figure once, medians of the visits,
-    CPU against the bare forward, the targets of issue 24 (2.5 MB and 20 ms for a first visit behind the proxy,
-    0.3 of a forward for a warm session)."""
+    CPU against the bare forward, the targets of issue 24 (2.5 MB and 20 ms for a first visit of the class as
+    serve.py --https serves it, 0.3 of a forward for a warm session)."""
     from bench.first_visit import Visit, Visits, rows
 
     def visits(mb, ms):
         return [Visit(int(b * 1e6), c / 1000, 0.01, [(int(b * 1e6) // 2, "PlotlyChart.js")]) for b, c in zip(mb, ms)]
 
     results = {"bare": Visits(visits([8.0, 8.1, 7.9], [190, 180, 170]), visits([0.04] * 3, [40, 50, 60])),
-               "proxy": Visits(visits([4.0, 4.2, 3.9], [30, 25, 35]), visits([0.02] * 3, [45, 50, 55]))}
+               "proxy": Visits(visits([4.0, 4.2, 3.9], [30, 25, 35]), visits([0.02] * 3, [45, 50, 55])),
+               "class": Visits(visits([2.4, 2.3, 2.6], [20, 25, 30]), visits([0.02] * 3, [45, 50, 55]),
+                               visits([2.9, 3.0], [20, 20]))}
     got = {r["figure"]: r for r in rows(results, (60.0, 2.0, 0.7, 0.4, 0.3), 0.2, 3)}
-    assert list(got) == ["first_visit_bytes_bare", "first_visit_bytes", "first_visit_cpu_bare", "first_visit_cpu",
-                         "warm_session_cpu_bare", "warm_session_cpu", "first_visit_proxy_cpu", "class_joins",
-                         "class_joins_cpu"]
-    assert (got["first_visit_bytes"]["value"], got["first_visit_bytes"]["baseline_value"]) == (4.0, 8.0)
-    assert got["first_visit_bytes"]["ok"] is False and got["first_visit_cpu"]["ok"] is False  # 4 MB, 30 ms
-    assert got["first_visit_cpu"]["ratio"] == 0.15 and got["first_visit_cpu_bare"]["ratio"] == 0.9
+    assert list(got) == ["first_visit_bytes_bare", "first_visit_bytes_haproxy", "first_visit_bytes",
+                         "first_visit_bytes_gzip", "first_visit_cpu_bare", "first_visit_cpu", "warm_session_cpu_bare",
+                         "warm_session_cpu", "first_visit_proxy_cpu", "class_joins", "class_joins_cpu"]
+    assert (got["first_visit_bytes"]["value"], got["first_visit_bytes"]["baseline_value"]) == (2.4, 8.0)
+    assert got["first_visit_bytes"]["ok"] is True and got["first_visit_bytes_haproxy"]["value"] == 4.0
+    assert got["first_visit_bytes_gzip"]["value"] == 2.95 and got["first_visit_bytes_haproxy"]["ok"] is None
+    assert got["first_visit_cpu"]["ok"] is False  # 25 ms
+    assert got["first_visit_cpu"]["ratio"] == 0.125 and got["first_visit_cpu_bare"]["ratio"] == 0.9
+    assert "HAProxy alone: 30 ms" in got["first_visit_cpu"]["what"]
     assert got["warm_session_cpu"]["ratio"] == 0.25 and got["warm_session_cpu"]["ok"] is True
     assert got["class_joins"]["ratio"] == 30.0 and got["class_joins_cpu"]["baseline_value"] == 6.0
+
 
 def test_the_shared_server_training_figures_are_registered_and_the_memory_row_has_the_tables_shape():
     """The memory figure at a toy size (4 and 16 photos, in the queue's worker); the Predict-while-training

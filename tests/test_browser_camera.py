@@ -32,9 +32,10 @@ def class_certificate(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def https_server(tmp_path_factory, class_certificate):
-    """One replica behind HAProxy over HTTPS, as ``python deploy/serve.py --https`` serves a class."""
-    with served(tmp_path_factory.mktemp("https"), ("r1",), class_certificate) as c:
+def https_server(tmp_path_factory, class_certificate, front_end):
+    """One replica behind HAProxy over HTTPS, nginx serving the front end, as ``python deploy/serve.py
+    --https`` serves a class."""
+    with served(tmp_path_factory.mktemp("https"), ("r1",), class_certificate, front_end) as c:
         yield c.url
 
 

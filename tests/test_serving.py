@@ -25,6 +25,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import brotli
 import pytest
 import streamlit
 from PIL import Image
@@ -65,16 +66,18 @@ def test_the_server_runs_with_the_shipped_settings():
 
 @pytest.fixture(scope="module")
 def plain_class(tmp_path_factory):
-    """Two replicas (r1, r2) and HAProxy in front of them, over plain HTTP (serve.py's default)."""
+    """Two replicas (r1, r2) and HAProxy in front of them, over plain HTTP, HAProxy alone compressing and
+    caching the front end (serve.py --no-assets, or where nginx is not installed)."""
     with served(tmp_path_factory.mktemp("serve")) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
-def https_class(tmp_path_factory):
-    """The same over HTTPS (serve.py --https), with a certificate deploy/certificate.py made for the loopback."""
+def https_class(tmp_path_factory, front_end):
+    """The same over HTTPS, with a certificate deploy/certificate.py made for the loopback and nginx serving
+    the front end (serve.py --https where nginx is installed: how a class of phones is served)."""
     folder = tmp_path_factory.mktemp("serve_https")
-    with served(folder, made=loopback_certificate(folder / "certificate")) as c:
+    with served(folder, made=loopback_certificate(folder / "certificate"), front_end=front_end) as c:
         yield c
 
 
@@ -84,12 +87,14 @@ def balanced(request) -> Class:
 
 
 def test_the_https_configuration_validates(tmp_path):
-    """deploy/haproxy.cfg as serve.py writes it, checked by HAProxy itself, with and without HTTPS."""
+    """deploy/haproxy.cfg as serve.py writes it, checked by HAProxy itself, with and without HTTPS, with and
+    without nginx serving the front end."""
     need_haproxy()
     made = loopback_certificate(tmp_path)
     config = tmp_path / "haproxy.cfg"
     config.write_text(serve.haproxy_config([("r1", "127.0.0.1:8501"), ("r2", "127.0.0.1:8502")]))
-    for extra in ({}, serve.https_environment(made.server, "127.0.0.1:8443")):
+    https, nginx = serve.https_environment(made.server, "127.0.0.1:8443"), {"VGGVIZ_ASSETS": "127.0.0.1:8499"}
+    for extra in ({}, https, nginx, {**https, **nginx}):
         check = subprocess.run([HAPROXY, "-c", "-f", str(config)], capture_output=True, text=True,
                                env=dict(os.environ, VGGVIZ_BIND="127.0.0.1:8500", **extra))
         assert check.returncode == 0, check.stdout + check.stderr
@@ -243,16 +248,21 @@ def _get(url: str, headers: dict[str, str] | None = None,
         return {k.lower(): v for k, v in response.headers.items()}, response.read()
 
 
-def test_the_proxy_gzips_static_files_and_serves_them_from_its_cache_without_anyones_cookie(balanced):
-    """Plotly's bundle (Streamlit's largest static file, 4.7 MB, that Predict loads): gzipped when the browser
-    asks, the same bytes as the file Streamlit ships; the second request comes from HAProxy's cache (deploy/
-    haproxy.cfg marks such responses X-Cache-Status: HIT), plain or gzipped as each browser asks; and a cached
-    response sets no sticky cookie (the first student's replica must not become everyone's)."""
-    url, tls = balanced.url, balanced.context
-    static = Path(streamlit.__file__).parent / "static"
-    plotly = next((static / "static" / "js").glob("PlotlyChart.*.js"))
-    shipped = plotly.read_bytes()
-    address = f"{url}/static/js/{plotly.name}"
+def _plotly() -> tuple[str, bytes]:
+    """Plotly's bundle (Streamlit's largest static file, 4.7 MB, that Predict loads): its path on the server and
+    the bytes Streamlit ships."""
+    plotly = next((Path(streamlit.__file__).parent / "static" / "static" / "js").glob("PlotlyChart.*.js"))
+    return f"/static/js/{plotly.name}", plotly.read_bytes()
+
+
+def test_the_proxy_gzips_static_files_and_serves_them_from_its_cache_without_anyones_cookie(plain_class):
+    """Without nginx: Plotly's bundle gzipped when the browser asks, the same bytes as the file Streamlit
+    ships; the second request comes from HAProxy's cache (deploy/haproxy.cfg marks such responses
+    X-Cache-Status: HIT), plain or gzipped as each browser asks; and a cached response sets no sticky cookie
+    (the first student's replica must not become everyone's)."""
+    url, tls = plain_class.url, plain_class.context
+    path, shipped = _plotly()
+    address = url + path
     first, body = _get(address, {"Accept-Encoding": "gzip, deflate"}, context=tls)
     assert first.get("content-encoding") == "gzip" and gzip.decompress(body) == shipped
     assert len(body) < 0.6 * len(shipped)
@@ -267,6 +277,34 @@ def test_the_proxy_gzips_static_files_and_serves_them_from_its_cache_without_any
     # The page itself is not cached and still sets the cookie that keeps a session on its replica.
     page, _ = _get(f"{url}/", context=tls)
     assert "x-cache-status" not in page and COOKIE in page.get("set-cookie", "")
+
+
+def test_nginx_sends_the_front_end_compressed_at_its_best_as_each_browser_asks(https_class):
+    """With nginx (serve.py's class of phones, over HTTPS): Plotly's bundle in brotli to a browser that takes
+    it, decoded by brotli to exactly Streamlit's file and smaller than HAProxy's gzip could make it (libslz:
+    0.46 of the file), in gzip at level 9 to one that takes only gzip (checked against Python's gzip -9), the
+    file itself to one that takes neither; from nginx, not a replica: no sticky cookie, nothing cached by
+    HAProxy, the immutable Cache-Control Streamlit gives these files, Vary: Accept-Encoding."""
+    url, tls = https_class.url, https_class.context
+    path, shipped = _plotly()
+    answers = {}
+    for accepts in ("gzip, deflate, br, zstd", "gzip, deflate", None):
+        headers, body = _get(url + path, {"Accept-Encoding": accepts} if accepts else {}, context=tls)
+        assert "set-cookie" not in headers and "x-cache-status" not in headers
+        assert "immutable" in headers.get("cache-control", "") and headers.get("vary") == "Accept-Encoding"
+        answers[accepts] = headers.get("content-encoding"), body
+    encoding, body = answers["gzip, deflate, br, zstd"]
+    assert encoding == "br" and brotli.decompress(body) == shipped and len(body) < 0.3 * len(shipped)
+    encoding, body = answers["gzip, deflate"]
+    assert encoding == "gzip" and gzip.decompress(body) == shipped
+    assert len(body) <= len(gzip.compress(shipped, compresslevel=9)) + 64  # + the header's name and time fields
+    assert answers[None] == (None, shipped)
+    # The pages and the pictures still come from the replicas (the sticky cookie), nginx answers nothing else.
+    page, _ = _get(f"{url}/", context=tls)
+    assert COOKIE in page.get("set-cookie", "")
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        _get(f"{url}/static/js/not-there.js", context=tls)
+    assert missing.value.code == 404
 
 
 def test_the_proxy_caches_the_pictures_streamlit_serves(balanced):
