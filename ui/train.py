@@ -180,7 +180,7 @@ def recipe_form(max_epochs: int | None) -> recipes.Recipe | None:
         momentum = preset.momentum
         if optimizer == "sgd":
             momentum = dependent.widget(a.number_input, _("Momentum"), 0.0, 0.99, key="train_momentum",
-                                        default=preset.momentum or 0.9, depends_on=preset_name, step=0.05)
+                                        default=preset.momentum or recipes.SGD_MOMENTUM, depends_on=preset_name, step=0.05)
         decay = dependent.widget(b.number_input, _("Weight decay"), 0.0, 0.1, key="train_decay",
                                  default=preset.weight_decay, depends_on=preset_name, step=1e-4, format="%g")
         # a toggle has no options for ui.dependent to check: its key follows the preset instead
