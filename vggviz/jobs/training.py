@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..i18n import N_, TranslatableError
-from ..photo.server_checkpoints import CLASSES_FILE
+from ..photo.server_checkpoints import CLASSES_FILE, SUFFIXES
 from ..train.errors import TrainError  # torch-free, as this module
 from ..train.progress import Rates
 from ..train.recipe import Recipe
@@ -30,7 +30,6 @@ class LimitError(TranslatableError, ValueError):
 
 
 NAME = re.compile(r"[\w][\w.-]{0,99}")  # letters of any script, digits, _ - . ; no path, not hidden
-SUFFIXES = (".pth", ".pt")
 
 
 def checkpoint_path(folder: Path, typed: str) -> Path:
