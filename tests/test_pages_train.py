@@ -174,3 +174,18 @@ def test_an_unknown_job_is_said_and_training_off_is_said(monkeypatch):
     assert [i.value for i in at.info] == [i18n.translations("zh").gettext(
         "Training is turned off on this server (VGGVIZ_TRAINING=off).")]
     assert not at.file_uploader
+
+
+@pytest.mark.parametrize("fn, kind", [(fns.fail, "ValueError"), (fns.fail_unpicklable, "Unpicklable")])
+def test_a_job_that_failed_unexpectedly_is_one_translated_sentence_without_a_traceback(fn, kind):
+    """An error the trainer does not make a sentence of (here a ValueError's English text, or an exception that
+    could not be pickled, sent back as its traceback): the page names its kind in the reader's language."""
+    q = jobs_queue.shared()
+    recipe = Recipe(config="vgg11", init="xavier", epochs=1, size=64)
+    about = training.About("tiny.zip", ("blue", "red"), recipe.record(), None, 8)
+    job = q.submit(fn, label="Run 1", meta=about)
+    assert q.wait(job.id, TIMEOUT).state == "failed"
+    for lang, words in (("en", "unexpected error"), ("zh", "意外错误")):
+        shown = [plain(e.value) for e in page(lang, job=job.id).error]
+        assert len(shown) == 1 and words in shown[0] and kind in shown[0], shown
+        assert "Traceback" not in shown[0] and "bad input" not in shown[0] and "cannot cross" not in shown[0]

@@ -427,7 +427,7 @@ def _ended(job: Job, about: jobs_training.About) -> None:
         st.info(_("Cancelled: nothing was saved."))
         return
     if job.state != DONE:
-        st.error(text.markdown(str(job.error)))
+        st.error(text.markdown(jobs_training.failure(job.error)))
         return
     result = job.result
     best = "—" if result.best_val_acc is None else f"{result.best_val_acc:.1%}"
