@@ -189,3 +189,15 @@ def test_a_job_that_failed_unexpectedly_is_one_translated_sentence_without_a_tra
         shown = [plain(e.value) for e in page(lang, job=job.id).error]
         assert len(shown) == 1 and words in shown[0] and kind in shown[0], shown
         assert "Traceback" not in shown[0] and "bad input" not in shown[0] and "cannot cross" not in shown[0]
+
+
+def test_a_probe_that_failed_is_said_without_its_traceback(monkeypatch):
+    """The cost's probe ended with an exception that could not be pickled (the worker sends its traceback): the
+    page says the cost could not be measured, naming the kind only, and Start stays possible."""
+    from vggviz.jobs.worker import Failure
+
+    failed = jobs_cost.Answer(None, Failure("RuntimeError", 'Traceback (most recent call last):\n  File "x.py"'))
+    monkeypatch.setattr(jobs_cost, "_run_probe", lambda *args: failed)
+    at = measured(tiny_recipe(upload(page())))
+    shown = [plain(w.value) for w in at.warning if "could not be measured" in plain(w.value)]
+    assert shown and all("RuntimeError" in w and "Traceback" not in w for w in shown), shown

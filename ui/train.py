@@ -240,7 +240,7 @@ def cost(td: train_data.TrainingData, recipe: recipes.Recipe, q: JobQueue) -> jo
         _measuring(recipe, device, threads)
     elif answer.rates is None:
         st.warning(text.markdown(_("The cost of this run could not be measured ({error}); it can still be "
-                                   "started.", error=str(answer.error))))
+                                   "started.", error=jobs_training.describe(answer.error))))
     else:
         seconds = answer.seconds(recipe, len(td.train), len(td.val))
         st.info(_("This run: {photos} × {epochs} at the speed measured here: about {time}.",

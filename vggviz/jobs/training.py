@@ -107,14 +107,21 @@ def submit(queue: JobQueue, source: str | bytes, name: str | None, recipe: dict,
                         label=label or about.data, estimate=estimate, meta=about, on_end=learn)
 
 
+def describe(error: BaseException | Failure | None) -> str:
+    """An error as the page may show it, in the reader's language: a TranslatableError's own sentence, else
+    only its kind (an exception's text is English; a worker's ``Failure`` holds a traceback)."""
+    if isinstance(error, TranslatableError):
+        return str(error)
+    return error.kind if isinstance(error, Failure) else type(error).__name__
+
+
 def failure(error: BaseException | Failure | None) -> str:
     """What the page says of a job that failed, in the reader's language: a TranslatableError's own sentence;
     anything else (an error the trainer did not expect, a worker's crash whose text is a traceback) one sentence
     naming its kind, never its English text or its traceback."""
     if isinstance(error, TranslatableError):
         return str(error)
-    kind = error.kind if isinstance(error, Failure) else type(error).__name__
-    return _("The training stopped with an unexpected error ({kind}); nothing was saved.", kind=kind)
+    return _("The training stopped with an unexpected error ({kind}); nothing was saved.", kind=describe(error))
 
 
 def _remove_partials(out: str) -> None:
