@@ -201,3 +201,14 @@ def test_a_probe_that_failed_is_said_without_its_traceback(monkeypatch):
     at = measured(tiny_recipe(upload(page())))
     shown = [plain(w.value) for w in at.warning if "could not be measured" in plain(w.value)]
     assert shown and all("RuntimeError" in w and "Traceback" not in w for w in shown), shown
+
+
+def test_the_cosine_help_says_the_rate_the_last_epoch_trains_at():
+    """The preset's 5 epochs of cosine to 0.01: the epochs train at (1 + cos(πe/5)) / 2 × 0.99 + 0.01 of the
+    start (the course's lambda, stepped after each epoch), so the last one at 10 %, not 1 %."""
+    import math
+
+    at = upload(page())
+    last = (1 + math.cos(4 * math.pi / 5)) / 2 * 0.99 + 0.01
+    helptext = plain(at.radio(key="train_schedule").help)
+    assert f"{last:.0%}" == "10%" and "trains at 10%" in helptext and "1%" in helptext, helptext

@@ -31,6 +31,7 @@ from vggviz.photo import server_checkpoints, weights
 from vggviz.train import curves, data as train_data, recipe as recipes
 from vggviz.train.checkpoint import outputs
 from vggviz.train.errors import TrainError
+from vggviz.train.network import cosine
 from vggviz.train.script import as_code
 
 REFRESH_SECONDS = 1.0  # how often a waiting or running job's panel is redrawn
@@ -176,7 +177,9 @@ def recipe_form(max_epochs: int | None) -> recipes.Recipe | None:
         schedule = dependent.widget(c.radio, _("Learning-rate schedule"), tuple(recipes.SCHEDULES),
                                     key="train_schedule", default=preset.schedule, depends_on=preset_name,
                                     format_func=lambda k: _(SCHEDULE_LABELS[k]),
-                                    help=_("cosine: down to 1 % of the start by the last epoch."))
+                                    help=_("cosine: from the start down to {final:.0%} of it after the last epoch; the "
+                                           "last epoch trains at {last:.0%} of it.", final=preset.final_lr_fraction,
+                                           last=cosine(int(epochs), preset.final_lr_fraction)(int(epochs) - 1)))
         momentum = preset.momentum
         if optimizer == "sgd":
             momentum = dependent.widget(a.number_input, _("Momentum"), 0.0, 0.99, key="train_momentum",
