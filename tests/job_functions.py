@@ -67,3 +67,13 @@ def threads(*, report, should_stop) -> dict:
     import torch
 
     return {"torch": torch.get_num_threads(), "omp": os.environ.get("OMP_NUM_THREADS"), "nice": os.nice(0)}
+
+
+class Unpicklable(Exception):
+    def __init__(self) -> None:
+        super().__init__("cannot cross the pipe")
+        self.callback = lambda: None  # a lambda does not pickle: the worker sends its type and traceback instead
+
+
+def fail_unpicklable(*, report, should_stop) -> None:
+    raise Unpicklable()

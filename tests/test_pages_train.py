@@ -174,3 +174,41 @@ def test_an_unknown_job_is_said_and_training_off_is_said(monkeypatch):
     assert [i.value for i in at.info] == [i18n.translations("zh").gettext(
         "Training is turned off on this server (VGGVIZ_TRAINING=off).")]
     assert not at.file_uploader
+
+
+@pytest.mark.parametrize("fn, kind", [(fns.fail, "ValueError"), (fns.fail_unpicklable, "Unpicklable")])
+def test_a_job_that_failed_unexpectedly_is_one_translated_sentence_without_a_traceback(fn, kind):
+    """An error the trainer does not make a sentence of (here a ValueError's English text, or an exception that
+    could not be pickled, sent back as its traceback): the page names its kind in the reader's language."""
+    q = jobs_queue.shared()
+    recipe = Recipe(config="vgg11", init="xavier", epochs=1, size=64)
+    about = training.About("tiny.zip", ("blue", "red"), recipe.record(), None, 8)
+    job = q.submit(fn, label="Run 1", meta=about)
+    assert q.wait(job.id, TIMEOUT).state == "failed"
+    for lang, words in (("en", "unexpected error"), ("zh", "意外错误")):
+        shown = [plain(e.value) for e in page(lang, job=job.id).error]
+        assert len(shown) == 1 and words in shown[0] and kind in shown[0], shown
+        assert "Traceback" not in shown[0] and "bad input" not in shown[0] and "cannot cross" not in shown[0]
+
+
+def test_a_probe_that_failed_is_said_without_its_traceback(monkeypatch):
+    """The cost's probe ended with an exception that could not be pickled (the worker sends its traceback): the
+    page says the cost could not be measured, naming the kind only, and Start stays possible."""
+    from vggviz.jobs.worker import Failure
+
+    failed = jobs_cost.Answer(None, Failure("RuntimeError", 'Traceback (most recent call last):\n  File "x.py"'))
+    monkeypatch.setattr(jobs_cost, "_run_probe", lambda *args: failed)
+    at = measured(tiny_recipe(upload(page())))
+    shown = [plain(w.value) for w in at.warning if "could not be measured" in plain(w.value)]
+    assert shown and all("RuntimeError" in w and "Traceback" not in w for w in shown), shown
+
+
+def test_the_cosine_help_says_the_rate_the_last_epoch_trains_at():
+    """The preset's 5 epochs of cosine to 0.01: the epochs train at (1 + cos(πe/5)) / 2 × 0.99 + 0.01 of the
+    start (the course's lambda, stepped after each epoch), so the last one at 10 %, not 1 %."""
+    import math
+
+    at = upload(page())
+    last = (1 + math.cos(4 * math.pi / 5)) / 2 * 0.99 + 0.01
+    helptext = plain(at.radio(key="train_schedule").help)
+    assert f"{last:.0%}" == "10%" and "trains at 10%" in helptext and "1%" in helptext, helptext

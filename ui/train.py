@@ -31,6 +31,7 @@ from vggviz.photo import server_checkpoints, weights
 from vggviz.train import curves, data as train_data, recipe as recipes
 from vggviz.train.checkpoint import outputs
 from vggviz.train.errors import TrainError
+from vggviz.train.network import cosine
 from vggviz.train.script import as_code
 
 REFRESH_SECONDS = 1.0  # how often a waiting or running job's panel is redrawn
@@ -176,11 +177,13 @@ def recipe_form(max_epochs: int | None) -> recipes.Recipe | None:
         schedule = dependent.widget(c.radio, _("Learning-rate schedule"), tuple(recipes.SCHEDULES),
                                     key="train_schedule", default=preset.schedule, depends_on=preset_name,
                                     format_func=lambda k: _(SCHEDULE_LABELS[k]),
-                                    help=_("cosine: down to 1 % of the start by the last epoch."))
+                                    help=_("cosine: from the start down to {final:.0%} of it after the last epoch; the "
+                                           "last epoch trains at {last:.0%} of it.", final=preset.final_lr_fraction,
+                                           last=cosine(int(epochs), preset.final_lr_fraction)(int(epochs) - 1)))
         momentum = preset.momentum
         if optimizer == "sgd":
             momentum = dependent.widget(a.number_input, _("Momentum"), 0.0, 0.99, key="train_momentum",
-                                        default=preset.momentum or 0.9, depends_on=preset_name, step=0.05)
+                                        default=preset.momentum or recipes.SGD_MOMENTUM, depends_on=preset_name, step=0.05)
         decay = dependent.widget(b.number_input, _("Weight decay"), 0.0, 0.1, key="train_decay",
                                  default=preset.weight_decay, depends_on=preset_name, step=1e-4, format="%g")
         # a toggle has no options for ui.dependent to check: its key follows the preset instead
@@ -240,7 +243,7 @@ def cost(td: train_data.TrainingData, recipe: recipes.Recipe, q: JobQueue) -> jo
         _measuring(recipe, device, threads)
     elif answer.rates is None:
         st.warning(text.markdown(_("The cost of this run could not be measured ({error}); it can still be "
-                                   "started.", error=str(answer.error))))
+                                   "started.", error=jobs_training.describe(answer.error))))
     else:
         seconds = answer.seconds(recipe, len(td.train), len(td.val))
         st.info(_("This run: {photos} × {epochs} at the speed measured here: about {time}.",
@@ -427,7 +430,7 @@ def _ended(job: Job, about: jobs_training.About) -> None:
         st.info(_("Cancelled: nothing was saved."))
         return
     if job.state != DONE:
-        st.error(text.markdown(str(job.error)))
+        st.error(text.markdown(jobs_training.failure(job.error)))
         return
     result = job.result
     best = "—" if result.best_val_acc is None else f"{result.best_val_acc:.1%}"

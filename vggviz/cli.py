@@ -1084,8 +1084,6 @@ class _TrainProgress:
 
 
 def _train(args: argparse.Namespace) -> int:
-    import dataclasses
-
     from .evaluate.errors import EvaluationError
     from .i18n import TranslatableError
     from .photo.weights import WeightsError
@@ -1099,10 +1097,7 @@ def _train(args: argparse.Namespace) -> int:
     given = _given(args, fields)
     if args.config is not None:
         given["config"] = args.config.torchvision_name or args.config.name
-    if args.preset:
-        recipe = dataclasses.replace(recipes.PRESETS[args.preset], **given)
-    else:
-        recipe = recipes.with_defaults(**given)
+    recipe = recipes.with_defaults(args.preset, **given)
     bar = _TrainProgress(recipe.epochs) if args.format == "text" else None
     try:
         recipes.check(recipe)

@@ -9,14 +9,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..i18n import N_, TranslatableError
-from ..photo.server_checkpoints import CLASSES_FILE
+from ..i18n import N_, TranslatableError, _
+from ..photo.server_checkpoints import CLASSES_FILE, SUFFIXES
 from ..train.errors import TrainError  # torch-free, as this module
 from ..train.progress import Rates
 from ..train.recipe import Recipe
 from . import cost
 from .queue import DONE, Job, JobQueue
 from .settings import Settings
+from .worker import Failure
 
 
 class LimitError(TranslatableError, ValueError):
@@ -30,7 +31,6 @@ class LimitError(TranslatableError, ValueError):
 
 
 NAME = re.compile(r"[\w][\w.-]{0,99}")  # letters of any script, digits, _ - . ; no path, not hidden
-SUFFIXES = (".pth", ".pt")
 
 
 def checkpoint_path(folder: Path, typed: str) -> Path:
@@ -105,6 +105,23 @@ def submit(queue: JobQueue, source: str | bytes, name: str | None, recipe: dict,
 
     return queue.submit(run, source, name, recipe, out, overwrite, settings.device, expected,
                         label=label or about.data, estimate=estimate, meta=about, on_end=learn)
+
+
+def describe(error: BaseException | Failure | None) -> str:
+    """An error as the page may show it, in the reader's language: a TranslatableError's own sentence, else
+    only its kind (an exception's text is English; a worker's ``Failure`` holds a traceback)."""
+    if isinstance(error, TranslatableError):
+        return str(error)
+    return error.kind if isinstance(error, Failure) else type(error).__name__
+
+
+def failure(error: BaseException | Failure | None) -> str:
+    """What the page says of a job that failed, in the reader's language: a TranslatableError's own sentence;
+    anything else (an error the trainer did not expect, a worker's crash whose text is a traceback) one sentence
+    naming its kind, never its English text or its traceback."""
+    if isinstance(error, TranslatableError):
+        return str(error)
+    return _("The training stopped with an unexpected error ({kind}); nothing was saved.", kind=describe(error))
 
 
 def _remove_partials(out: str) -> None:

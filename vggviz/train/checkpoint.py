@@ -23,6 +23,8 @@ import torchvision
 from collections.abc import Callable
 
 from .. import __version__
+from ..i18n import Items
+from ..photo.server_checkpoints import SUFFIXES
 from .errors import Cancelled, TrainError
 
 
@@ -60,8 +62,11 @@ def versions() -> dict[str, str]:
 
 
 def check_writable(out: Path, overwrite: bool) -> None:
-    """Before a run: refuse a name whose companion files are another's, an existing file (unless ``overwrite``)
-    and a folder that cannot be written."""
+    """Before a run: refuse a name the checkpoint folder would not list (``m.json`` would also be its own class
+    file: the checkpoint renamed over it), a name whose companion files are another's, an existing file (unless
+    ``overwrite``) and a folder that cannot be written."""
+    if Path(out).suffix.lower() not in SUFFIXES:
+        raise TrainError("suffix", name=Path(out).name, suffixes=Items(SUFFIXES))
     if reserved(out):
         raise TrainError("reserved_name", name=Path(out).name)
     if not overwrite:

@@ -27,6 +27,8 @@ class TrainError(TranslatableError, ValueError):
         "reserved_name": N_("{name} cannot be a checkpoint's name: its class file would be class_indices.json, "
                             "the class names of every checkpoint in the folder without its own, or another "
                             "checkpoint's record (*.train.json)"),
+        "suffix": N_("{name} cannot be a checkpoint's name: the checkpoint folder lists only files ending in "
+                     "{suffixes}, and a .json name would be overwritten by its own class file"),
         "exists": N_("{path} already exists; choose another name or allow overwriting it"),
         "cannot_write": N_("{path} could not be written ({reason}); nothing was saved"),
         "cancelled": N_("Training was cancelled; nothing was saved"),

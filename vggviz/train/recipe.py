@@ -17,6 +17,7 @@ TRAINS = ("head", "last-block", "all")
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "cosine")
 MAX_VIEWS = 16
+SGD_MOMENTUM = 0.9  # the course's fine-tuning
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Recipe:
     batch: int = 32
     optimizer: str = "sgd"  # "adam" | "sgd"
     lr: float = 0.01
-    momentum: float = 0.9  # SGD only
+    momentum: float = SGD_MOMENTUM  # SGD only
     weight_decay: float = 0.0
     schedule: str = "cosine"  # "constant" | "cosine" (to final_lr_fraction of lr, the later course version)
     final_lr_fraction: float = 0.01
@@ -60,7 +61,8 @@ PRESETS: dict[str, Recipe] = {
                      momentum=0.0, weight_decay=0.0, schedule="constant", augment=True),
     # The later version: ImageNet weights, a new head, SGD 0.01 momentum 0.9, cosine to 0.01 of the start.
     "fine-tune": Recipe(config="vgg16", init="imagenet", train="head", epochs=5, batch=32, optimizer="sgd", lr=0.01,
-                        momentum=0.9, weight_decay=0.0, schedule="cosine", final_lr_fraction=0.01, augment=True),
+                        momentum=SGD_MOMENTUM, weight_decay=0.0, schedule="cosine", final_lr_fraction=0.01,
+                        augment=True),
 }
 PRESET_NAMES = {"course": N_("the course's train.py (from scratch)"), "fine-tune": N_("fine-tune from ImageNet")}
 
@@ -73,14 +75,17 @@ def default_lr(optimizer: str, init: str, train: str) -> float:
     return 1e-4 if (init, train) == ("xavier", "all") else 1e-3
 
 
-def with_defaults(**given) -> Recipe:
-    """A Recipe from the given fields (None: not given), the learning rate following ``default_lr``."""
+def with_defaults(preset: str | None = None, **given) -> Recipe:
+    """A Recipe from a preset (None: the defaults) and the given fields (None: not given). What was not given
+    follows what was, as on the Train page: the learning rate ``default_lr`` of the optimiser, init and what
+    trains; the momentum 0 for Adam, and for SGD the preset's or ``SGD_MOMENTUM`` (the course's preset has none).
+    The presets' own rates are ``default_lr``'s, so a preset alone is unchanged."""
     given = {k: v for k, v in given.items() if v is not None}
-    recipe = Recipe(**given)
+    recipe = replace(PRESETS[preset] if preset else Recipe(), **given)
     if "lr" not in given:
         recipe = replace(recipe, lr=default_lr(recipe.optimizer, recipe.init, recipe.train))
-    if "momentum" not in given and recipe.optimizer == "adam":
-        recipe = replace(recipe, momentum=0.0)
+    if "momentum" not in given:
+        recipe = replace(recipe, momentum=0.0 if recipe.optimizer == "adam" else recipe.momentum or SGD_MOMENTUM)
     return recipe
 
 
