@@ -182,10 +182,12 @@ def main(argv: list[str] | None = None) -> int:
         env.setdefault("VGGVIZ_PUBLIC_URL", address)
     front = None if args.no_assets else nginx_missing()
     if front:
-        print(f"vggviz: {front}: HAProxy compresses Streamlit's front end itself (a first visit about 4.0 MB "
-              "instead of 2.4; Debian: apt-get install nginx libnginx-mod-http-brotli-static)")
+        print(f"vggviz: {front}: HAProxy compresses Streamlit's front end itself, less well (docs/serving.md, "
+              "A new student's first visit; Debian: apt-get install nginx libnginx-mod-http-brotli-static)",
+              flush=True)
     elif not args.no_assets and not assets.ready():
-        print("vggviz: compressing Streamlit's front end once for this version (about 30 s)")
+        print("vggviz: compressing Streamlit's front end once for this version (about 30 s)", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stops what was started, as Ctrl-C does
     procs = [start_replica(port, threads, env) for _, port in replicas]
     with tempfile.TemporaryDirectory() as folder:
         try:
@@ -198,12 +200,12 @@ def main(argv: list[str] | None = None) -> int:
             config = haproxy_config([(name, f"127.0.0.1:{port}") for name, port in replicas])
             procs.append(start_balancer(config, f"0.0.0.0:{args.port}", folder, log=None, https=https,
                                         assets=served_assets))
+            what = f"{args.replicas} replica{'s' if args.replicas != 1 else ''}" + (" and nginx" if served_assets else "")
             if https:
-                print(f"vggviz: {args.replicas} replicas behind {address} (http://0.0.0.0:{args.port} redirects "
-                      "there; Ctrl-C stops)")
+                print(f"vggviz: {what} behind {address} (http://0.0.0.0:{args.port} redirects there; Ctrl-C stops)",
+                      flush=True)
             else:
-                print(f"vggviz: {args.replicas} replicas behind http://0.0.0.0:{args.port} (Ctrl-C stops)")
-            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+                print(f"vggviz: {what} behind http://0.0.0.0:{args.port} (Ctrl-C stops)", flush=True)
             while all(proc.poll() is None for proc in procs):
                 time.sleep(1)
             print("vggviz: a process stopped; stopping the others", file=sys.stderr)

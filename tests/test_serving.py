@@ -34,7 +34,7 @@ from websockets.exceptions import ConnectionClosed
 from bench.client import FINISHED, Session
 from deploy import certificate, serve
 from haproxy_class import HAPROXY, Class, loopback_certificate, need_haproxy, served
-from helpers import encode, photo
+from helpers import encode, free_port, photo
 
 ROOT = Path(__file__).resolve().parents[1]
 COOKIE = "vggviz_replica"  # deploy/haproxy.cfg
@@ -323,3 +323,37 @@ def test_the_proxy_caches_the_pictures_streamlit_serves(balanced):
     again, body = _get(address, context=tls)  # another student, no cookie yet
     assert again.get("x-cache-status") == "HIT" and body == picture and "set-cookie" not in again
     s.close()
+
+
+def test_serve_py_runs_nginx_for_the_front_end_and_stops_everything_on_sigterm(tmp_path, front_end):
+    """``python deploy/serve.py`` as a teacher runs it (one replica here): it finds the front end compressed
+    (deploy/assets.py's copy, under XDG_CACHE_HOME), starts nginx beside the replica and HAProxy, so the front
+    end arrives in brotli through the class's address and the page from the replica; on SIGTERM no process of
+    it is left (nginx's workers included)."""
+    need_haproxy()
+    port, replica, nginx = free_port(), free_port(), free_port()
+    env = {**os.environ, "TORCH_HOME": str(tmp_path / "torch"), "VGGVIZ_GALLERY": str(tmp_path / "gallery"),
+           "XDG_CACHE_HOME": str(front_end.parents[2])}
+    env.pop("VGGVIZ_WEIGHTS_URL", None)
+    proc = subprocess.Popen([sys.executable, "deploy/serve.py", "--replicas", "1", "--port", str(port),
+                             "--first-replica-port", str(replica), "--assets-port", str(nginx)],
+                            cwd=serve.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        serve.wait_healthy(url)
+        path, shipped = _plotly()
+        headers, body = _get(url + path, {"Accept-Encoding": "br"})
+        assert headers.get("content-encoding") == "br" and brotli.decompress(body) == shipped
+        page, _ = _get(f"{url}/")
+        assert COOKIE in page.get("set-cookie", "")
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        assert len(children) == 3  # the replica, nginx, HAProxy
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=60)
+    assert "compressing" not in output  # the copy was there: not made again
+    assert f"vggviz: 1 replica and nginx behind http://0.0.0.0:{port}" in output
+    for pid in children:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    with pytest.raises(OSError):  # nginx's workers too: nothing answers on its port
+        urllib.request.urlopen(f"http://127.0.0.1:{nginx}{path}", timeout=5)
