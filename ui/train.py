@@ -486,7 +486,11 @@ def _charts(q: JobQueue, job: Job, about: jobs_training.About) -> None:
 
 def _code(job: Job, about: jobs_training.About) -> None:
     with st.expander(_("Show as code")):
-        script = as_code(recipes.Recipe.from_record(about.recipe), about.data, list(about.classes))
+        try:
+            script = as_code(recipes.Recipe.from_record(about.recipe), about.data, list(about.classes))
+        except TrainError as exc:  # a configuration torchvision has no model for
+            st.info(text.markdown(str(exc)))
+            return
         st.caption(_("The same training as a standalone PyTorch script in the course's style: run it on a GPU "
                      "machine with the photos in {data}.", data=text.markdown(about.data)))
         st.code(script, language="python")

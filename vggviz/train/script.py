@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 
 from ..architecture import configs
+from ..i18n import Items
 from ..photo import inference
 from . import transforms as tfs
+from .errors import TrainError
 from .recipe import Recipe
 
 TEMPLATE = '''"""train.py: train {model} on a folder of class folders, as vggviz's recipe below.
@@ -167,9 +169,12 @@ def _weights_enum(tv_name: str) -> str:
 
 
 def as_code(recipe: Recipe, data_path: str, classes: list[str]) -> str:
-    """The recipe as a standalone train.py (the data at ``data_path``, ``classes`` in ImageFolder's order)."""
+    """The recipe as a standalone train.py (the data at ``data_path``, ``classes`` in ImageFolder's order).
+    Raises TrainError for a configuration torchvision has no model for (C, A-LRN): the script builds torchvision's."""
     config = configs.resolve(recipe.config)
-    tv_name = config.torchvision_name or "vgg16"
+    tv_name = config.torchvision_name
+    if tv_name is None:
+        raise TrainError("no_torchvision", config=config.name, names=Items(configs.ALIASES))
     preprocess = tfs.preprocess_for(config, len(classes))
     mean, std = (tuple(round(v, 3) for v in t) for t in inference.mean_std(preprocess))
     size = recipe.size
