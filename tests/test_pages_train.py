@@ -212,3 +212,16 @@ def test_the_cosine_help_says_the_rate_the_last_epoch_trains_at():
     last = (1 + math.cos(4 * math.pi / 5)) / 2 * 0.99 + 0.01
     helptext = plain(at.radio(key="train_schedule").help)
     assert f"{last:.0%}" == "10%" and "trains at 10%" in helptext and "1%" in helptext, helptext
+
+
+def test_a_server_folder_removed_after_the_listing_is_said_without_a_traceback(server, monkeypatch):
+    """The folder is listed, then removed before the page reads its modification time."""
+    from vggviz.train import data as train_data
+
+    (server / "data" / "flowers").mkdir(parents=True)
+    at = page()
+    at.radio(key="train_source").set_value("A folder on the server")
+    monkeypatch.setattr(train_data, "find", lambda name, root=None: server / "data" / "gone")
+    at = run(at)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("no longer in the server's data folder" in plain(w.value) for w in at.warning)

@@ -86,10 +86,14 @@ def data_source() -> Source | None:
                             help=_("The folders and zips in {folder} ({variable}).", folder=train_data.folder(),
                                    variable=train_data.ENV))
         path = train_data.find(name)
-        if path is None:
+        try:
+            modified = None if path is None else path.stat().st_mtime_ns
+        except OSError:  # removed since it was listed
+            modified = None
+        if modified is None:
             st.warning(_("{name} is no longer in the server's data folder.", name=text.markdown(name)))
             return None
-        return Source(str(path), name, f"server:{name}:{path.stat().st_mtime_ns}")
+        return Source(str(path), name, f"server:{name}:{modified}")
     limit = ev_ui.upload_limit_mb()
     upload = st.file_uploader(
         _("Zip of class folders"), type=["zip"], key="train_zip", max_upload_size=limit,
