@@ -214,6 +214,34 @@ def test_the_cosine_help_says_the_rate_the_last_epoch_trains_at():
     assert f"{last:.0%}" == "10%" and "trains at 10%" in helptext and "1%" in helptext, helptext
 
 
+def ended_job(data: str) -> str:
+    """A job of the Train page's kind that ended at once (failed), its data called ``data``: its panel shows
+    "Show as code" without a real run."""
+    q = jobs_queue.shared()
+    recipe = Recipe(config="vgg11", init="xavier", epochs=1, size=64)
+    about = training.About(data, ("blue", "red"), recipe.record(), None, 8)
+    job = q.submit(fns.fail, label="Run 1", meta=about)
+    assert q.wait(job.id, TIMEOUT).state == "failed"
+    return job.id
+
+
+def test_a_job_forgotten_during_the_run_is_drawn_as_found_without_a_traceback(monkeypatch):
+    """The queue forgets an ended job (six hours, or its 200 newest) between the page's lookup and the panel's:
+    the panel draws the job found once, no exception."""
+    job_id = ended_job("tiny.zip")
+    q = jobs_queue.shared()
+    real_get, asked = q.get, []
+
+    def forgetting(wanted):
+        asked.append(wanted)
+        return real_get(wanted) if asked.count(job_id) == 1 else None
+
+    monkeypatch.setattr(q, "get", forgetting)
+    at = page(job=job_id)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("unexpected error" in plain(e.value) for e in at.error) and at.code
+
+
 def test_a_server_folder_removed_after_the_listing_is_said_without_a_traceback(server, monkeypatch):
     """The folder is listed, then removed before the page reads its modification time."""
     from vggviz.train import data as train_data

@@ -361,7 +361,7 @@ def job_panel(q: JobQueue) -> None:
     follow(job.id)
     st.divider()
     if job.ended:
-        _panel(job.id)
+        _panel(q, job)
     else:
         _live(job.id)
 
@@ -372,13 +372,13 @@ def _live(job_id: str) -> None:
     q = jobs_queue.shared()
     job = q.get(job_id)
     if job is None or job.ended:
-        st.rerun(scope="app")  # the ended job's panel, with its links, drawn once
-    _panel(job_id)
+        st.rerun(scope="app")  # the ended job's panel, with its links, drawn once (a forgotten job: said so)
+    _panel(q, job)
 
 
-def _panel(job_id: str) -> None:
-    q = jobs_queue.shared()
-    job = q.get(job_id)
+def _panel(q: JobQueue, job: Job) -> None:
+    """The job as looked up once in this run: a job the queue forgets meanwhile is still drawn whole (the next
+    run says it is gone), never looked up again here and found missing."""
     about: jobs_training.About = job.meta
     st.subheader(job.label)
     if job.state == QUEUED:
