@@ -225,6 +225,24 @@ def ended_job(data: str) -> str:
     return job.id
 
 
+@pytest.mark.parametrize("lang, words", [("en", "unzip tiny.zip into a folder tiny"), ("zh", "先把 tiny.zip 解压到文件夹 tiny")])
+def test_show_as_code_for_a_zip_reads_the_folder_it_is_unzipped_into(lang, words):
+    """The script's ImageFolder reads a folder: an uploaded zip's script takes the folder named after it, and the
+    caption says to unzip it there first."""
+    at = page(lang, job=ended_job("tiny.zip"))
+    (script,) = [c.value for c in at.code]
+    assert "--data-path tiny\n" in script and "default='tiny')" in script and "tiny.zip" not in script
+    captions = [plain(c.value) for c in at.caption]
+    assert any(words in c and "--data-path tiny" in c for c in captions), captions
+
+
+def test_show_as_code_for_a_server_folder_keeps_its_name():
+    at = page(job=ended_job("flowers"))
+    (script,) = [c.value for c in at.code]
+    assert "default='flowers')" in script
+    assert any("with the photos in flowers" in plain(c.value) for c in at.caption)
+
+
 def test_a_job_forgotten_during_the_run_is_drawn_as_found_without_a_traceback(monkeypatch):
     """The queue forgets an ended job (six hours, or its 200 newest) between the page's lookup and the panel's:
     the panel draws the job found once, no exception."""

@@ -26,3 +26,11 @@ def test_a_configuration_without_a_torchvision_model_is_refused(config):
 def test_a_torchvision_configuration_writes_its_own_model(config, model):
     source = as_code(Recipe(config=config, init="xavier"), "flower_data", ["daisy", "roses"])
     assert f"models.{model}(num_classes=num_classes)" in source
+
+
+@pytest.mark.parametrize("name, folder", [("tiny.zip", "tiny"), ("Flowers.ZIP", "Flowers"), ("flower_data", "flower_data"),
+                                          (".zip", ".zip"), ("photos.zip.d", "photos.zip.d")])
+def test_the_script_reads_the_folder_a_zip_is_unzipped_into(name, folder):
+    from vggviz.train.script import data_folder
+
+    assert data_folder(name) == folder

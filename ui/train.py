@@ -32,7 +32,7 @@ from vggviz.train import curves, data as train_data, recipe as recipes
 from vggviz.train.checkpoint import outputs
 from vggviz.train.errors import TrainError
 from vggviz.train.network import cosine
-from vggviz.train.script import as_code
+from vggviz.train.script import as_code, data_folder
 
 REFRESH_SECONDS = 1.0  # how often a waiting or running job's panel is redrawn
 UPLOAD, SERVER = N_("Upload a zip"), N_("A folder on the server")
@@ -490,13 +490,21 @@ def _charts(q: JobQueue, job: Job, about: jobs_training.About) -> None:
 
 def _code(job: Job, about: jobs_training.About) -> None:
     with st.expander(_("Show as code")):
+        folder = data_folder(about.data)
         try:
-            script = as_code(recipes.Recipe.from_record(about.recipe), about.data, list(about.classes))
+            script = as_code(recipes.Recipe.from_record(about.recipe), folder, list(about.classes))
         except TrainError as exc:  # a configuration torchvision has no model for
             st.info(text.markdown(str(exc)))
             return
-        st.caption(_("The same training as a standalone PyTorch script in the course's style: run it on a GPU "
-                     "machine with the photos in {data}.", data=text.markdown(about.data)))
+        if folder == about.data:
+            st.caption(_("The same training as a standalone PyTorch script in the course's style: run it on a GPU "
+                         "machine with the photos in {data}.", data=text.markdown(about.data)))
+        else:
+            st.caption(_("The same training as a standalone PyTorch script in the course's style. It reads a "
+                         "folder, not a zip: on the GPU machine, first unzip {zip} into a folder {folder} so that "
+                         "the class folders (or train/ and val/) are directly inside it, then run: "
+                         "python train.py --data-path {folder}", zip=text.markdown(about.data),
+                         folder=text.markdown(folder)))
         st.code(script, language="python")
         st.download_button(_("Download train.py"), script, "train.py", "text/x-python", on_click="ignore",
                            key=f"train_code_{job.id}")

@@ -168,6 +168,12 @@ def _weights_enum(tv_name: str) -> str:
     return f"VGG{base[3:]}{'_BN' if bn else ''}_Weights"
 
 
+def data_folder(name: str) -> str:
+    """The ``--data-path`` for data named ``name``: the script's ImageFolder reads a folder, so a zip's name
+    without ``.zip`` (the folder a student unzips it into); a folder's name as it is."""
+    return name[:-4] if name.lower().endswith(".zip") and len(name) > 4 else name
+
+
 def as_code(recipe: Recipe, data_path: str, classes: list[str]) -> str:
     """The recipe as a standalone train.py (the data at ``data_path``, ``classes`` in ImageFolder's order).
     Raises TrainError for a configuration torchvision has no model for (C, A-LRN): the script builds torchvision's."""
