@@ -63,3 +63,12 @@ def test_the_command_line_gives_a_preset_the_same_defaults(argv, expected, tmp_p
         cli.main(["train", str(folder), *argv, "--format", "json"])
     (recipe,) = seen
     assert recipe.optimizer == expected[0] and recipe.lr == pytest.approx(expected[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("train, says, not_says", [("head", "A head on untrained", "last conv block"),
+                                                   ("last-block", "The last conv block and the head", "A head on")])
+def test_the_slow_adam_advice_names_what_trains(train, says, not_says):
+    """Adam at 1e-4 over Xavier features: the note says what the recipe trains (the head, or the last block too)."""
+    notes = [str(n) for n in recipes.advice(recipes.Recipe(init="xavier", train=train, optimizer="adam", lr=1e-4))]
+    slow = [n for n in notes if "Adam at 0.0001" in n]
+    assert len(slow) == 1 and says in slow[0] and not_says not in slow[0], notes

@@ -123,8 +123,12 @@ def advice(recipe: Recipe) -> list[Text]:
     """Why a recipe will be slow or will not learn, in plain words (shown before a run starts)."""
     notes = []
     if recipe.optimizer == "adam" and recipe.init == "xavier" and recipe.train != "all" and recipe.lr < 5e-4:
-        notes.append(Text(N_("A head on untrained (Xavier) features with Adam at {lr:g} stays near chance for "
-                             "many epochs; 1e-3 learns."), lr=recipe.lr))
+        if recipe.train == "head":
+            notes.append(Text(N_("A head on untrained (Xavier) features with Adam at {lr:g} stays near chance for "
+                                 "many epochs; 1e-3 learns."), lr=recipe.lr))
+        else:
+            notes.append(Text(N_("The last conv block and the head over untrained (Xavier) features, with Adam at "
+                                 "{lr:g}, stay near chance for many epochs; 1e-3 learns."), lr=recipe.lr))
     if recipe.init == "xavier" and recipe.train == "all":
         notes.append(Text(N_("Training every layer from scratch needs thousands of photos and many epochs on a "
                              "GPU; on a CPU, starting from ImageNet weights and training the head is the recipe "
