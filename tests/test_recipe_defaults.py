@@ -15,6 +15,7 @@ CASES = [
     (None, {}, ("sgd", 0.01, 0.9)),
     (None, {"optimizer": "adam"}, ("adam", 1e-3, 0.0)),
     (None, {"optimizer": "adam", "init": "xavier", "train": "all"}, ("adam", 1e-4, 0.0)),
+    (None, {"optimizer": "adam", "train": "all"}, ("adam", 1e-3, 0.0)),  # ImageNet weights, everything: 1e-3
     ("course", {}, ("adam", 1e-4, 0.0)),  # the preset alone: the course's own figures
     ("fine-tune", {}, ("sgd", 0.01, 0.9)),
     ("course", {"train": "head"}, ("adam", 1e-3, 0.0)),  # a head on Xavier features at 1e-4 stays at chance

@@ -68,8 +68,9 @@ PRESET_NAMES = {"course": N_("the course's train.py (from scratch)"), "fine-tune
 
 
 def default_lr(optimizer: str, init: str, train: str) -> float:
-    """A learning rate that learns: SGD 0.01 (the course's fine-tuning); Adam 1e-4 for the course's whole
-    network from scratch, 1e-3 for a head or the last block (1e-4 there stays at chance for epochs)."""
+    """A learning rate that learns: SGD 0.01 (the course's fine-tuning), whatever trains; Adam 1e-4 only for the
+    course's whole network from scratch (Xavier, everything), else 1e-3: a head or the last block (over Xavier
+    features 1e-4 stays at chance for epochs), and everything from ImageNet weights too."""
     if optimizer == "sgd":
         return 0.01
     return 1e-4 if (init, train) == ("xavier", "all") else 1e-3
