@@ -271,3 +271,14 @@ def test_a_server_folder_removed_after_the_listing_is_said_without_a_traceback(s
     at = run(at)
     assert not at.exception, [e.value for e in at.exception]
     assert any("no longer in the server's data folder" in plain(w.value) for w in at.warning)
+
+
+def test_the_val_share_and_its_help_follow_the_recipes_one_figure(monkeypatch):
+    """The slider's start and the help's percentage are the recipe's VAL_SHARE, not figures typed again."""
+    from vggviz.train import recipe as recipes
+
+    monkeypatch.setattr(recipes, "VAL_SHARE", 0.2)
+    at = upload(page())
+    slider = at.slider(key="train_val_share")
+    assert slider.value == pytest.approx(0.2, abs=1e-9)  # the figure given, read back through the widget
+    assert "(20%)" in plain(slider.help), slider.help

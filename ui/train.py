@@ -116,7 +116,7 @@ def _opened(key: str, _source: str | bytes, name: str, val_share: float, seed: i
 def training_data(src: Source) -> train_data.TrainingData | None:
     """The data opened (cached per content and split), its per-class counts and warnings; None with the
     reason for data that cannot train. A seeded split's val share is asked here."""
-    share = st.session_state.get("train_val_share", 0.1)
+    share = st.session_state.get("train_val_share", recipes.VAL_SHARE)
     seed = st.session_state.get("train_seed", 0)
     try:
         td = _opened(src.key, src.source, src.name, share, seed)
@@ -126,7 +126,8 @@ def training_data(src: Source) -> train_data.TrainingData | None:
     if td.split == "seeded":
         st.slider(_("Share of each class held out for validation"), 0.05, 0.5, share, 0.05, key="train_val_share",
                   format="%.2f", help=_("The data has no train/ and val/ folders: each class is split with the "
-                                        "seed below, as the course's split_data.py does (10 %)."))
+                                        "seed below, as the course's split_data.py does ({share:.0%}).",
+                                        share=recipes.VAL_SHARE))
     counts = td.counts()
     photos_train, photos_val = sum(c[0] for c in counts), sum(c[1] for c in counts)
     st.caption(_("{name}: {classes}, {train} and {val}; {split}.", name=text.markdown(td.name),
@@ -203,7 +204,7 @@ def recipe_form(max_epochs: int | None) -> recipes.Recipe | None:
                      epochs=int(epochs), batch=int(batch), size=int(size), optimizer=optimizer, lr=float(lr),
                      schedule=schedule, momentum=float(momentum) if optimizer == "sgd" else 0.0,
                      weight_decay=float(decay), augment=bool(augment), views=int(views), seed=int(seed),
-                     val_share=float(st.session_state.get("train_val_share", 0.1)))
+                     val_share=float(st.session_state.get("train_val_share", recipes.VAL_SHARE)))
     try:
         recipes.check(recipe)
     except TrainError as exc:

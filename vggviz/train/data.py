@@ -1,6 +1,6 @@
 """The photos a run trains and validates on: a folder or zip of class folders, read with Evaluate's hostile-safe
 archive reader. ``train/`` + ``val/`` (the course's ``flower_data`` layout) are used as they are; otherwise each
-class is split with a seed (val share 10 % as the course's ``split_data.py``). Classes are numbered as
+class is split with a seed (``recipe.VAL_SHARE`` held out, as the course's ``split_data.py``). Classes are numbered as
 torchvision's ImageFolder numbers them (sorted folder names), which ``class_indices.json`` records.
 
 Server folders come from ``$VGGVIZ_DATA`` (else ``data/`` beside app.py), listed like the checkpoint folder:
@@ -19,6 +19,7 @@ from ..evaluate.archive import Reader
 from ..evaluate.errors import EvaluationError, Skip, Skipped
 from ..i18n import N_, Text, ngettext
 from .errors import NotPhoto, TrainError
+from .recipe import VAL_SHARE
 
 ENV = "VGGVIZ_DATA"
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "data"
@@ -83,7 +84,7 @@ class TrainingData:
         return found
 
 
-def open_training_data(source: str | Path | bytes, name: str | None = None, val_share: float = 0.1,
+def open_training_data(source: str | Path | bytes, name: str | None = None, val_share: float = VAL_SHARE,
                        seed: int = 0) -> TrainingData:
     """Read a folder, a zip file on disk or a zip's bytes (named ``name``). Raises TrainError or EvaluationError
     (the archive reader's: not found, not a zip, a bomb, no class folders) with one clear sentence."""

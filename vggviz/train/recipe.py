@@ -18,6 +18,7 @@ OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "cosine")
 MAX_VIEWS = 16
 SGD_MOMENTUM = 0.9  # the course's fine-tuning
+VAL_SHARE = 0.1  # each class's share held out for validation when the data has no train/ + val/ (split_data.py)
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,10 @@ class Recipe:
     weight_decay: float = 0.0
     schedule: str = "cosine"  # "constant" | "cosine" (to final_lr_fraction of lr, the later course version)
     final_lr_fraction: float = 0.01
-    size: int = 224
+    size: int = configs.DEFAULT_INPUT  # 224, as the course
     augment: bool = True  # the course's RandomResizedCrop + RandomHorizontalFlip; False: the val transform
     views: int = 4  # augmented views cached per photo for head-only (1 when augment is off)
-    val_share: float = 0.1  # when the data has no train/ + val/ (the course's split_data.py: 10 %)
+    val_share: float = VAL_SHARE
     seed: int = 0
 
     def record(self) -> dict:

@@ -187,7 +187,7 @@ def as_code(recipe: Recipe, data_path: str, classes: list[str]) -> str:
     if preprocess == "lecture":
         val = f"transforms.Resize(({size}, {size})),"
     else:
-        val = f"transforms.Resize({round(size * tfs.IMAGENET_RESIZE)}),\n{' ' * 35}transforms.CenterCrop({size}),"
+        val = f"transforms.Resize({inference.imagenet_resize(size)}),\n{' ' * 35}transforms.CenterCrop({size}),"
     train = (f"transforms.RandomResizedCrop({size}),\n{' ' * 37}transforms.RandomHorizontalFlip(),"
              if recipe.augment else val.replace("\n" + " " * 35, "\n" + " " * 37))
     if recipe.optimizer == "adam":
