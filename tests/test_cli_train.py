@@ -115,3 +115,28 @@ def test_an_unwritable_output_is_refused_before_training(tiny, tmp_path, monkeyp
 def test_messages_follow_the_language(tiny):
     status, _out, err = run_cli(["train", str(tiny), *TINY[:-5], "--size", "16", "--lang", "zh"])
     assert status == 2 and "太小" in one_line(err)
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("en", ("photos: 2 classes, 2 training photos, 1 val photo", "The class a has only 1 training photo;")),
+    ("zh", ("photos：2 个类别，2 张训练集照片，1 张验证集照片", "类别 a 的训练集只有 1 张照片"))])
+def test_the_text_counts_take_the_plural_their_numbers_take(lang, said, tmp_path, monkeypatch, capsys):
+    """One photo is "1 training photo", not "1 training photos" (stopped before training: the counts are the point)."""
+    from vggviz.train import run as train_run
+
+    class Stop(Exception):
+        pass
+
+    def stop(*args, **kwargs):
+        raise Stop
+
+    monkeypatch.setattr(train_run, "train", stop)
+    folder = tmp_path / "photos"
+    for split, name in (("train", "a"), ("train", "b"), ("val", "a")):
+        (folder / split / name).mkdir(parents=True, exist_ok=True)
+        (folder / split / name / "1.png").write_bytes(b"")  # never decoded: training stops before
+    with pytest.raises(Stop), i18n.use(i18n.language()):
+        cli.main(["train", str(folder), "--lang", lang])
+    captured = capsys.readouterr()
+    assert said[0] in captured.out, captured.out
+    assert said[1] in captured.err and "1 training photos" not in captured.err, captured.err

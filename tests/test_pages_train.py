@@ -212,3 +212,73 @@ def test_the_cosine_help_says_the_rate_the_last_epoch_trains_at():
     last = (1 + math.cos(4 * math.pi / 5)) / 2 * 0.99 + 0.01
     helptext = plain(at.radio(key="train_schedule").help)
     assert f"{last:.0%}" == "10%" and "trains at 10%" in helptext and "1%" in helptext, helptext
+
+
+def ended_job(data: str) -> str:
+    """A job of the Train page's kind that ended at once (failed), its data called ``data``: its panel shows
+    "Show as code" without a real run."""
+    q = jobs_queue.shared()
+    recipe = Recipe(config="vgg11", init="xavier", epochs=1, size=64)
+    about = training.About(data, ("blue", "red"), recipe.record(), None, 8)
+    job = q.submit(fns.fail, label="Run 1", meta=about)
+    assert q.wait(job.id, TIMEOUT).state == "failed"
+    return job.id
+
+
+@pytest.mark.parametrize("lang, words", [("en", "unzip tiny.zip into a folder tiny"), ("zh", "先把 tiny.zip 解压到文件夹 tiny")])
+def test_show_as_code_for_a_zip_reads_the_folder_it_is_unzipped_into(lang, words):
+    """The script's ImageFolder reads a folder: an uploaded zip's script takes the folder named after it, and the
+    caption says to unzip it there first."""
+    at = page(lang, job=ended_job("tiny.zip"))
+    (script,) = [c.value for c in at.code]
+    assert "--data-path tiny\n" in script and "default='tiny')" in script and "tiny.zip" not in script
+    captions = [plain(c.value) for c in at.caption]
+    assert any(words in c and "--data-path tiny" in c for c in captions), captions
+
+
+def test_show_as_code_for_a_server_folder_keeps_its_name():
+    at = page(job=ended_job("flowers"))
+    (script,) = [c.value for c in at.code]
+    assert "default='flowers')" in script
+    assert any("with the photos in flowers" in plain(c.value) for c in at.caption)
+
+
+def test_a_job_forgotten_during_the_run_is_drawn_as_found_without_a_traceback(monkeypatch):
+    """The queue forgets an ended job (six hours, or its 200 newest) between the page's lookup and the panel's:
+    the panel draws the job found once, no exception."""
+    job_id = ended_job("tiny.zip")
+    q = jobs_queue.shared()
+    real_get, asked = q.get, []
+
+    def forgetting(wanted):
+        asked.append(wanted)
+        return real_get(wanted) if asked.count(job_id) == 1 else None
+
+    monkeypatch.setattr(q, "get", forgetting)
+    at = page(job=job_id)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("unexpected error" in plain(e.value) for e in at.error) and at.code
+
+
+def test_a_server_folder_removed_after_the_listing_is_said_without_a_traceback(server, monkeypatch):
+    """The folder is listed, then removed before the page reads its modification time."""
+    from vggviz.train import data as train_data
+
+    (server / "data" / "flowers").mkdir(parents=True)
+    at = page()
+    at.radio(key="train_source").set_value("A folder on the server")
+    monkeypatch.setattr(train_data, "find", lambda name, root=None: server / "data" / "gone")
+    at = run(at)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("no longer in the server's data folder" in plain(w.value) for w in at.warning)
+
+
+def test_the_val_share_and_its_help_follow_the_recipes_one_figure(monkeypatch):
+    """The slider's start and the help's percentage are the recipe's VAL_SHARE, not figures typed again."""
+    from vggviz.train import recipe as recipes
+
+    monkeypatch.setattr(recipes, "VAL_SHARE", 0.2)
+    at = upload(page())
+    slider = at.slider(key="train_val_share")
+    assert slider.value == pytest.approx(0.2, abs=1e-9)  # the figure given, read back through the widget
+    assert "(20%)" in plain(slider.help), slider.help

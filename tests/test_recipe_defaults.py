@@ -15,6 +15,7 @@ CASES = [
     (None, {}, ("sgd", 0.01, 0.9)),
     (None, {"optimizer": "adam"}, ("adam", 1e-3, 0.0)),
     (None, {"optimizer": "adam", "init": "xavier", "train": "all"}, ("adam", 1e-4, 0.0)),
+    (None, {"optimizer": "adam", "train": "all"}, ("adam", 1e-3, 0.0)),  # ImageNet weights, everything: 1e-3
     ("course", {}, ("adam", 1e-4, 0.0)),  # the preset alone: the course's own figures
     ("fine-tune", {}, ("sgd", 0.01, 0.9)),
     ("course", {"train": "head"}, ("adam", 1e-3, 0.0)),  # a head on Xavier features at 1e-4 stays at chance
@@ -63,3 +64,12 @@ def test_the_command_line_gives_a_preset_the_same_defaults(argv, expected, tmp_p
         cli.main(["train", str(folder), *argv, "--format", "json"])
     (recipe,) = seen
     assert recipe.optimizer == expected[0] and recipe.lr == pytest.approx(expected[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("train, says, not_says", [("head", "A head on untrained", "last conv block"),
+                                                   ("last-block", "The last conv block and the head", "A head on")])
+def test_the_slow_adam_advice_names_what_trains(train, says, not_says):
+    """Adam at 1e-4 over Xavier features: the note says what the recipe trains (the head, or the last block too)."""
+    notes = [str(n) for n in recipes.advice(recipes.Recipe(init="xavier", train=train, optimizer="adam", lr=1e-4))]
+    slow = [n for n in notes if "Adam at 0.0001" in n]
+    assert len(slow) == 1 and says in slow[0] and not_says not in slow[0], notes

@@ -32,7 +32,7 @@ from vggviz.train import curves, data as train_data, recipe as recipes
 from vggviz.train.checkpoint import outputs
 from vggviz.train.errors import TrainError
 from vggviz.train.network import cosine
-from vggviz.train.script import as_code
+from vggviz.train.script import as_code, data_folder
 
 REFRESH_SECONDS = 1.0  # how often a waiting or running job's panel is redrawn
 UPLOAD, SERVER = N_("Upload a zip"), N_("A folder on the server")
@@ -86,10 +86,14 @@ def data_source() -> Source | None:
                             help=_("The folders and zips in {folder} ({variable}).", folder=train_data.folder(),
                                    variable=train_data.ENV))
         path = train_data.find(name)
-        if path is None:
+        try:
+            modified = None if path is None else path.stat().st_mtime_ns
+        except OSError:  # removed since it was listed
+            modified = None
+        if modified is None:
             st.warning(_("{name} is no longer in the server's data folder.", name=text.markdown(name)))
             return None
-        return Source(str(path), name, f"server:{name}:{path.stat().st_mtime_ns}")
+        return Source(str(path), name, f"server:{name}:{modified}")
     limit = ev_ui.upload_limit_mb()
     upload = st.file_uploader(
         _("Zip of class folders"), type=["zip"], key="train_zip", max_upload_size=limit,
@@ -112,7 +116,7 @@ def _opened(key: str, _source: str | bytes, name: str, val_share: float, seed: i
 def training_data(src: Source) -> train_data.TrainingData | None:
     """The data opened (cached per content and split), its per-class counts and warnings; None with the
     reason for data that cannot train. A seeded split's val share is asked here."""
-    share = st.session_state.get("train_val_share", 0.1)
+    share = st.session_state.get("train_val_share", recipes.VAL_SHARE)
     seed = st.session_state.get("train_seed", 0)
     try:
         td = _opened(src.key, src.source, src.name, share, seed)
@@ -122,7 +126,8 @@ def training_data(src: Source) -> train_data.TrainingData | None:
     if td.split == "seeded":
         st.slider(_("Share of each class held out for validation"), 0.05, 0.5, share, 0.05, key="train_val_share",
                   format="%.2f", help=_("The data has no train/ and val/ folders: each class is split with the "
-                                        "seed below, as the course's split_data.py does (10 %)."))
+                                        "seed below, as the course's split_data.py does ({share:.0%}).",
+                                        share=recipes.VAL_SHARE))
     counts = td.counts()
     photos_train, photos_val = sum(c[0] for c in counts), sum(c[1] for c in counts)
     st.caption(_("{name}: {classes}, {train} and {val}; {split}.", name=text.markdown(td.name),
@@ -199,7 +204,7 @@ def recipe_form(max_epochs: int | None) -> recipes.Recipe | None:
                      epochs=int(epochs), batch=int(batch), size=int(size), optimizer=optimizer, lr=float(lr),
                      schedule=schedule, momentum=float(momentum) if optimizer == "sgd" else 0.0,
                      weight_decay=float(decay), augment=bool(augment), views=int(views), seed=int(seed),
-                     val_share=float(st.session_state.get("train_val_share", 0.1)))
+                     val_share=float(st.session_state.get("train_val_share", recipes.VAL_SHARE)))
     try:
         recipes.check(recipe)
     except TrainError as exc:
@@ -357,7 +362,7 @@ def job_panel(q: JobQueue) -> None:
     follow(job.id)
     st.divider()
     if job.ended:
-        _panel(job.id)
+        _panel(q, job)
     else:
         _live(job.id)
 
@@ -368,13 +373,13 @@ def _live(job_id: str) -> None:
     q = jobs_queue.shared()
     job = q.get(job_id)
     if job is None or job.ended:
-        st.rerun(scope="app")  # the ended job's panel, with its links, drawn once
-    _panel(job_id)
+        st.rerun(scope="app")  # the ended job's panel, with its links, drawn once (a forgotten job: said so)
+    _panel(q, job)
 
 
-def _panel(job_id: str) -> None:
-    q = jobs_queue.shared()
-    job = q.get(job_id)
+def _panel(q: JobQueue, job: Job) -> None:
+    """The job as looked up once in this run: a job the queue forgets meanwhile is still drawn whole (the next
+    run says it is gone), never looked up again here and found missing."""
     about: jobs_training.About = job.meta
     st.subheader(job.label)
     if job.state == QUEUED:
@@ -486,9 +491,21 @@ def _charts(q: JobQueue, job: Job, about: jobs_training.About) -> None:
 
 def _code(job: Job, about: jobs_training.About) -> None:
     with st.expander(_("Show as code")):
-        script = as_code(recipes.Recipe.from_record(about.recipe), about.data, list(about.classes))
-        st.caption(_("The same training as a standalone PyTorch script in the course's style: run it on a GPU "
-                     "machine with the photos in {data}.", data=text.markdown(about.data)))
+        folder = data_folder(about.data)
+        try:
+            script = as_code(recipes.Recipe.from_record(about.recipe), folder, list(about.classes))
+        except TrainError as exc:  # a configuration torchvision has no model for
+            st.info(text.markdown(str(exc)))
+            return
+        if folder == about.data:
+            st.caption(_("The same training as a standalone PyTorch script in the course's style: run it on a GPU "
+                         "machine with the photos in {data}.", data=text.markdown(about.data)))
+        else:
+            st.caption(_("The same training as a standalone PyTorch script in the course's style. It reads a "
+                         "folder, not a zip: on the GPU machine, first unzip {zip} into a folder {folder} so that "
+                         "the class folders (or train/ and val/) are directly inside it, then run: "
+                         "python train.py --data-path {folder}", zip=text.markdown(about.data),
+                         folder=text.markdown(folder)))
         st.code(script, language="python")
         st.download_button(_("Download train.py"), script, "train.py", "text/x-python", on_click="ignore",
                            key=f"train_code_{job.id}")

@@ -15,7 +15,7 @@ from . import i18n
 from .architecture import configs
 from .evaluate import default_workers
 from .explain.methods import ALL_METHODS as _ALL_METHODS, CAM_METHODS as _CAM_METHODS, FAITHFULNESS_STEPS
-from .i18n import Items, _
+from .i18n import Items, _, ngettext
 
 PROG = "python -m vggviz"
 
@@ -1106,8 +1106,10 @@ def _train(args: argparse.Namespace) -> int:
         data = open_training_data(args.path, val_share=recipe.val_share, seed=recipe.seed)
         if args.format == "text":
             counts = data.counts()
-            print(_("{name}: {classes} classes, {train} training photos, {val} val photos ({split})", name=data.name,
-                    classes=len(data.classes), train=sum(c[0] for c in counts), val=sum(c[1] for c in counts),
+            print(_("{name}: {classes}, {train}, {val} ({split})", name=data.name,
+                    classes=ngettext("{n} class", "{n} classes", len(data.classes)),
+                    train=ngettext("{n} training photo", "{n} training photos", sum(c[0] for c in counts)),
+                    val=ngettext("{n} val photo", "{n} val photos", sum(c[1] for c in counts)),
                     split=_("train/ and val/ as given") if data.split == "folders" else
                     _("val split with seed {seed}", seed=recipe.seed)))
             for name, (n_train, n_val) in zip(data.classes, counts):

@@ -20,13 +20,11 @@ from torchvision.transforms import functional as F
 from ..architecture import configs
 from ..photo import inference
 
-IMAGENET_RESIZE = 256  # torchvision's IMAGENET1K_V1 transforms: resize 256, crop 224
-
 
 def view(image: Image.Image, preprocess: str, size: int = configs.DEFAULT_INPUT) -> Image.Image:
     """The ``size``×``size`` RGB image the preprocessing ``preprocess`` makes of ``image`` before normalising."""
     if preprocess == "imagenet":
-        resized = F.resize(image, round(size * IMAGENET_RESIZE / configs.DEFAULT_INPUT),
+        resized = F.resize(image, inference.imagenet_resize(size),
                            interpolation=InterpolationMode.BILINEAR, antialias=True)
         return F.center_crop(resized, [size, size])
     if preprocess == "lecture":

@@ -31,6 +31,9 @@ PREPROCESSING = {
 UNTRAINED_SEED = 0
 # Every VGG's IMAGENET1K_V1 entry carries the same transforms and the same 1000 class names.
 _IMAGENET = models.VGG16_Weights.IMAGENET1K_V1
+# Its evaluation preprocessing, from the weights' own metadata: the short side resized to 256, a centre crop of 224.
+IMAGENET_RESIZE: int = _IMAGENET.transforms().resize_size[0]
+IMAGENET_CROP: int = _IMAGENET.transforms().crop_size[0]
 
 
 class ModelError(TranslatableError, ValueError):
@@ -58,9 +61,15 @@ def transform(kind: str):
     if kind == "imagenet":
         return _IMAGENET.transforms()
     if kind == "lecture":  # REFERENCE.md §4: the lecture's predict.py
-        return transforms.Compose([
-            transforms.Resize((224, 224)), transforms.ToTensor(), transforms.Normalize((0.5,) * 3, (0.5,) * 3)])
+        return transforms.Compose([transforms.Resize((configs.DEFAULT_INPUT,) * 2), transforms.ToTensor(),
+                                   transforms.Normalize((0.5,) * 3, (0.5,) * 3)])
     raise ModelError("unknown_preprocessing", kind=kind, choices=Items(PREPROCESSING))
+
+
+def imagenet_resize(size: int) -> int:
+    """The short side ImageNet's preprocessing resizes a photo to before its centre crop of ``size``: 256 for
+    torchvision's 224, in the same proportion at other sizes."""
+    return round(size * IMAGENET_RESIZE / IMAGENET_CROP)
 
 
 def mean_std(kind: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -260,7 +269,7 @@ def prepare(image: Image.Image, preprocess: str) -> torch.Tensor:
         image = transforms.functional.center_crop(image, t.crop_size)
     else:
         transform(preprocess)  # an unknown preprocessing: ModelError naming the choices
-        image = transforms.functional.resize(image, [224, 224])
+        image = transforms.functional.resize(image, [configs.DEFAULT_INPUT] * 2)
     rgb = np.asarray(image, dtype=np.float32) / np.float32(255)
     rgb = (rgb - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
     return torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))

@@ -1,6 +1,6 @@
 """The photos a run trains and validates on: a folder or zip of class folders, read with Evaluate's hostile-safe
 archive reader. ``train/`` + ``val/`` (the course's ``flower_data`` layout) are used as they are; otherwise each
-class is split with a seed (val share 10 % as the course's ``split_data.py``). Classes are numbered as
+class is split with a seed (``recipe.VAL_SHARE`` held out, as the course's ``split_data.py``). Classes are numbered as
 torchvision's ImageFolder numbers them (sorted folder names), which ``class_indices.json`` records.
 
 Server folders come from ``$VGGVIZ_DATA`` (else ``data/`` beside app.py), listed like the checkpoint folder:
@@ -17,13 +17,32 @@ from pathlib import Path, PurePosixPath
 from ..evaluate import archive
 from ..evaluate.archive import Reader
 from ..evaluate.errors import EvaluationError, Skip, Skipped
-from ..i18n import N_, Text
+from ..i18n import N_, Text, ngettext
 from .errors import NotPhoto, TrainError
+from .recipe import VAL_SHARE
 
 ENV = "VGGVIZ_DATA"
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "data"
 FEW_PHOTOS = 10  # a class with fewer training photos than this gets a warning
 SPLITS = ("train", "val")
+
+
+@dataclass(frozen=True)
+class FewPhotos:
+    """A class with fewer than ``few`` training photos: a warning made where it is shown, in the reader's language
+    and with the plural its count takes (``Text`` has no plural forms)."""
+
+    name: str
+    n: int
+    few: int = FEW_PHOTOS
+
+    def __str__(self) -> str:
+        return ngettext("The class {name} has only {n} training photo; {few} or more learn better.",
+                        "The class {name} has only {n} training photos; {few} or more learn better.", self.n,
+                        name=self.name, few=self.few)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
 
 @dataclass
@@ -50,13 +69,12 @@ class TrainingData:
         return {name: i for i, name in enumerate(self.classes)}
 
     @property
-    def warnings(self) -> list[Text]:
+    def warnings(self) -> list[Text | FewPhotos]:
         """Classes with too few photos, classes without val photos, files left out."""
-        found = []
+        found: list[Text | FewPhotos] = []
         for name, (train, val) in zip(self.classes, self.counts()):
             if train < FEW_PHOTOS:
-                found.append(Text(N_("The class {name} has only {n} training photos; {few} or more learn better."),
-                                  name=name, n=train, few=FEW_PHOTOS))
+                found.append(FewPhotos(name, train))
             if val == 0:
                 found.append(Text(N_("The class {name} has no val photos: its val accuracy cannot be measured."),
                                   name=name))
@@ -66,7 +84,7 @@ class TrainingData:
         return found
 
 
-def open_training_data(source: str | Path | bytes, name: str | None = None, val_share: float = 0.1,
+def open_training_data(source: str | Path | bytes, name: str | None = None, val_share: float = VAL_SHARE,
                        seed: int = 0) -> TrainingData:
     """Read a folder, a zip file on disk or a zip's bytes (named ``name``). Raises TrainError or EvaluationError
     (the archive reader's: not found, not a zip, a bomb, no class folders) with one clear sentence."""

@@ -16,6 +16,8 @@ class TrainError(TranslatableError, ValueError):
         "no_train_class": N_("{name}: the class {folder} has photos in val/ but none in train/"),
         "unknown_config": N_("unknown configuration {name!r}; choose one of {names}"),
         "no_pretrained": N_("configuration {config} has no ImageNet weights; start from Xavier (untrained) weights"),
+        "no_torchvision": N_("configuration {config} has no torchvision model, so no train.py can be written for it; "
+                             "choose one of {names}"),
         "choice": N_("{field} must be one of {choices}, not {value!r}"),
         "positive": N_("{field} must be at least {low}, not {value}"),
         "above_zero": N_("{field} must be greater than 0, not {value}"),

@@ -18,6 +18,7 @@ OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "cosine")
 MAX_VIEWS = 16
 SGD_MOMENTUM = 0.9  # the course's fine-tuning
+VAL_SHARE = 0.1  # each class's share held out for validation when the data has no train/ + val/ (split_data.py)
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,10 @@ class Recipe:
     weight_decay: float = 0.0
     schedule: str = "cosine"  # "constant" | "cosine" (to final_lr_fraction of lr, the later course version)
     final_lr_fraction: float = 0.01
-    size: int = 224
+    size: int = configs.DEFAULT_INPUT  # 224, as the course
     augment: bool = True  # the course's RandomResizedCrop + RandomHorizontalFlip; False: the val transform
     views: int = 4  # augmented views cached per photo for head-only (1 when augment is off)
-    val_share: float = 0.1  # when the data has no train/ + val/ (the course's split_data.py: 10 %)
+    val_share: float = VAL_SHARE
     seed: int = 0
 
     def record(self) -> dict:
@@ -68,8 +69,9 @@ PRESET_NAMES = {"course": N_("the course's train.py (from scratch)"), "fine-tune
 
 
 def default_lr(optimizer: str, init: str, train: str) -> float:
-    """A learning rate that learns: SGD 0.01 (the course's fine-tuning); Adam 1e-4 for the course's whole
-    network from scratch, 1e-3 for a head or the last block (1e-4 there stays at chance for epochs)."""
+    """A learning rate that learns: SGD 0.01 (the course's fine-tuning), whatever trains; Adam 1e-4 only for the
+    course's whole network from scratch (Xavier, everything), else 1e-3: a head or the last block (over Xavier
+    features 1e-4 stays at chance for epochs), and everything from ImageNet weights too."""
     if optimizer == "sgd":
         return 0.01
     return 1e-4 if (init, train) == ("xavier", "all") else 1e-3
@@ -123,8 +125,12 @@ def advice(recipe: Recipe) -> list[Text]:
     """Why a recipe will be slow or will not learn, in plain words (shown before a run starts)."""
     notes = []
     if recipe.optimizer == "adam" and recipe.init == "xavier" and recipe.train != "all" and recipe.lr < 5e-4:
-        notes.append(Text(N_("A head on untrained (Xavier) features with Adam at {lr:g} stays near chance for "
-                             "many epochs; 1e-3 learns."), lr=recipe.lr))
+        if recipe.train == "head":
+            notes.append(Text(N_("A head on untrained (Xavier) features with Adam at {lr:g} stays near chance for "
+                                 "many epochs; 1e-3 learns."), lr=recipe.lr))
+        else:
+            notes.append(Text(N_("The last conv block and the head over untrained (Xavier) features, with Adam at "
+                                 "{lr:g}, stay near chance for many epochs; 1e-3 learns."), lr=recipe.lr))
     if recipe.init == "xavier" and recipe.train == "all":
         notes.append(Text(N_("Training every layer from scratch needs thousands of photos and many epochs on a "
                              "GPU; on a CPU, starting from ImageNet weights and training the head is the recipe "

@@ -238,7 +238,8 @@ def _run(data, recipe, out, report, should_stop, dev, overwrite, workers, tensor
                 if epoch == 1:
                     skipped += lost
                     n_train = _check_counts(data, lost, skipped)
-                    n_val = len(data.val) - sum(1 for sk in lost if sk.file in {k for k, _ in data.val})
+                    val_keys = {k for k, _label in data.val}  # once, not once per lost file
+                    n_val = len(data.val) - sum(1 for sk in lost if sk.file in val_keys)
             s.scheduler.step()
             clock.epoch_seconds.append(time.perf_counter() - clock.epoch_start)
             record.lr = lr

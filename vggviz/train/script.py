@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 
 from ..architecture import configs
+from ..i18n import Items
 from ..photo import inference
 from . import transforms as tfs
+from .errors import TrainError
 from .recipe import Recipe
 
 TEMPLATE = '''"""train.py: train {model} on a folder of class folders, as vggviz's recipe below.
@@ -166,17 +168,26 @@ def _weights_enum(tv_name: str) -> str:
     return f"VGG{base[3:]}{'_BN' if bn else ''}_Weights"
 
 
+def data_folder(name: str) -> str:
+    """The ``--data-path`` for data named ``name``: the script's ImageFolder reads a folder, so a zip's name
+    without ``.zip`` (the folder a student unzips it into); a folder's name as it is."""
+    return name[:-4] if name.lower().endswith(".zip") and len(name) > 4 else name
+
+
 def as_code(recipe: Recipe, data_path: str, classes: list[str]) -> str:
-    """The recipe as a standalone train.py (the data at ``data_path``, ``classes`` in ImageFolder's order)."""
+    """The recipe as a standalone train.py (the data at ``data_path``, ``classes`` in ImageFolder's order).
+    Raises TrainError for a configuration torchvision has no model for (C, A-LRN): the script builds torchvision's."""
     config = configs.resolve(recipe.config)
-    tv_name = config.torchvision_name or "vgg16"
+    tv_name = config.torchvision_name
+    if tv_name is None:
+        raise TrainError("no_torchvision", config=config.name, names=Items(configs.ALIASES))
     preprocess = tfs.preprocess_for(config, len(classes))
     mean, std = (tuple(round(v, 3) for v in t) for t in inference.mean_std(preprocess))
     size = recipe.size
     if preprocess == "lecture":
         val = f"transforms.Resize(({size}, {size})),"
     else:
-        val = f"transforms.Resize({round(size * tfs.IMAGENET_RESIZE)}),\n{' ' * 35}transforms.CenterCrop({size}),"
+        val = f"transforms.Resize({inference.imagenet_resize(size)}),\n{' ' * 35}transforms.CenterCrop({size}),"
     train = (f"transforms.RandomResizedCrop({size}),\n{' ' * 37}transforms.RandomHorizontalFlip(),"
              if recipe.augment else val.replace("\n" + " " * 35, "\n" + " " * 37))
     if recipe.optimizer == "adam":

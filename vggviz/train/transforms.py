@@ -16,8 +16,6 @@ from ..architecture import configs
 from ..photo import inference
 from ..photo.checkpoints import Architecture
 
-IMAGENET_RESIZE = 256 / 224  # torchvision's ImageNet eval: resize the short side to 256, crop 224
-
 
 def preprocess_for(config: str | configs.Config, num_classes: int) -> str:
     """The preprocessing the app will infer for the checkpoint this run writes: "lecture" or "imagenet"."""
@@ -31,7 +29,7 @@ def val_transform(preprocess: str, size: int) -> transforms.Compose:
     if preprocess == "lecture":
         resize = [transforms.Resize((size, size))]
     else:
-        resize = [transforms.Resize(round(size * IMAGENET_RESIZE)), transforms.CenterCrop(size)]
+        resize = [transforms.Resize(inference.imagenet_resize(size)), transforms.CenterCrop(size)]
     return transforms.Compose([*resize, transforms.ToTensor(), transforms.Normalize(mean, std)])
 
 
