@@ -21,7 +21,9 @@ server when its address changes. Files are written atomically; the keys are read
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime
+import hashlib
 import ipaddress
 import json
 import os
@@ -207,6 +209,16 @@ def _load_server(folder: Path) -> x509.Certificate | None:
         return x509.load_pem_x509_certificates(data)[0]
     except (OSError, ValueError):
         return None
+
+
+def public_key_pin(pem: Path) -> str:
+    """The server certificate's public key as Chromium's ``--ignore-certificate-errors-spki-list`` takes it (the
+    base64 of the SHA-256 of its SubjectPublicKeyInfo): a browser told it trusts the class's server as it would
+    after installing ``ca.pem`` (for the tests and the bench; Chromium keeps no cache for a page whose
+    certificate error was only ignored)."""
+    cert = x509.load_pem_x509_certificates(pem.read_bytes())[0]
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
 def unusable(pem: Path) -> str | None:

@@ -10,15 +10,13 @@ waits with ``expect``)."""
 from __future__ import annotations
 
 import base64
-import hashlib
 
 import numpy as np
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from test_browser import (ARGS, CHROMIUM, Student, assert_own_top_five, expect, server,  # noqa: F401  (fixture)
                           shown_predictions, sync_playwright)
+from deploy import certificate
 from haproxy_class import loopback_certificate, served
 from vggviz.photo import images, inference
 
@@ -39,20 +37,11 @@ def https_server(tmp_path_factory, class_certificate, front_end):
         yield c.url
 
 
-def trusted_key(made) -> str:
-    """The server certificate's public key as Chromium's --ignore-certificate-errors-spki-list takes it: the
-    base64 of the SHA-256 of its SubjectPublicKeyInfo."""
-    cert = x509.load_pem_x509_certificates(made.server.read_bytes())[0]
-    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
-                                          serialization.PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
-
-
 @pytest.fixture(scope="module")
 def camera_browser(class_certificate):
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + FAKE_CAMERA + [
-            f"--ignore-certificate-errors-spki-list={trusted_key(class_certificate)}"])
+            f"--ignore-certificate-errors-spki-list={certificate.public_key_pin(class_certificate.server)}"])
         yield b
         b.close()
 
