@@ -225,20 +225,29 @@ def visit(context, setup: Setup) -> Visit:
                  home_cpu - idle * home_seconds / elapsed, home_bytes)
 
 
-def warm_up(browser, setup: Setup, replicas: int) -> None:
+def warm_up(browser, setup: Setup, replicas: int) -> list:
     """Students before this one: every replica has run the pages and computed the sample's predictions, and
-    the proxy's cache holds the static files. Fresh profiles until each replica has had one."""
+    the proxy's cache holds the static files. Fresh profiles until each replica has had one; those stay
+    connected (returned: their browser contexts), as a class's other students and the teacher's projector
+    do. Streamlit keeps the pages' compiled code while any session is connected and drops it when the last
+    one leaves (a few ms of a replica's CPU per visit then go to compiling app.py and two
+    pages again), which in a class does not happen."""
     seen: set[str] = set()
+    staying = []
     for _ in range(4 * replicas):
         context = browser.new_context()
         page = context.new_page()
         page.set_default_timeout(TIMEOUT)
         open_home(page, setup.url)
         open_predict(page)
-        seen |= {c["value"] for c in context.cookies() if c["name"] == "vggviz_replica"}
-        context.close()
+        replica = {c["value"] for c in context.cookies() if c["name"] == "vggviz_replica"} - seen
+        if replica or not staying:
+            staying.append(context)
+        else:
+            context.close()
+        seen |= replica
         if len(seen) >= replicas or not setup.proxy_pids:
-            return
+            return staying
     raise RuntimeError(f"the warm-up reached replicas {sorted(seen)} only")
 
 
@@ -263,7 +272,7 @@ def measure(browser, setup: Setup, repeats: int, gzip_only: int = 0) -> Visits:
     """``repeats`` new students, each with a fresh profile (a new browser context: empty cache, no cookies),
     then a second tab of the same profile; and ``gzip_only`` fresh profiles of a browser that takes only
     gzip."""
-    warm_up(browser, setup, REPLICAS if setup.proxy_pids else 1)
+    staying = warm_up(browser, setup, REPLICAS if setup.proxy_pids else 1)
     fresh, warm = [], []
     for _ in range(repeats):
         context = browser.new_context()
@@ -274,6 +283,8 @@ def measure(browser, setup: Setup, repeats: int, gzip_only: int = 0) -> Visits:
     for _ in range(gzip_only):
         context = browser.new_context(**GZIP_ONLY)
         gzipped.append(visit(context, setup))
+        context.close()
+    for context in staying:
         context.close()
     return Visits(fresh, warm, gzipped)
 
