@@ -228,7 +228,7 @@ def test_a_cancel_while_the_files_are_written_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_class_whose_photos_all_fail_to_decode_is_named(tmp_path):
+def test_a_class_whose_photos_all_fail_to_decode_is_named(tmp_path, small_head):
     folder = shapes.make_folder(tmp_path / "shapes", per_class=3)
     for f in (folder / "square").iterdir():
         f.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
@@ -284,7 +284,7 @@ def test_only_unreadable_photos_is_one_clear_error_and_nothing_is_written(traine
     assert not (tmp_path / "out" / "m.pth").exists()
 
 
-def test_the_rates_count_photos_epochs_and_what_trains(trained):
+def test_the_rates_count_photos_epochs_and_what_trains(trained, small_head):
     head = Recipe(**{**RECIPE.record(), "size": 32})
     every = Recipe(**{**head.record(), "train": "all"})
     rates_head, rates_all = run.measure_rates(head, 2), run.measure_rates(every, 2)
@@ -320,8 +320,8 @@ def test_advice_says_why_a_recipe_will_not_learn_or_will_be_slow():
 VGG11_BN_LAST_BLOCK = 22
 
 
-def test_fine_tuning_the_last_block_leaves_the_frozen_layers_and_skips_an_unreadable_photo(tmp_path):
-    tv = models.vgg11_bn().features
+def test_fine_tuning_the_last_block_leaves_the_frozen_layers_and_skips_an_unreadable_photo(tmp_path, small_head):
+    tv = models.vgg.make_layers(models.vgg.cfgs["A"], batch_norm=True)  # torchvision's vgg11_bn features
     assert isinstance(tv[VGG11_BN_LAST_BLOCK - 1], nn.MaxPool2d) and isinstance(tv[VGG11_BN_LAST_BLOCK], nn.Conv2d)
     assert sum(isinstance(m, nn.MaxPool2d) for m in tv[VGG11_BN_LAST_BLOCK:]) == 1
     folder = shapes.make_folder(tmp_path / "shapes", per_class=4)
@@ -351,7 +351,7 @@ def test_fine_tuning_the_last_block_leaves_the_frozen_layers_and_skips_an_unread
     assert not torch.equal(saved["classifier.6.weight"], start["classifier.6.weight"])
 
 
-def test_head_only_with_batch_norm_leaves_every_feature_and_its_statistics_as_they_were(tmp_path):
+def test_head_only_with_batch_norm_leaves_every_feature_and_its_statistics_as_they_were(tmp_path, small_head):
     """The features are cached and then frozen: the saved features.* (batch norm's running statistics and
     its counter included) are the starting ones bit for bit."""
     data = open_training_data(shapes.make_folder(tmp_path / "shapes", per_class=3), val_share=0.34, seed=0)
