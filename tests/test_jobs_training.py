@@ -1,7 +1,8 @@
 """Training as a job of the queue (vggviz/jobs/training.py): a real run of the trainer in the worker process on
-a tiny generated data set (one run, shared), its events streamed, its checkpoint written at the end and loadable; a cancelled run
-writes nothing; the teacher's caps and the checkpoint's name are checked before anything is queued; and a
-Predict request served while a training job runs gets its answer."""
+a tiny generated data set (one run, shared by the tests that read it), its events streamed, its checkpoint
+written at the end and loadable; the teacher's caps and the checkpoint's name are checked before anything is
+queued; and a Predict request served while a training job runs gets its answer, that job then cancelled
+writing nothing."""
 
 from __future__ import annotations
 
