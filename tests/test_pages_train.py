@@ -32,12 +32,12 @@ def server(tmp_path, monkeypatch):
     monkeypatch.setenv("VGGVIZ_JOBS", str(tmp_path / "slots"))
     monkeypatch.setenv("VGGVIZ_TRAIN_THREADS", "1")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no ImageNet weights here
-    monkeypatch.setattr(jobs_queue, "_SHARED", None)
-    monkeypatch.setattr(jobs_cost, "_SHARED", None)
+    monkeypatch.setattr(jobs_queue.SHARED, "instance", None)
+    monkeypatch.setattr(jobs_cost.SHARED, "instance", None)
     st.cache_resource.clear()
     yield tmp_path
-    if jobs_queue._SHARED is not None:
-        jobs_queue._SHARED.close()
+    if jobs_queue.SHARED.instance is not None:
+        jobs_queue.SHARED.instance.close()
     st.cache_resource.clear()
     models.MODELS.clear()  # the checkpoint opened in Evaluate: not a model of the next test's server
 
@@ -184,7 +184,7 @@ def test_an_unknown_job_is_said_and_training_off_is_said(monkeypatch):
     at = page(job="no-such-job")
     assert any("no-such-job" in plain(w.value) for w in at.warning), [w.value for w in at.warning]
     monkeypatch.setenv("VGGVIZ_TRAINING", "off")
-    monkeypatch.setattr(jobs_queue, "_SHARED", None)
+    monkeypatch.setattr(jobs_queue.SHARED, "instance", None)
     at = page("zh")
     assert [i.value for i in at.info] == [i18n.translations("zh").gettext(
         "Training is turned off on this server (VGGVIZ_TRAINING=off).")]
