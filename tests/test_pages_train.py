@@ -11,9 +11,9 @@ import streamlit as st
 import tiny_training
 from app_pages import app, run, through_app_py  # noqa: F401 (a fixture)
 from helpers import plain
-from ui import models
 from tests import job_functions as fns
 from tests.test_jobs import TIMEOUT, wait_for
+from ui import models
 from vggviz import i18n
 from vggviz.jobs import cost as jobs_cost
 from vggviz.jobs import queue as jobs_queue
