@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, replace
 
 from docs.browser_app import ARGS, CHROMIUM, AppDidNotStart, app_server
+from docs.browser_train import fill_train_form
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -261,34 +262,13 @@ def train_tiny(page, picture: Picture, expect) -> None:
     import tiny_training
 
     from vggviz import i18n
-    from vggviz.i18n import _, ngettext
+    from vggviz.i18n import _
 
     run_ms = 600_000  # a training process starting and running on two busy cores
     with tempfile.TemporaryDirectory() as tmp, i18n.use(picture.lang):
         data = pathlib.Path(tmp) / TRAIN_ZIP
         data.write_bytes(tiny_training.zip_bytes(TRAIN_PER_CLASS))
-        page.locator(".st-key-train_zip input[type=file]").set_input_files(str(data))
-        expect(page.get_by_test_id("stDataFrame").get_by_test_id("glide-cell-0-0")).to_have_text("blue")
-        page.locator(".st-key-train_init").get_by_test_id("stRadioOption").nth(1).click()  # untrained (Xavier)
-        page.locator(".st-key-train_config").get_by_test_id("stSelectbox").click()
-        page.get_by_role("option").nth(0).click()  # A, vgg11
-        expect(page.locator(".st-key-train_config").get_by_role("combobox")).to_have_value(re.compile(r"^A\b"))
-        page.get_by_test_id("stExpander").filter(has_text=_("Hyper-parameters")).locator("summary").click()
-        for key, value in (("train_size", "64"), ("train_batch", "4")):  # both the slider's first stop
-            slider = page.locator(f".st-key-{key}").get_by_role("slider")
-            slider.focus()
-            slider.press("Home")
-            expect(slider).to_have_attribute("aria-valuetext", value)
-            expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)  # its rerun done before the next
-        augment = page.locator(".st-key-train_augment_fine-tune")
-        augment.locator("label").first.click()  # off: one view a photo, the course's val transform
-        expect(augment.locator("input")).not_to_be_checked()
-        epochs = page.locator(".st-key-train_epochs input")
-        epochs.fill(str(TRAIN_EPOCHS))
-        epochs.press("Enter")
-        # the cost, once a probe in a worker process has measured it
-        expect(page.get_by_test_id("stAlertContentInfo").filter(
-            has_text=ngettext("{n} epoch", "{n} epochs", TRAIN_EPOCHS))).to_be_visible(timeout=run_ms)
+        fill_train_form(page, expect, data, TRAIN_EPOCHS, cost_timeout_ms=run_ms)  # the cost: a probe measures it
         replace_box = page.locator(".st-key-train_overwrite")
         if replace_box.count():  # the other picture of this language wrote it already
             replace_box.locator("label").first.click()

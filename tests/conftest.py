@@ -61,3 +61,20 @@ def front_end(tmp_path_factory):
 
     need_nginx()
     return assets.prepare(tmp_path_factory.mktemp("cache") / "vggviz" / "assets")
+
+
+SMALL_HEAD = 64  # hidden width of the training engine's head under ``small_head``
+
+
+@pytest.fixture
+def small_head(monkeypatch):
+    """The training engine builds its models with 64-wide hidden layers instead of torchvision's 4096 (the
+    checkpoint format's): the same layers, modes, freezing and optimiser, without the 120 M-parameter head
+    whose Xavier draws, optimiser steps and 0.5 GB checkpoint writes cost seconds each. For tests whose point
+    is not the checkpoint's format (those load it into torchvision's vgg and keep the full head)."""
+    from functools import partial
+
+    from vggviz.architecture.model import build_model
+    from vggviz.train import network
+
+    monkeypatch.setattr(network, "build_model", partial(build_model, hidden=SMALL_HEAD))

@@ -1,5 +1,6 @@
 """Train in a real browser: a tiny zip made here (two classes of coloured squares), configuration A (vgg11) at
-64×64, untrained (Xavier) weights since ImageNet's cannot be downloaded here, the head only, two epochs; the live
+64×64, untrained (Xavier) weights since ImageNet's cannot be downloaded here, the head only, batch 4, no
+augmentation, two epochs (the form filled as the pictures fill it, docs/browser_train.py); the live
 curves appear, the job ends with its checkpoint saved, and "Open in Evaluate" opens Evaluate with that checkpoint
 chosen in the sidebar. Playwright drives Debian's Chromium; waits are ``expect``'s, never sleeps."""
 
@@ -11,6 +12,7 @@ import pytest
 
 import tiny_training
 from docs.browser_app import app_server
+from docs.browser_train import fill_train_form
 from test_browser import Student, browser, expect  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
@@ -35,22 +37,7 @@ def test_train_on_a_tiny_zip_watch_the_curves_and_open_the_result_in_evaluate(tr
     s.open("pages/train.py")
     page = s.page
     expect(s.heading()).to_have_text("Train")
-    page.locator(".st-key-train_zip input[type=file]").set_input_files(str(data))
-    expect(page.get_by_test_id("stDataFrame").get_by_test_id("glide-cell-0-0")).to_have_text("blue")
-
-    page.locator(".st-key-train_init").get_by_test_id("stRadioOption").nth(1).click()  # untrained (Xavier)
-    page.locator(".st-key-train_config").get_by_test_id("stSelectbox").click()
-    page.get_by_role("option").nth(0).click()  # A, vgg11
-    expect(page.locator(".st-key-train_config").get_by_role("combobox")).to_have_value(re.compile(r"^A\b"))
-    page.get_by_test_id("stExpander").filter(has_text="Hyper-parameters").locator("summary").click()
-    size = page.locator(".st-key-train_size").get_by_role("slider")
-    size.focus()
-    size.press("Home")  # the first stop, 64 (one key: arrow presses can meet a rerun and be lost)
-    expect(size).to_have_attribute("aria-valuetext", "64")
-    epochs = page.locator(".st-key-train_epochs input")
-    epochs.fill("2")
-    epochs.press("Enter")
-    expect(page.get_by_test_id("stAlertContentInfo").filter(has_text="2 epochs")).to_be_visible()
+    fill_train_form(page, expect, data, epochs=2)
     name = page.get_by_role("textbox", name="Checkpoint name")
     expect(name).to_have_value("vgg11-tiny.pth")
     s.settle()

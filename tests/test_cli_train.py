@@ -31,7 +31,7 @@ def tiny(tmp_path_factory):
     return shapes.make_folder(tmp_path_factory.mktemp("cli") / "shapes", per_class=4)
 
 
-def test_json_has_the_documented_keys_and_the_checkpoint_is_written(tiny, tmp_path, one_torch_thread):
+def test_json_has_the_documented_keys_and_the_checkpoint_is_written(tiny, tmp_path, one_torch_thread, small_head):
     out = tmp_path / "ckpt" / "shapes.pth"
     board = tmp_path / "logs"
     status, stdout, stderr = run_cli(["train", str(tiny), *TINY, "--out", str(out), "--format", "json",
@@ -76,7 +76,7 @@ def test_bad_data_is_one_line_and_exit_2(tmp_path):
     assert status == 2 and "no such file or folder" in one_line(err)
 
 
-def test_only_unreadable_photos_is_one_line_and_nothing_is_written(tmp_path, one_torch_thread):
+def test_only_unreadable_photos_is_one_line_and_nothing_is_written(tmp_path, one_torch_thread, small_head):
     for kind in ("a", "b"):
         (tmp_path / "bad" / kind).mkdir(parents=True)
         (tmp_path / "bad" / kind / "0.jpg").write_bytes(b"garbage")

@@ -228,3 +228,25 @@ def test_remove_partials_takes_write_s_leftovers_and_nothing_else(tmp_path):
         path.write_bytes(b"x")
     assert sorted(checkpoint.remove_partials(out)) == sorted(leftovers)
     assert all(p.exists() for p in kept) and not any(p.exists() for p in leftovers)
+
+
+def test_the_per_process_object_is_made_once_when_many_sessions_ask_at_once():
+    from vggviz.jobs.per_process import PerProcess
+
+    made = []
+
+    def make():
+        time.sleep(0.05)  # a slow first make: the other threads ask meanwhile
+        made.append(object())
+        return made[-1]
+
+    shared = PerProcess(make)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(shared.get())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(made) == 1 and got == made * 8 and shared.get() is made[0]
+    shared.instance = None  # a fresh server (as the page tests do)
+    assert shared.get() is made[1]

@@ -1,7 +1,8 @@
 """Training as a job of the queue (vggviz/jobs/training.py): a real run of the trainer in the worker process on
-a tiny generated data set, its events streamed, its checkpoint written at the end and loadable; a cancelled run
-writes nothing; the teacher's caps and the checkpoint's name are checked before anything is queued; and a
-Predict request served while a training job runs gets its answer."""
+a tiny generated data set (one run, shared by the tests that read it), its events streamed, its checkpoint
+written at the end and loadable; the teacher's caps and the checkpoint's name are checked before anything is
+queued; and a Predict request served while a training job runs gets its answer, that job then cancelled
+writing nothing."""
 
 from __future__ import annotations
 
@@ -37,11 +38,43 @@ def about(out: Path | None, recipe: Recipe = RECIPE, photos: int = 8) -> trainin
                           photos)
 
 
-def test_a_real_training_job_streams_its_progress_and_writes_a_checkpoint_that_loads(q, tmp_path):
-    out = tmp_path / "checkpoints" / "tiny.pth"
-    job = training.submit(q, tiny_training.zip_bytes(), "tiny.zip", RECIPE.record(), str(out), about=about(out),
-                          estimate=10.0)
-    q.wait(job.id, TIMEOUT)
+@pytest.fixture(scope="module")
+def timed(tmp_path_factory):
+    """One real training job, shared by the tests that read it (a run costs a worker process, 0.5 GB of
+    checkpoint and seconds of a 2-core machine): its cost first measured by a probe in a worker, as the page
+    asks it, then the run in the queue's worker with that estimate; what the costs answered before the run is
+    kept (the run's own rates replace it)."""
+    from types import SimpleNamespace
+
+    from vggviz.jobs import cost
+    from vggviz.train.data import open_training_data
+
+    root = tmp_path_factory.mktemp("timed")
+    queue = JobQueue(Settings(folder=root / "slots", threads=1, max_epochs=3, max_photos=100))
+    try:
+        costs, dev = cost.Costs(), queue.settings.device
+        measuring = costs.ask(RECIPE, 2, dev, 1)
+        wait_for(lambda: costs.known(RECIPE, dev, 1), "the probe")
+        answer = costs.ask(RECIPE, 2, dev, 1)
+        # another learning rate, or a rerun of the page: nothing measured again
+        again = [costs.ask(Recipe(**{**RECIPE.record(), "lr": lr}), 2, dev, 1) for lr in (1e-4, 1e-2)]
+        probes_before_run = costs.probes
+        data = open_training_data(tiny_training.zip_bytes(), "tiny.zip", RECIPE.val_share, RECIPE.seed)
+        n_train, n_val = len(data.train), len(data.val)
+        estimate = answer.seconds(RECIPE, n_train, n_val)
+        out = root / "checkpoints" / "tiny.pth"
+        job = training.submit(queue, tiny_training.zip_bytes(), "tiny.zip", RECIPE.record(), str(out),
+                              about=about(out), estimate=estimate, expected=answer.rates, costs=costs)
+        queue.wait(job.id, TIMEOUT)
+        yield SimpleNamespace(costs=costs, dev=dev, measuring=measuring, answer=answer, again=again,
+                              probes_before_run=probes_before_run, n_train=n_train, n_val=n_val, estimate=estimate,
+                              out=out, job=job)
+    finally:
+        queue.close()
+
+
+def test_a_real_training_job_streams_its_progress_and_writes_a_checkpoint_that_loads(timed):
+    job, out = timed.job, timed.out
     assert job.state == DONE, job.error
     result = job.result
     assert isinstance(result, TrainResult) and result.classes == ["blue", "red"] and result.out == str(out)
@@ -52,19 +85,6 @@ def test_a_real_training_job_streams_its_progress_and_writes_a_checkpoint_that_l
     model = torchvision.models.vgg11(num_classes=2)  # the course's format, torchvision's keys
     model.load_state_dict(torch.load(out, weights_only=True), strict=True)
     assert json.loads(out.with_suffix(".json").read_text()) == {"0": "blue", "1": "red"}
-
-
-def test_a_cancelled_training_job_writes_nothing(q, tmp_path):
-    folder = tmp_path / "checkpoints"
-    out = folder / "never.pth"
-    recipe = Recipe(**{**RECIPE.record(), "train": "all", "epochs": 3})  # every photo through the net, slow enough
-    job = training.submit(q, tiny_training.zip_bytes(), "tiny.zip", recipe.record(), str(out),
-                          about=about(out, recipe), estimate=None)
-    wait_for(lambda: any(getattr(e, "phase", None) == "train" for e in job.events), "the first training batch")
-    q.cancel(job.id)
-    q.wait(job.id, TIMEOUT)
-    assert job.state == CANCELLED
-    assert not folder.exists() or not list(folder.iterdir())  # no checkpoint, class file, record or temporary
 
 
 def test_the_caps_and_the_name_are_checked_before_queueing(q, tmp_path):
@@ -86,19 +106,23 @@ def test_the_caps_and_the_name_are_checked_before_queueing(q, tmp_path):
             training.checkpoint_path(tmp_path, bad)
 
 
-def test_predict_is_answered_while_a_training_job_runs(tmp_path, monkeypatch):
+def test_predict_is_answered_while_a_training_job_runs_and_its_cancel_writes_nothing(tmp_path, monkeypatch):
     """The job trains in its own process: the server's script runs (here an AppTest of Predict) are not
-    blocked behind it, and the job goes on training meanwhile."""
+    blocked behind it, and the job goes on training meanwhile. Cancelled while it trains, it leaves no
+    checkpoint, class file, record or temporary file."""
     import streamlit as st
     from app_pages import app, run
 
     from ui import models
 
-    q = JobQueue(Settings(folder=tmp_path / "slots", threads=1))
+    q = JobQueue(Settings(folder=tmp_path / "slots", threads=1, max_epochs=None))
     try:
-        recipe = Recipe(**{**RECIPE.record(), "train": "all", "epochs": 50})  # longer than the Predict run
-        out = tmp_path / "busy.pth"
-        job = q.submit(training.run, tiny_training.zip_bytes(), "tiny.zip", recipe.record(), str(out))
+        folder = tmp_path / "checkpoints"
+        out = folder / "busy.pth"
+        # every photo through the net, for longer than the Predict run
+        recipe = Recipe(**{**RECIPE.record(), "train": "all", "epochs": 50})
+        job = training.submit(q, tiny_training.zip_bytes(), "tiny.zip", recipe.record(), str(out),
+                              about=about(out, recipe), estimate=None)
         wait_for(lambda: any(getattr(e, "phase", None) == "train" for e in job.events), "training to start")
         st.cache_resource.clear()
         models.MODELS.clear()
@@ -108,40 +132,26 @@ def test_predict_is_answered_while_a_training_job_runs(tmp_path, monkeypatch):
         assert job.state == RUNNING  # still training: Predict did not wait for it
         q.cancel(job.id)
         q.wait(job.id, TIMEOUT)
-        assert job.state == CANCELLED and not out.exists()
+        assert job.state == CANCELLED
+        assert not folder.exists() or not list(folder.iterdir())  # no checkpoint, class file, record or temporary
     finally:
         q.close()
 
 
-def test_the_estimate_is_close_to_a_measured_runs_time_and_is_measured_once(q, tmp_path):
+def test_the_estimate_is_close_to_a_measured_runs_time_and_is_measured_once(timed):
     """The cost is measured by a probe in a worker process with the job's threads (never in the server), once
     per kind of run, and is close to what the run then takes in the queue's worker. Loose (within 4× either
     way): the shared 2-core machine's load changes between the probe and the run, and the probe leaves photo
     decoding out. The run's own rates then replace the probe's: they give back its time."""
-    from vggviz.jobs import cost
-    from vggviz.train.data import open_training_data
-
-    costs, dev = cost.Costs(), q.settings.device
-    assert costs.ask(RECIPE, 2, dev, 1).rates is None  # measuring: the page shows a note, not a frozen page
-    wait_for(lambda: costs.known(RECIPE, dev, 1), "the probe")
-    answer = costs.ask(RECIPE, 2, dev, 1)
+    costs, dev, answer, job, estimate = timed.costs, timed.dev, timed.answer, timed.job, timed.estimate
+    assert timed.measuring.rates is None  # measuring: the page shows a note, not a frozen page
     assert answer.source == "probe" and answer.rates.startup > 0, answer
-    for lr in (1e-4, 1e-2):  # another learning rate, or a rerun of the page: nothing measured again
-        assert costs.ask(Recipe(**{**RECIPE.record(), "lr": lr}), 2, dev, 1) == answer
-    assert costs.probes == 1
-    data = open_training_data(tiny_training.zip_bytes(), "tiny.zip", RECIPE.val_share, RECIPE.seed)
-    n_train, n_val = len(data.train), len(data.val)
-    estimate = answer.seconds(RECIPE, n_train, n_val)
-
-    out = tmp_path / "timed.pth"
-    job = training.submit(q, tiny_training.zip_bytes(), "tiny.zip", RECIPE.record(), str(out), about=about(out),
-                          estimate=estimate, expected=answer.rates, costs=costs)
-    q.wait(job.id, TIMEOUT)
+    assert timed.again == [answer, answer] and timed.probes_before_run == 1
     assert job.state == DONE, job.error
     took = job.finished - job.started
     assert estimate / 4 <= took <= estimate * 4, (estimate, took)
     learned = costs.ask(RECIPE, 2, dev, 1)
     assert learned.source == "job" and costs.probes == 1
-    assert learned.seconds(RECIPE, n_train, n_val) == pytest.approx(took, rel=1e-6)  # the same sum, reordered
+    assert learned.seconds(RECIPE, timed.n_train, timed.n_val) == pytest.approx(took, rel=1e-6)  # the same sum
     features = [e for e in job.events if isinstance(e, BatchProgress) and e.phase == "features"]
     assert features and all(e.seconds_left is not None for e in features)  # with the epochs at the probe's rates

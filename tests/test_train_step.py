@@ -45,9 +45,9 @@ START = {("vgg11_bn", "last-block"): 22, ("vgg11_bn", "head"): 29, ("vgg11", "al
 
 
 def test_the_frozen_boundaries_are_torchvisions_layers():
-    from torchvision import models
+    from torchvision.models import vgg
 
-    features = models.vgg11_bn().features
+    features = vgg.make_layers(vgg.cfgs["A"], batch_norm=True)  # vgg11_bn's features, without its 120 M head
     assert len(features) == START["vgg11_bn", "head"]
     assert isinstance(features[21], nn.MaxPool2d) and isinstance(features[22], nn.Conv2d)
     assert sum(isinstance(m, nn.MaxPool2d) for m in features[22:]) == 1  # one block after it: the last
@@ -60,7 +60,7 @@ def test_the_frozen_boundaries_are_torchvisions_layers():
            weight_decay=1e-3, size=32),
     Recipe(config="vgg11", init="xavier", train="all", optimizer="adam", lr=1e-3, size=32),
 ], ids=["last-block-sgd-bn", "head-sgd-bn", "all-adam"])
-def test_one_step_equals_a_plain_torch_step_and_frozen_layers_do_not_move(recipe, one_torch_thread):
+def test_one_step_equals_a_plain_torch_step_and_frozen_layers_do_not_move(recipe, one_torch_thread, small_head):
     start = START[recipe.config, recipe.train]
     model = network.build(recipe, num_classes=3)
     with torch.no_grad():  # batch-norm statistics that are not the defaults, so that a change would show
@@ -95,7 +95,7 @@ def test_one_step_equals_a_plain_torch_step_and_frozen_layers_do_not_move(recipe
     assert moved >= 4  # the step did change the trained part
 
 
-def test_head_only_freezes_every_feature_and_the_optimiser_holds_only_the_head():
+def test_head_only_freezes_every_feature_and_the_optimiser_holds_only_the_head(small_head):
     recipe = Recipe(config="vgg11", init="xavier", train="head", size=32)
     s = network.setup(network.build(recipe, num_classes=2), recipe)
     assert s.start == len(s.model.features)
@@ -104,7 +104,7 @@ def test_head_only_freezes_every_feature_and_the_optimiser_holds_only_the_head()
     assert s.trained_names() == {k for k in s.model.state_dict() if k.startswith("classifier.")}
 
 
-def test_the_cosine_schedule_is_the_courses():
+def test_the_cosine_schedule_is_the_courses(small_head):
     recipe = Recipe(config="vgg11", init="xavier", epochs=4, lr=0.1, schedule="cosine", final_lr_fraction=0.01)
     s = network.setup(network.build(recipe, num_classes=2), recipe)
     seen = []

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..train.progress import Rates
 from ..train.recipe import Recipe
+from .per_process import PerProcess
 from .worker import Worker
 
 Key = tuple[str, str, int, int, str, int]
@@ -126,14 +127,9 @@ def job_rates(rates: Rates, recipe: Recipe, train_photos: int, val_photos: int, 
     return replace(rates, startup=max(0.0, wall - phases))
 
 
-_SHARED: Costs | None = None
-_SHARED_LOCK = threading.Lock()
+SHARED: PerProcess[Costs] = PerProcess(Costs)
 
 
 def shared() -> Costs:
     """The server's costs (one per process)."""
-    global _SHARED
-    with _SHARED_LOCK:
-        if _SHARED is None:
-            _SHARED = Costs()
-        return _SHARED
+    return SHARED.get()

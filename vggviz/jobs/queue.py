@@ -19,6 +19,7 @@ from typing import Any
 
 from ..i18n import N_, TranslatableError
 from . import slots
+from .per_process import PerProcess
 from .settings import Settings
 from .worker import Failure, Worker
 
@@ -270,15 +271,15 @@ class JobQueue:
                 self._jobs.pop(j.id, None)
 
 
-_SHARED: JobQueue | None = None
-_SHARED_LOCK = threading.Lock()
+def _server_queue() -> JobQueue:
+    queue = JobQueue()
+    atexit.register(queue.close)
+    return queue
+
+
+SHARED: PerProcess[JobQueue] = PerProcess(_server_queue)
 
 
 def shared() -> JobQueue:
     """The server's queue (one per process), made at first use with the settings of that moment."""
-    global _SHARED
-    with _SHARED_LOCK:
-        if _SHARED is None:
-            _SHARED = JobQueue()
-            atexit.register(_SHARED.close)
-        return _SHARED
+    return SHARED.get()
