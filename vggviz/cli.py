@@ -78,8 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", parents=[model_args, language], help=_("top-k predictions for photos"))
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--topk", type=int, default=5, help=_("how many classes to list (default 5)"))
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help=_("text to read, or JSON with English keys (default: text)"))
+    _text_or_json(p)
     p.set_defaults(func=_predict)
 
     p = sub.add_parser("features", parents=[model_args, language], help=_("one PNG grid per conv layer"))
@@ -127,8 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", default="predicted", help=_("the class to explain: 'predicted' or a class index"))
     p.add_argument("--steps", type=int, default=FAITHFULNESS_STEPS,
                    help=_("deletion and insertion steps, at least 2 (default {steps})", steps=FAITHFULNESS_STEPS))
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help=_("text to read, or JSON with English keys (default: text)"))
+    _text_or_json(p)
     p.set_defaults(func=_metrics)
     _erf_and_unit_parsers(sub, model_args, language)  # issue 12
     _examples_parser(sub, model_args, language)  # issue 22
@@ -334,6 +332,12 @@ class _ProgressBar:
 
 # --- evaluate ------------------------------------------------------------------------------------
 
+def _text_or_json(p: argparse.ArgumentParser) -> None:
+    """The ``--format`` most commands take: text for a person, JSON (English keys) for a script."""
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help=_("text to read, or JSON with English keys (default: text)"))
+
+
 def _at_least(low: int):
     def parse(value: str) -> int:
         number = _int(value)
@@ -411,7 +415,7 @@ def _erf_and_unit_parsers(sub, model_args: argparse.ArgumentParser, language: ar
     p.add_argument("--seed", type=int, default=0, help=_("seed of the noise inputs (default 0)"))
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
     p.add_argument("--out", metavar="erf.npy", help=_("write the map (H×W, the mean over the inputs) here"))
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    _text_or_json(p)
     p.set_defaults(func=_erf, classes=None, preprocess=None, half=False)
 
     p = sub.add_parser("unit", parents=[model_args, language], help=_("the arithmetic behind one unit of a conv layer"))
@@ -420,7 +424,7 @@ def _erf_and_unit_parsers(sub, model_args: argparse.ArgumentParser, language: ar
     p.add_argument("--channel", type=int, required=True, metavar="K", help=_("the output channel"))
     p.add_argument("--at", type=int, nargs=2, required=True, metavar=("ROW", "COL"),
                    help=_("the unit's row and column on the map"))
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    _text_or_json(p)
     p.set_defaults(func=_unit)
 
 
@@ -626,8 +630,7 @@ def _examples_parser(sub, model_args: argparse.ArgumentParser, language: argpars
                           n=default_workers()))
     p.add_argument("--out", metavar="DIR",
                    help=_("write each channel's top patches here (LAYER/CHANNEL_RANK.png) and index.json"))
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help=_("text to read, or JSON with English keys (default: text)"))
+    _text_or_json(p)
     p.set_defaults(func=_examples)
 
 
@@ -797,8 +800,7 @@ def _visualize_parser(sub, model_args: argparse.ArgumentParser, language: argpar
     p.add_argument("--no-cache", action="store_true", help=_("neither read nor write the gallery folder"))
     p.add_argument("--out", metavar="FILE.png|DIR",
                    help=_("the picture (a channel, a class), or the gallery folder to write (--channels)"))
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help=_("text to read, or JSON with English keys (default: text)"))
+    _text_or_json(p)
     p.set_defaults(func=_visualize)
 
 
@@ -1046,8 +1048,7 @@ def _train_parser(sub, language: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help=_("replace an existing checkpoint of that name"))
     p.add_argument("--tensorboard", metavar="DIR",
                    help=_("also write TensorBoard event files here (needs the tensorboard package)"))
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help=_("text to read, or JSON with English keys (default: text)"))
+    _text_or_json(p)
     p.set_defaults(func=_train)
 
 
