@@ -180,7 +180,10 @@ def test_training_off_and_a_full_queue_are_refused_with_a_message(make_queue, tm
     with pytest.raises(JobError) as full:
         q.submit(fns.count, 1)
     with use("zh_CN"):
-        assert "VGGVIZ_TRAINING" in str(off.value) and "1" in str(full.value)
+        assert "VGGVIZ_TRAINING" in str(off.value) and "1 个任务" in str(full.value)
+    # the count takes its plural: one job "is", two jobs "are" (not "1 jobs are")
+    assert str(full.value).startswith("1 job is already waiting on this server")
+    assert str(JobError("full", n=2)).startswith("2 jobs are already waiting on this server")
 
 
 def test_settings_from_the_file_and_the_environment(tmp_path):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..i18n import N_, TranslatableError
+from ..i18n import N_, TranslatableError, ngettext
 from . import slots
 from .per_process import PerProcess
 from .settings import Settings
@@ -35,10 +35,18 @@ MAX_EVENTS = 100_000  # per job: a long run's batches, not an unbounded list
 class JobError(TranslatableError, RuntimeError):
     MESSAGES = {
         "off": N_("Training is turned off on this server (VGGVIZ_TRAINING=off)."),
-        "full": N_("{n} jobs are already waiting on this server, the most it takes. Try again when one has ended."),
+        "full": "",  # said by __str__: its count takes a plural (ngettext), which a template here cannot
         "died": N_("The training process ended without a result (exit code {code})."),
         "cancelled": N_("The job was cancelled."),
     }
+
+    def __str__(self) -> str:
+        if self.code == "full":
+            return ngettext("{n} job is already waiting on this server, the most it takes. Try again when a job "
+                            "has ended.",
+                            "{n} jobs are already waiting on this server, the most it takes. Try again when a job "
+                            "has ended.", self.params["n"])
+        return super().__str__()
 
 
 @dataclass(eq=False)
