@@ -195,11 +195,17 @@ def test_settings_from_the_file_and_the_environment(tmp_path):
     assert not Settings.load({"VGGVIZ_TRAINING": "off"}, file=tmp_path / "none.toml").enabled
     assert Settings.load({"VGGVIZ_TRAIN_MAX_EPOCHS": "none"}, file=tmp_path / "none.toml").max_epochs is None
     assert Settings.load({"VGGVIZ_TRAIN_DEVICE": "CPU"}, file=tmp_path / "none.toml").device == "cpu"
-    for environ in ({"VGGVIZ_TRAINING": "maybe"}, {"VGGVIZ_TRAIN_MAX_JOBS": "0"}, {"VGGVIZ_TRAIN_THREADS": "two"},
-                    {"VGGVIZ_TRAIN_DEVICE": "tpu"}):
+    for environ in ({"VGGVIZ_TRAINING": "maybe"}, {"VGGVIZ_TRAIN_MAX_JOBS": "0"}, {"VGGVIZ_TRAIN_MAX_QUEUE": "0"},
+                    {"VGGVIZ_TRAIN_THREADS": "two"}, {"VGGVIZ_TRAIN_DEVICE": "tpu"}):
         with pytest.raises(SettingsError) as bad:
             Settings.load(environ, file=tmp_path / "none.toml")
         assert next(iter(environ)) in str(bad.value)
+    # a queue of 0 would refuse every job as "full": the least is 1, and a 0 is said to be wrong, naming the setting
+    file.write_text("[training]\nmax_queue = 0\n")
+    with pytest.raises(SettingsError) as zero:
+        Settings.load({}, file=file)
+    assert "[training] max_queue" in str(zero.value) and "at least 1" in str(zero.value)
+    assert Settings.load({"VGGVIZ_TRAIN_MAX_QUEUE": "1"}, file=tmp_path / "none.toml").max_queue == 1
     file.write_text("[training\n")
     with pytest.raises(SettingsError):
         Settings.load({}, file=file)
