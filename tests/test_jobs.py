@@ -226,6 +226,31 @@ def test_a_training_job_that_ends_without_a_result_leaves_no_temporary_file(make
     assert job.state == FAILED and not left.exists()
 
 
+def test_on_end_runs_outside_the_lock_and_before_the_job_reads_as_ended(make_queue):
+    """A slow on_end (file I/O) must not hold up the pages' get() and position(); whoever sees the job ended (a
+    waiter, a page polling ``ended``) sees what on_end did."""
+    entered, release, recorded = threading.Event(), threading.Event(), []
+
+    def on_end(job):
+        entered.set()
+        release.wait(TIMEOUT)
+        recorded.append(job.state)
+
+    q = make_queue()
+    job = q.submit(fns.count, 1, on_end=on_end)
+    try:
+        assert entered.wait(TIMEOUT), "on_end was not called"
+        got = []
+        reader = threading.Thread(target=lambda: got.append((q.get(job.id), q.position(job))), daemon=True)
+        reader.start()
+        reader.join(TIMEOUT)  # not a timing: a get() blocked behind on_end never returns while it blocks
+        assert got == [(job, None)], "get() waited for on_end"
+        assert job.state == DONE and not job.ended and not recorded
+    finally:
+        release.set()
+    assert q.wait(job.id, TIMEOUT).ended and recorded == [DONE]
+
+
 def test_remove_partials_takes_write_s_leftovers_and_nothing_else(tmp_path):
     from vggviz.train import checkpoint
 
