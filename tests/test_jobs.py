@@ -180,7 +180,10 @@ def test_training_off_and_a_full_queue_are_refused_with_a_message(make_queue, tm
     with pytest.raises(JobError) as full:
         q.submit(fns.count, 1)
     with use("zh_CN"):
-        assert "VGGVIZ_TRAINING" in str(off.value) and "1" in str(full.value)
+        assert "VGGVIZ_TRAINING" in str(off.value) and "1 个任务" in str(full.value)
+    # the count takes its plural: one job "is", two jobs "are" (not "1 jobs are")
+    assert str(full.value).startswith("1 job is already waiting on this server")
+    assert str(JobError("full", n=2)).startswith("2 jobs are already waiting on this server")
 
 
 def test_settings_from_the_file_and_the_environment(tmp_path):
@@ -192,11 +195,17 @@ def test_settings_from_the_file_and_the_environment(tmp_path):
     assert not Settings.load({"VGGVIZ_TRAINING": "off"}, file=tmp_path / "none.toml").enabled
     assert Settings.load({"VGGVIZ_TRAIN_MAX_EPOCHS": "none"}, file=tmp_path / "none.toml").max_epochs is None
     assert Settings.load({"VGGVIZ_TRAIN_DEVICE": "CPU"}, file=tmp_path / "none.toml").device == "cpu"
-    for environ in ({"VGGVIZ_TRAINING": "maybe"}, {"VGGVIZ_TRAIN_MAX_JOBS": "0"}, {"VGGVIZ_TRAIN_THREADS": "two"},
-                    {"VGGVIZ_TRAIN_DEVICE": "tpu"}):
+    for environ in ({"VGGVIZ_TRAINING": "maybe"}, {"VGGVIZ_TRAIN_MAX_JOBS": "0"}, {"VGGVIZ_TRAIN_MAX_QUEUE": "0"},
+                    {"VGGVIZ_TRAIN_THREADS": "two"}, {"VGGVIZ_TRAIN_DEVICE": "tpu"}):
         with pytest.raises(SettingsError) as bad:
             Settings.load(environ, file=tmp_path / "none.toml")
         assert next(iter(environ)) in str(bad.value)
+    # a queue of 0 would refuse every job as "full": the least is 1, and a 0 is said to be wrong, naming the setting
+    file.write_text("[training]\nmax_queue = 0\n")
+    with pytest.raises(SettingsError) as zero:
+        Settings.load({}, file=file)
+    assert "[training] max_queue" in str(zero.value) and "at least 1" in str(zero.value)
+    assert Settings.load({"VGGVIZ_TRAIN_MAX_QUEUE": "1"}, file=tmp_path / "none.toml").max_queue == 1
     file.write_text("[training\n")
     with pytest.raises(SettingsError):
         Settings.load({}, file=file)
@@ -215,6 +224,31 @@ def test_a_training_job_that_ends_without_a_result_leaves_no_temporary_file(make
     job = training.submit(q, b"not a zip", "t.zip", {"epochs": 1}, str(out), about=about, estimate=None)
     q.wait(job.id, TIMEOUT)
     assert job.state == FAILED and not left.exists()
+
+
+def test_on_end_runs_outside_the_lock_and_before_the_job_reads_as_ended(make_queue):
+    """A slow on_end (file I/O) must not hold up the pages' get() and position(); whoever sees the job ended (a
+    waiter, a page polling ``ended``) sees what on_end did."""
+    entered, release, recorded = threading.Event(), threading.Event(), []
+
+    def on_end(job):
+        entered.set()
+        release.wait(TIMEOUT)
+        recorded.append(job.state)
+
+    q = make_queue()
+    job = q.submit(fns.count, 1, on_end=on_end)
+    try:
+        assert entered.wait(TIMEOUT), "on_end was not called"
+        got = []
+        reader = threading.Thread(target=lambda: got.append((q.get(job.id), q.position(job))), daemon=True)
+        reader.start()
+        reader.join(TIMEOUT)  # not a timing: a get() blocked behind on_end never returns while it blocks
+        assert got == [(job, None)], "get() waited for on_end"
+        assert job.state == DONE and not job.ended and not recorded
+    finally:
+        release.set()
+    assert q.wait(job.id, TIMEOUT).ended and recorded == [DONE]
 
 
 def test_remove_partials_takes_write_s_leftovers_and_nothing_else(tmp_path):

@@ -6,8 +6,8 @@ threads). A finished job's own measured rates replace the probe's: the next esti
 last real run's.
 
 The page asks ``Costs.ask``; it answers at once, with the rates or with "measuring" (one probe at a time per
-server, the latest asked first, in a thread that waits on the worker). The probe does not take a job slot: a few seconds at the job's
-priority, so that a student sees the cost while another's job trains."""
+server, the latest asked first, in a thread that waits on the worker). The probe does not take a job slot: a few
+seconds at the job's priority, so that a student sees the cost while another's job trains."""
 
 from __future__ import annotations
 

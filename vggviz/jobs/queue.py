@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..i18n import N_, TranslatableError
+from ..i18n import N_, TranslatableError, ngettext
 from . import slots
 from .per_process import PerProcess
 from .settings import Settings
@@ -35,10 +35,18 @@ MAX_EVENTS = 100_000  # per job: a long run's batches, not an unbounded list
 class JobError(TranslatableError, RuntimeError):
     MESSAGES = {
         "off": N_("Training is turned off on this server (VGGVIZ_TRAINING=off)."),
-        "full": N_("{n} jobs are already waiting on this server, the most it takes. Try again when one has ended."),
+        "full": "",  # said by __str__: its count takes a plural (ngettext), which a template here cannot
         "died": N_("The training process ended without a result (exit code {code})."),
         "cancelled": N_("The job was cancelled."),
     }
+
+    def __str__(self) -> str:
+        if self.code == "full":
+            return ngettext("{n} job is already waiting on this server, the most it takes. Try again when a job "
+                            "has ended.",
+                            "{n} jobs are already waiting on this server, the most it takes. Try again when a job "
+                            "has ended.", self.params["n"])
+        return super().__str__()
 
 
 @dataclass(eq=False)
@@ -60,10 +68,13 @@ class Job:
     meta: Any = None  # what the submitter keeps with the job (the page's description of it)
     on_end: Callable[["Job"], None] | None = field(default=None, repr=False)  # called in the server once it ended
     _call: tuple | None = field(default=None, repr=False)  # (fn, args, kwargs) until it starts
+    _ended: bool = field(default=False, repr=False)  # see ended
 
     @property
     def ended(self) -> bool:
-        return self.state in ENDED
+        """True once the job ended and its ``on_end`` ran: whoever sees it ended sees what ``on_end`` did (partial
+        files removed, costs recorded). ``state`` holds the end state a moment earlier, while ``on_end`` runs."""
+        return self._ended
 
     def events_since(self, n: int) -> list:
         """The events after the first ``n`` read (a copy)."""
@@ -97,8 +108,10 @@ class JobQueue:
     def submit(self, fn: Callable[..., Any], *args: Any, label: str = "", estimate: float | None = None,
                meta: Any = None, on_end: Callable[[Job], None] | None = None, **kwargs: Any) -> Job:
         """Queue ``fn(*args, report=..., should_stop=..., **kwargs)`` (a module-level function and picklable
-        arguments); ``on_end(job)`` runs in this process once the job ran and ended (an error in it is
-        ignored): what it recorded, or what a worker killed in the middle of writing left behind. Raises JobError when training is off or the queue is full."""
+        arguments). ``on_end(job)`` runs in this process once the job ran and ended, to record what it measured
+        or remove what a worker killed in the middle of writing left behind: outside the queue's lock, before
+        the job reads as ended (``Job.ended``); an error in it is ignored. Raises JobError when training is off
+        or the queue is full."""
         if not self.settings.enabled:
             raise JobError("off")
         with self._cond:
@@ -155,7 +168,7 @@ class JobQueue:
         same (the cancel came after its last check) ends DONE: what it reports, it wrote."""
         with self._cond:
             job = self._jobs.get(job_id)
-            if job is None or job.ended:
+            if job is None or job.state in ENDED:  # ended, or its on_end running: nothing left to stop
                 return
             job.cancel_requested = True
             if job in self._waiting:
@@ -244,22 +257,27 @@ class JobQueue:
             with self._cond:
                 self._workers.pop(job.id, None)
                 if got_result:  # it ended before it saw the cancel: its result (and what it wrote) is real
-                    self._end(job, DONE)
+                    self._end(job, DONE, ended=False)
                 elif job.cancel_requested:
                     job.error = JobError("cancelled")
-                    self._end(job, CANCELLED)
+                    self._end(job, CANCELLED, ended=False)
                 else:
                     job.error = job.error or JobError("died", code=code)
-                    self._end(job, FAILED)
-                if job.on_end is not None:  # before the waiters wake: they see what it recorded
+                    self._end(job, FAILED, ended=False)
+            try:
+                if job.on_end is not None:  # outside the lock: its file I/O must not hold up every page's get()
                     try:
                         job.on_end(job)
                     except Exception:  # noqa: BLE001 (the submitter's bookkeeping cannot fail the job)
                         pass
-                self._cond.notify_all()
+            finally:
+                with self._cond:  # only now does it read as ended: a waiter that wakes sees what on_end did
+                    job._ended = True
+                    self._cond.notify_all()
 
-    def _end(self, job: Job, state: str) -> None:
-        job.state, job.finished, job._call = state, time.time(), None
+    def _end(self, job: Job, state: str, ended: bool = True) -> None:
+        """The job's end state; ``ended=False`` while its ``on_end`` has still to run (``_follow`` sets it)."""
+        job.state, job.finished, job._call, job._ended = state, time.time(), None, ended
 
     def _forget_old(self) -> None:
         now = time.time()

@@ -42,7 +42,7 @@ FIELDS: dict[str, tuple[str, str, int]] = {
     "max_epochs": ("VGGVIZ_TRAIN_MAX_EPOCHS", "count", 1),
     "max_photos": ("VGGVIZ_TRAIN_MAX_PHOTOS", "count", 1),
     "max_jobs": ("VGGVIZ_TRAIN_MAX_JOBS", "count", 1),
-    "max_queue": ("VGGVIZ_TRAIN_MAX_QUEUE", "count", 0),
+    "max_queue": ("VGGVIZ_TRAIN_MAX_QUEUE", "count", 1),  # 0 would refuse every job: VGGVIZ_TRAINING=off says so
     "threads": ("VGGVIZ_TRAIN_THREADS", "count", 1),
     "folder": ("VGGVIZ_JOBS", "path", 0),
     "device": ("VGGVIZ_TRAIN_DEVICE", "device", 0),
