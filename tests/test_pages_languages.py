@@ -168,3 +168,25 @@ def test_the_choice_survives_page_switches_and_is_written_to_the_url():
     at.query_params.clear()  # the browser clears the query string on a page switch
     run(at.switch_page("pages/home.py"))
     assert at.title[0].value == TITLES["zh"] and at.query_params["lang"] == "zh"
+
+
+def test_a_session_makes_its_pages_once_per_language_and_the_links_follow_it(monkeypatch):
+    """The navigation's st.Page objects are made at a session's first run and again only when its language
+    changes (ui/navigation.py keeps them: making them resolves every page's path on disk); the navigation and
+    the home page's links are titled in the language of the moment, and the links point at the pages."""
+    import streamlit as st
+
+    made = []
+    real = st.Page
+    monkeypatch.setattr(st, "Page", lambda *a, **k: made.append(k["title"]) or real(*a, **k))
+    at = run(app(lang="en"))
+    assert len(made) == len(PAGES) and "Predict" in made
+    run(at.switch_page("pages/architecture.py"))
+    run(at.switch_page("pages/home.py"))
+    assert len(made) == len(PAGES)  # three runs, one set
+    at.sidebar.radio(key="lang").set_value("zh")
+    run(at)
+    assert len(made) == 2 * len(PAGES) and "预测" in made[len(PAGES):]
+    links = [e.proto for e in at.main.get("page_link")]
+    assert links and all(link.page_script_hash for link in links)
+    assert any(link.label.startswith("预测") for link in links)

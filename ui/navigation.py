@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from vggviz import i18n
 from vggviz.i18n import N_, _
 
 
@@ -52,18 +53,35 @@ SECTIONS: dict[str, tuple[PageInfo, ...]] = {
 PAGES: tuple[PageInfo, ...] = tuple(p for pages in SECTIONS.values() for p in pages)
 
 
+_BUILT = "_vggviz_pages"  # session state: (language, {path: st.Page})
+
+
+def _pages() -> dict[str, st.Page]:
+    """This session's ``st.Page`` for every page, titled in its language: made once per session and language
+    and kept in its state, for ``st.navigation`` and the home page's links alike. Building them resolves each
+    page's path on disk, and a link given a path resolves it again: together a tenth of a new student's
+    home-page run (python -m bench --only first_visit). Never shared between sessions: ``st.navigation`` marks
+    the page it returns as callable once, and two sessions' runs would clear each other's mark."""
+    lang = i18n.language()
+    built = st.session_state.get(_BUILT)
+    if built is None or built[0] != lang:
+        built = lang, {p.path: st.Page(p.path, title=_(p.title), icon=p.icon, default=p.path == HOME) for p in PAGES}
+        st.session_state[_BUILT] = built
+    return built[1]
+
+
 def navigation():
     """``st.navigation`` over every page, titles and section names in the current language. Always expanded:
     past twelve pages Streamlit would hide the last ones behind "View more", and a class looks for a page by
     name."""
-    return st.navigation({
-        _(section): [st.Page(p.path, title=_(p.title), icon=p.icon, default=p.path == HOME) for p in pages]
-        for section, pages in SECTIONS.items()
-    }, expanded=True)
+    pages = _pages()
+    return st.navigation({_(section): [pages[p.path] for p in group] for section, group in SECTIONS.items()},
+                         expanded=True)
 
 
 def links() -> None:
     """A link to every page that has a summary, labelled with it."""
+    pages = _pages()
     for p in PAGES:
         if p.summary:
-            st.page_link(p.path, label=_(p.summary), icon=p.icon)
+            st.page_link(pages[p.path], label=_(p.summary), icon=p.icon)
