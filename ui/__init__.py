@@ -87,9 +87,11 @@ def input_size_selector() -> tuple[int, int]:
         st.stop()
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def cached_layer_table(name: str, input_size: tuple[int, int]) -> list[Layer]:
-    return layer_table(name, input_size)
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_layer_table(name: str, input_size: tuple[int, int]) -> tuple[Layer, ...]:
+    """One table shared by every session, never copied: its layers are frozen and the tuple cannot change (as
+    st.cache_data, a hit unpickled the table again: a tenth of a new student's home-page run)."""
+    return tuple(layer_table(name, input_size))
 
 
 # --- photos -------------------------------------------------------------------------------------
