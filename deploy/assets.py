@@ -63,10 +63,14 @@ def prepare(folder: Path = FOLDER, source: Path = SOURCE, workers: int | None = 
     try:
         copy = building / "root"
         shutil.copytree(source, copy)
-        texts = [p for p in copy.rglob("*") if p.is_file() and p.suffix in COMPRESSIBLE]
+        # What nginx serves: /static/ (the page itself and the manifest come from the replicas).
+        texts = [p for p in (copy / "static").rglob("*") if p.is_file() and p.suffix in COMPRESSIBLE]
         texts.sort(key=lambda p: p.stat().st_size, reverse=True)  # the largest first: the workers end together
-        with ProcessPoolExecutor(workers or os.cpu_count() or 1) as pool:
+        pool = ProcessPoolExecutor(workers or os.cpu_count() or 1)
+        try:
             list(pool.map(_compress, texts, chunksize=4))
+        finally:  # stopped (Ctrl-C, an error): the files not begun are not compressed first
+            pool.shutdown(cancel_futures=True)
         (copy / DONE).write_text(streamlit.__version__ + "\n")
         try:
             copy.rename(target)

@@ -62,6 +62,33 @@ def start_replica(port: int, threads: int, env: dict[str, str] | None = None,
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+def start_front_end(bind: str, folder: str) -> subprocess.Popen | None:
+    """nginx serving Streamlit's front end on ``bind``, started and answering; or None, with the reason printed,
+    when it cannot (not installed, the copy not made, nginx not starting): HAProxy then serves the front end
+    from the replicas itself, and the class goes on."""
+    missing = nginx_missing()
+    if missing:
+        print(f"vggviz: {missing}: {FALLBACK}", flush=True)
+        return None
+    if not assets.ready():
+        print("vggviz: compressing Streamlit's front end once for this version (about 30 s)", flush=True)
+    try:
+        root = assets.prepare()
+    except OSError as exc:
+        print(f"vggviz: Streamlit's front end could not be compressed ({exc}): {FALLBACK}", flush=True)
+        return None
+    proc = start_assets(bind, folder, log=None, root=root)
+    probe = next(p for p in (root / "static").rglob("*") if p.is_file()).relative_to(root).as_posix()
+    try:
+        wait_healthy(f"http://{bind}", timeout=15, path=f"/{probe}", process=proc)
+    except TimeoutError:
+        proc.terminate()
+        proc.wait(timeout=30)
+        print(f"vggviz: nginx did not start on {bind} (its messages above): {FALLBACK}", flush=True)
+        return None
+    return proc
+
+
 def https_environment(pem: str | Path, https_bind: str) -> dict[str, str]:
     """The variables that turn on deploy/haproxy.cfg's HTTPS: the certificate (a PEM holding it and its key),
     where TLS is served, and the port plain HTTP is redirected to."""
@@ -80,13 +107,18 @@ def start_balancer(config_text: str, bind: str, folder: str, log=subprocess.DEVN
     return subprocess.Popen([haproxy, "-db", "-f", str(path)], env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+FALLBACK = ("HAProxy compresses and caches Streamlit's front end itself, less well (docs/serving.md, A new "
+            "student's first visit; Debian: apt-get install nginx libnginx-mod-http-brotli-static)")
+
+
 def nginx_missing() -> str | None:
-    """Why nginx cannot serve the front end here (None: it can): it, or its brotli module, is not installed."""
+    """Why nginx cannot serve the front end here (None: it can): it, or the brotli module deploy/nginx.conf
+    loads (if it loads one), is not installed."""
     if not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
         return "nginx is not installed"
-    module = next(line.split()[1].rstrip(";") for line in NGINX_CONFIG.read_text().splitlines()
-                  if line.startswith("load_module "))
-    if not os.path.exists(module):
+    module = next((line.split()[1].rstrip(";").strip('"') for line in NGINX_CONFIG.read_text().splitlines()
+                   if line.startswith("load_module ")), None)
+    if module and not os.path.exists(module):
         return f"nginx's brotli module is not installed ({module})"
     return None
 
@@ -116,14 +148,17 @@ def start_assets(bind: str, folder: str, log=subprocess.DEVNULL, root: Path | No
 
 
 def wait_healthy(url: str, timeout: float = 120.0, context: ssl.SSLContext | None = None,
-                 path: str = "/_stcore/health") -> None:
-    """Wait until ``url`` answers its health check (``path``; ``context``: the TLS trust for an https:// one)."""
+                 path: str = "/_stcore/health", process: subprocess.Popen | None = None) -> None:
+    """Wait until ``url`` answers its health check (``path``; ``context``: the TLS trust for an https:// one),
+    giving up at once if ``process`` (the server) has exited."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             urllib.request.urlopen(f"{url}{path}", timeout=2, context=context).close()
             return
         except OSError:
+            if process is not None and process.poll() is not None:
+                raise TimeoutError(f"{url}: the server exited ({process.returncode})") from None
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{url} did not answer within {timeout:.0f} s") from None
             time.sleep(0.2)
@@ -180,41 +215,37 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     if https:  # the QR code on the app's pages carries the address the certificate is for
         env.setdefault("VGGVIZ_PUBLIC_URL", address)
-    front = None if args.no_assets else nginx_missing()
-    if front:
-        print(f"vggviz: {front}: HAProxy compresses Streamlit's front end itself, less well (docs/serving.md, "
-              "A new student's first visit; Debian: apt-get install nginx libnginx-mod-http-brotli-static)",
-              flush=True)
-    elif not args.no_assets and not assets.ready():
-        print("vggviz: compressing Streamlit's front end once for this version (about 30 s)", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stops what was started, as Ctrl-C does
-    procs = [start_replica(port, threads, env) for _, port in replicas]
+    procs: list[subprocess.Popen] = []  # the replicas and HAProxy: the class stops without any of them
+    nginx = None
     with tempfile.TemporaryDirectory() as folder:
         try:
-            served_assets = None
-            if not (args.no_assets or front):
-                served_assets = f"127.0.0.1:{args.assets_port}"
-                procs.append(start_assets(served_assets, folder, log=None))
+            procs += [start_replica(port, threads, env) for _, port in replicas]
+            bind = f"127.0.0.1:{args.assets_port}"
+            nginx = None if args.no_assets else start_front_end(bind, folder)
             for _, port in replicas:
                 wait_healthy(f"http://127.0.0.1:{port}")
             config = haproxy_config([(name, f"127.0.0.1:{port}") for name, port in replicas])
             procs.append(start_balancer(config, f"0.0.0.0:{args.port}", folder, log=None, https=https,
-                                        assets=served_assets))
-            what = f"{args.replicas} replica{'s' if args.replicas != 1 else ''}" + (" and nginx" if served_assets else "")
+                                        assets=bind if nginx else None))
+            what = f"{args.replicas} replica{'s' if args.replicas != 1 else ''}" + (" and nginx" if nginx else "")
             if https:
-                print(f"vggviz: {what} behind {address} (http://0.0.0.0:{args.port} redirects there; Ctrl-C stops)",
-                      flush=True)
+                where = f"{address} (http://0.0.0.0:{args.port} redirects there; Ctrl-C stops)"
             else:
-                print(f"vggviz: {what} behind http://0.0.0.0:{args.port} (Ctrl-C stops)", flush=True)
+                where = f"http://0.0.0.0:{args.port} (Ctrl-C stops)"
+            print(f"vggviz: {what} behind {where}", flush=True)
             while all(proc.poll() is None for proc in procs):
+                if nginx is not None and nginx.poll() is not None:  # HAProxy sends /static/ to the replicas again
+                    print(f"vggviz: nginx stopped: {FALLBACK}", file=sys.stderr, flush=True)
+                    nginx = None
                 time.sleep(1)
             print("vggviz: a process stopped; stopping the others", file=sys.stderr)
         except KeyboardInterrupt:
             pass
         finally:
-            for proc in procs:
+            for proc in procs + ([nginx] if nginx else []):
                 proc.terminate()
-            for proc in procs:
+            for proc in procs + ([nginx] if nginx else []):
                 proc.wait(timeout=30)
     return 0
 

@@ -34,13 +34,15 @@ def front(folder: Path) -> Path:
 
 def test_each_text_file_is_stored_in_brotli_and_gzip_that_decode_to_it(tmp_path):
     root = assets.prepare(tmp_path / "cache", front(tmp_path / "src"), workers=1)
-    for name in ("index.html", "static/js/main.1a2b.js", "static/css/index.3c4d.css"):
+    for name in ("static/js/main.1a2b.js", "static/css/index.3c4d.css"):
         original = (root / name).read_bytes()
         assert original == (tmp_path / "src" / name).read_bytes()
         packed_br, packed_gz = (root / (name + ".br")).read_bytes(), (root / (name + ".gz")).read_bytes()
         assert brotli.decompress(packed_br) == original and gzip.decompress(packed_gz) == original
         assert len(packed_br) < len(original) / 4 and len(packed_gz) < len(original) / 4
-    # Nothing stored where it would not be smaller: a one-byte script, a font (compressed already).
+    # Nothing stored where it would not be smaller (a one-byte script, a font: compressed already), nor for the
+    # page itself, which the replicas serve.
+    assert (root / "index.html").exists() and not list(root.glob("index.html.*"))
     assert sorted(p.name for p in (root / "static").rglob("*")
                   if p.name.startswith(("tiny", "Source"))) == ["Source.7a8b.woff2", "tiny.5e6f.js"]
 

@@ -16,10 +16,13 @@ import io
 import ipaddress
 import json
 import os
+import signal
+import socket
 import ssl
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 import urllib.parse
 import urllib.request
@@ -348,12 +351,64 @@ def test_serve_py_runs_nginx_for_the_front_end_and_stops_everything_on_sigterm(t
         assert COOKIE in page.get("set-cookie", "")
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         assert len(children) == 3  # the replica, nginx, HAProxy
+        # nginx stops mid-lesson: HAProxy sends the front end from the replica again (its own gzip), the class
+        # goes on.
+        stopped = next(pid for pid in children if b"nginx" in Path(f"/proc/{pid}/cmdline").read_bytes())
+        os.kill(int(stopped), signal.SIGTERM)
+        headers = _until(lambda: _get(url + path, {"Accept-Encoding": "gzip, br"})[0],
+                         lambda h: h.get("content-encoding") == "gzip")
+        assert COOKIE in headers.get("set-cookie", "") or headers.get("x-cache-status") == "HIT"
+        assert proc.poll() is None
     finally:
         proc.terminate()
         output, _ = proc.communicate(timeout=60)
     assert "compressing" not in output  # the copy was there: not made again
     assert f"vggviz: 1 replica and nginx behind http://0.0.0.0:{port}" in output
+    assert "vggviz: nginx stopped: HAProxy compresses and caches" in output
     for pid in children:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
     with pytest.raises(OSError):  # nginx's workers too: nothing answers on its port
         urllib.request.urlopen(f"http://127.0.0.1:{nginx}{path}", timeout=5)
+
+
+def _until(ask, good, seconds: float = 60.0):
+    """``ask()`` again until ``good(answer)`` (a failed request counts as not yet), at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            answer = ask()
+            if good(answer):
+                return answer
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "no good answer in time"
+        time.sleep(0.2)
+
+
+def test_serve_py_goes_on_without_nginx_when_nginx_cannot_start(tmp_path, front_end):
+    """nginx's port already taken: serve.py says why and serves the class with HAProxy alone (the front end
+    from the replica, gzipped by HAProxy), rather than stopping."""
+    need_haproxy()
+    port, replica = free_port(), free_port()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    env = {**os.environ, "TORCH_HOME": str(tmp_path / "torch"), "VGGVIZ_GALLERY": str(tmp_path / "gallery"),
+           "XDG_CACHE_HOME": str(front_end.parents[2])}
+    env.pop("VGGVIZ_WEIGHTS_URL", None)
+    proc = subprocess.Popen([sys.executable, "deploy/serve.py", "--replicas", "1", "--port", str(port),
+                             "--first-replica-port", str(replica), "--assets-port", str(taken.getsockname()[1])],
+                            cwd=serve.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        serve.wait_healthy(url)
+        path, shipped = _plotly()
+        headers, body = _get(url + path, {"Accept-Encoding": "gzip, br"})
+        assert headers.get("content-encoding") == "gzip" and gzip.decompress(body) == shipped
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=60)
+        taken.close()
+    assert "nginx did not start on 127.0.0.1:" in output and "HAProxy compresses and caches" in output
+    assert f"vggviz: 1 replica behind http://0.0.0.0:{port}" in output

@@ -264,7 +264,7 @@ def unit_panel(lm: LoadedModel, result: Result, result_key: tuple, layer: str, c
     _pool_after(lm, result, u)
 
 
-def _rows(lm: LoadedModel, result: Result) -> list[Layer]:
+def _rows(lm: LoadedModel, result: Result) -> tuple[Layer, ...]:
     return ui.cached_layer_table(lm.config.name, tuple(result.input.shape[1:]))
 
 
