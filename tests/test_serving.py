@@ -328,19 +328,25 @@ def test_the_proxy_caches_the_pictures_streamlit_serves(balanced):
     s.close()
 
 
+def _serve_py(folder: Path, front_end: Path, port: int, nginx: int) -> subprocess.Popen:
+    """``python deploy/serve.py`` with one replica, students on ``port``, nginx on ``nginx``, finding the
+    compressed front end under XDG_CACHE_HOME; its output in ``stdout`` (text)."""
+    env = {**os.environ, "TORCH_HOME": str(folder / "torch"), "VGGVIZ_GALLERY": str(folder / "gallery"),
+           "XDG_CACHE_HOME": str(front_end.parents[2])}
+    env.pop("VGGVIZ_WEIGHTS_URL", None)
+    return subprocess.Popen([sys.executable, "deploy/serve.py", "--replicas", "1", "--port", str(port),
+                             "--first-replica-port", str(free_port()), "--assets-port", str(nginx)],
+                            cwd=serve.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def test_serve_py_runs_nginx_for_the_front_end_and_stops_everything_on_sigterm(tmp_path, front_end):
     """``python deploy/serve.py`` as a teacher runs it (one replica here): it finds the front end compressed
     (deploy/assets.py's copy, under XDG_CACHE_HOME), starts nginx beside the replica and HAProxy, so the front
     end arrives in brotli through the class's address and the page from the replica; on SIGTERM no process of
     it is left (nginx's workers included)."""
     need_haproxy()
-    port, replica, nginx = free_port(), free_port(), free_port()
-    env = {**os.environ, "TORCH_HOME": str(tmp_path / "torch"), "VGGVIZ_GALLERY": str(tmp_path / "gallery"),
-           "XDG_CACHE_HOME": str(front_end.parents[2])}
-    env.pop("VGGVIZ_WEIGHTS_URL", None)
-    proc = subprocess.Popen([sys.executable, "deploy/serve.py", "--replicas", "1", "--port", str(port),
-                             "--first-replica-port", str(replica), "--assets-port", str(nginx)],
-                            cwd=serve.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    port, nginx = free_port(), free_port()
+    proc = _serve_py(tmp_path, front_end, port, nginx)
     try:
         url = f"http://127.0.0.1:{port}"
         serve.wait_healthy(url)
@@ -389,16 +395,11 @@ def test_serve_py_goes_on_without_nginx_when_nginx_cannot_start(tmp_path, front_
     """nginx's port already taken: serve.py says why and serves the class with HAProxy alone (the front end
     from the replica, gzipped by HAProxy), rather than stopping."""
     need_haproxy()
-    port, replica = free_port(), free_port()
+    port = free_port()
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen()
-    env = {**os.environ, "TORCH_HOME": str(tmp_path / "torch"), "VGGVIZ_GALLERY": str(tmp_path / "gallery"),
-           "XDG_CACHE_HOME": str(front_end.parents[2])}
-    env.pop("VGGVIZ_WEIGHTS_URL", None)
-    proc = subprocess.Popen([sys.executable, "deploy/serve.py", "--replicas", "1", "--port", str(port),
-                             "--first-replica-port", str(replica), "--assets-port", str(taken.getsockname()[1])],
-                            cwd=serve.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = _serve_py(tmp_path, front_end, port, taken.getsockname()[1])
     try:
         url = f"http://127.0.0.1:{port}"
         serve.wait_healthy(url)
