@@ -243,9 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
         finally:
-            for proc in procs + ([nginx] if nginx else []):
+            started = procs + ([nginx] if nginx else [])
+            for proc in started:
                 proc.terminate()
-            for proc in procs + ([nginx] if nginx else []):
+            for proc in started:
                 proc.wait(timeout=30)
     return 0
 

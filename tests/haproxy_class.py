@@ -55,7 +55,6 @@ class Class:
     plain: str  # plain HTTP: the same as url, or redirected to it under HTTPS
     replicas: dict[str, subprocess.Popen]
     context: ssl.SSLContext | None  # trusts the class's certificate under HTTPS
-    front_end: Path | None  # what nginx serves as /static/, if it does
 
 
 @contextlib.contextmanager
@@ -95,4 +94,4 @@ def served(folder: Path, names: Sequence[str] = ("r1", "r2"), made: certificate.
         url = f"https://{https['VGGVIZ_HTTPS_BIND']}" if https else f"http://{bind}"
         context = trusting(made) if made else None
         serve.wait_healthy(url, context=context)
-        yield Class(url, f"http://{bind}", replicas, context, front_end)
+        yield Class(url, f"http://{bind}", replicas, context)
