@@ -1,7 +1,5 @@
 """vggviz: an interactive version of the VGG lecture. Run with ``streamlit run app.py``."""
 
-from pathlib import Path
-
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
@@ -17,10 +15,7 @@ from vggviz.i18n import _
 
 language.current()  # before anything is drawn: the page title, navigation and pages speak it
 ui.keep_shared_choices()
-# A local icon: a Material-symbol page icon would be fetched from a font CDN, which a classroom
-# network may block.
-ICON = str(Path(__file__).with_name("vggviz") / "assets" / "icon.png")
-st.set_page_config(page_title=_("vggviz: inside VGG"), page_icon=ICON, layout="wide")
+st.set_page_config(page_title=_("vggviz: inside VGG"), page_icon=ui.PAGE_ICON, layout="wide")
 language.selector()
 present.toggle()
 serving.lost_session_notice()

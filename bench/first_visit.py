@@ -8,11 +8,13 @@ of 30 joining at once.
 
 Bytes are what Chromium's network layer counted (DevTools protocol): ``encodedDataLength`` of every HTTP
 response, headers included, as received (compressed where it was), plus the websocket frames' payloads both
-ways. CPU is read from /proc (user + system of each app-server process, every thread), in 10 ms ticks: each
-visit's less the servers' CPU over as long a time right after it with nobody visiting (Streamlit's own timers,
-HAProxy's health checks: 4-15 ms a second a replica), and each figure the mean of ``repeats`` visits (bytes: the
-median). Chromium runs on the same machine, so it takes no CPU from what
-is counted but competes for the cores: the times of the class are Chromium's as much as the servers'.
+ways. CPU is each app-server process's CPU-time clock (user + system, every thread, to the nanosecond:
+bench/cpu.py): each visit's less the servers' CPU over as long a time right after it with nobody visiting
+(Streamlit's own timers, HAProxy's health checks: 2-5 ms a second a replica), and each figure the mean of
+``repeats`` visits (bytes: the median). Chromium runs on the same machine but not on the same cores: the
+servers get one half of them and Chromium the other (``cpu.apart``), as a class's phones are not the server;
+only the class joining at once has every core for everything, and its times are Chromium's as much as the
+servers'.
 """
 
 from __future__ import annotations
@@ -30,12 +32,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import cpu
+from bench.cpu import cpu_seconds
 from bench.timing import Bench, timed
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]  # as docs/browser_app.py
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 TIMEOUT = 120_000  # ms: a cold replica on two busy cores
 HOME_TITLE = "Inside VGG"
 CLASS_SIZE = 30
@@ -45,15 +48,6 @@ FIRST_VISIT_MB, FIRST_VISIT_CPU_MS, WARM_SESSION_RATIO = 2.5, 20.0, 0.3
 # A browser that takes only gzip: what Chromium asks for over plain HTTP on a LAN (it asks for brotli over
 # HTTPS and from localhost only).
 GZIP_ONLY = {"extra_http_headers": {"Accept-Encoding": "gzip, deflate"}}
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """CPU seconds (user + system, every thread) the processes ``pids`` have used."""
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / CLOCK_TICKS
 
 
 def idle_rate(pids: list[int], seconds: float = 3.0) -> float:
@@ -263,8 +257,6 @@ class Visits:
 
     @staticmethod
     def mean(visits: list[Visit], field: str) -> float:
-        """For CPU: /proc counts in 10 ms ticks, so a visit's CPU is a multiple of 10 ms less its idle share; the
-        mean of several is the total over them, to a tick."""
         return statistics.fmean(getattr(v, field) for v in visits)
 
 
@@ -360,7 +352,7 @@ def figures(bench: Bench) -> None:
     for start in (bare, proxied, functools.partial(proxied, https=True)):
         forwards.append(timed(bench.bare_forward(), max(bench.repeats, 5)))  # no server running
         with start() as setup:
-            with sync_playwright() as p:
+            with cpu.apart(setup.app_pids + setup.proxy_pids), sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + list(setup.chromium_args))
                 results[setup.name] = measure(browser, setup, bench.repeats,
                                               gzip_only=bench.repeats if setup.name == "class" else 0)

@@ -63,8 +63,9 @@ def prepare(folder: Path = FOLDER, source: Path = SOURCE, workers: int | None = 
     try:
         copy = building / "root"
         shutil.copytree(source, copy)
-        # What nginx serves: /static/ (the page itself and the manifest come from the replicas).
+        # What nginx serves: /static/ and the page itself (the manifest comes from the replicas).
         texts = [p for p in (copy / "static").rglob("*") if p.is_file() and p.suffix in COMPRESSIBLE]
+        texts.append(copy / "index.html")
         texts.sort(key=lambda p: p.stat().st_size, reverse=True)  # the largest first: the workers end together
         pool = ProcessPoolExecutor(workers or os.cpu_count() or 1)
         try:

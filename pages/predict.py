@@ -7,7 +7,6 @@ import streamlit as st
 import ui
 from ui import dependent, language, models, present
 from vggviz import text
-from vggviz.architecture import charts
 from vggviz.i18n import _, ngettext
 from vggviz.photo.inference import LoadedModel
 
@@ -37,7 +36,7 @@ def photo_and_predictions(held: weakref.ref | None, preprocess: str | None) -> N
     result = models.forward(lm, *result_key[:2], photo, preprocess, features=False)  # no maps kept
     with right:
         models.model_banner(lm)
-        st.plotly_chart(present.chart(charts.topk_chart(result.top(lm.classes, k))), key="topk_chart")
+        st.plotly_chart(present.chart(models.topk_figure(lm, result, result_key, k)), key="topk_chart")
         model, ms = text.markdown(str(lm.describe())), result.seconds * 1000
         st.caption(_("{model} · forward pass: {ms:.0f} ms", model=model, ms=ms) if result.batch == 1 else
                    ngettext("{model} · {ms:.0f} ms: computed in one forward pass with {n} other photo",

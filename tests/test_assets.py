@@ -34,15 +34,13 @@ def front(folder: Path) -> Path:
 
 def test_each_text_file_is_stored_in_brotli_and_gzip_that_decode_to_it(tmp_path):
     root = assets.prepare(tmp_path / "cache", front(tmp_path / "src"), workers=1)
-    for name in ("static/js/main.1a2b.js", "static/css/index.3c4d.css"):
+    for name in ("static/js/main.1a2b.js", "static/css/index.3c4d.css", "index.html"):
         original = (root / name).read_bytes()
         assert original == (tmp_path / "src" / name).read_bytes()
         packed_br, packed_gz = (root / (name + ".br")).read_bytes(), (root / (name + ".gz")).read_bytes()
         assert brotli.decompress(packed_br) == original and gzip.decompress(packed_gz) == original
         assert len(packed_br) < len(original) / 4 and len(packed_gz) < len(original) / 4
-    # Nothing stored where it would not be smaller (a one-byte script, a font: compressed already), nor for the
-    # page itself, which the replicas serve.
-    assert (root / "index.html").exists() and not list(root.glob("index.html.*"))
+    # Nothing stored where it would not be smaller (a one-byte script, a font: compressed already).
     assert sorted(p.name for p in (root / "static").rglob("*")
                   if p.name.startswith(("tiny", "Source"))) == ["Source.7a8b.woff2", "tiny.5e6f.js"]
 
@@ -114,9 +112,15 @@ def test_nginx_sends_the_stored_encoding_each_browser_asks_for(nginx):
         assert headers["cache-control"] == "public, immutable, max-age=31536000"
     headers, body = _get(f"{url}/static/media/Source.7a8b.woff2", "gzip, br")  # a font as it is
     assert "content-encoding" not in headers and body == FONT and headers["content-type"] == "font/woff2"
-    # nginx serves /static/ and nothing else (the pages, the websocket and the pictures are the replicas'),
-    # and no folder listing.
-    for path in ("/", "/index.html", "/_stcore/health", "/static/", "/static/js/", "/static/js/nothing.js"):
+    # The page itself for "/" and any page's path (lower case and "_"), as Streamlit does, never cached by the
+    # browser.
+    for path in ("/", "/predict", "/receptive_field", "/feature_maps"):
+        headers, body = _get(url + path, "gzip, deflate, br")
+        assert headers.get("content-encoding") == "br" and body == (root / "index.html.br").read_bytes(), path
+        assert headers["content-type"] == "text/html" and headers["cache-control"] == "no-cache", path
+    # nothing else (the websocket, the pictures and the rest are the replicas'), and no folder listing.
+    for path in ("/index.html", "/_stcore/health", "/media/x.png", "/favicon.png", "/oauth2callback", "/Predict",
+                 "/static/", "/static/js/", "/static/js/nothing.js"):
         with pytest.raises(urllib.error.HTTPError) as refused:
             _get(url + path)
         assert refused.value.code in (403, 404), path

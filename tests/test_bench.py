@@ -147,19 +147,56 @@ def test_camera_and_upload_go_through_their_own_widgets_alternately_first():
             assert (source, key) == ("Take a photo", "photo_camera") and name.startswith("camera-input-")
         else:
             assert (source, key) == ("Upload", "photo_upload") and name.endswith(".jpg")
-def test_first_visit_counts_the_cpu_of_the_processes_it_names():
-    """The first-visit figures read the app servers' CPU from /proc: here, this process's own, against
-    Python's clock of it (10 ms ticks: a tolerance of two)."""
+def test_cpu_seconds_reads_another_process_s_cpu_to_the_millisecond_ended_threads_included():
+    """bench.cpu reads a process's CPU-time clock from outside: a child that spins in a thread it then ends
+    and in its main thread prints its own clock (Python's process_time, the same kernel account) and sleeps;
+    read afterwards, the clock is at least what the child printed and at most 5 ms more (what printing and
+    going to sleep cost)."""
+    import subprocess
+    import sys
+
+    from bench.cpu import cpu_seconds
+
+    spin = ("import threading, time\n"
+            "def spin(s):\n    t = time.thread_time()\n    while time.thread_time() - t < s: pass\n"
+            "t = threading.Thread(target=spin, args=(0.2,)); t.start(); t.join()\n"
+            "spin(0.1)\nprint(time.process_time(), flush=True)\ntime.sleep(30)\n")
+    child = subprocess.Popen([sys.executable, "-c", spin], stdout=subprocess.PIPE, text=True)
+    try:
+        reported = float(child.stdout.readline())
+        assert reported >= 0.3
+        assert reported <= cpu_seconds([child.pid]) <= reported + 0.005
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_apart_puts_the_servers_and_the_browser_on_disjoint_cores_and_restores_them():
+    """On a machine of several cores the servers get the first half and this process (and the Chromium it
+    starts) the second; both have every core again afterwards. On one core nothing moves."""
     import os
-    import time
+    import subprocess
+    import sys
 
-    from bench.first_visit import cpu_seconds
+    from bench import cpu
 
-    start, clock = cpu_seconds([os.getpid()]), time.process_time()
-    while time.process_time() - clock < 0.3:
-        pass
-    spent = time.process_time() - clock
-    assert abs((cpu_seconds([os.getpid()]) - start) - spent) <= 0.02 + 1e-9
+    everything = os.sched_getaffinity(0)
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with cpu.apart([server.pid]):
+            mine, theirs = os.sched_getaffinity(0), os.sched_getaffinity(server.pid)
+            started = subprocess.run([sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"],
+                                     capture_output=True, text=True, check=True).stdout
+        if len(everything) > 1:
+            assert mine | theirs == everything and not mine & theirs
+            assert sorted(theirs) == sorted(everything)[:len(everything) // 2]
+            assert started.strip() == str(sorted(mine))  # a process started inside inherits the browser's half
+        else:
+            assert mine == theirs == everything
+        assert os.sched_getaffinity(0) == os.sched_getaffinity(server.pid) == everything
+    finally:
+        server.kill()
+        server.wait()
 
 
 def test_first_visit_rows_say_whether_an_absolute_or_a_ratio_target_is_met():

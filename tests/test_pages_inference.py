@@ -228,3 +228,29 @@ def test_predicts_photo_is_a_fragment_and_the_choices_survive_the_next_page():
         assert configuration(run).startswith("A ")
         assert any("Using my photo" in plain(p.body) for name, p in run.elements if name == "markdown")
         s.close()
+
+
+def test_the_top_k_chart_follows_k_and_the_language_and_a_projector_enlarges_only_its_own(monkeypatch):
+    """Predict's chart is made once per result, k and language and shared by every session (ui.models.topk_figure):
+    k bars, best on top; titled in the session's language; a projector session's larger chart is a copy, and
+    the next student's is the usual size."""
+    from contextvars import ContextVar
+
+    from vggviz import i18n, projector
+
+    def chart(at: AppTest) -> dict:
+        return json.loads(ok(at).get("plotly_chart")[0].proto.spec)
+
+    first = chart(page("predict.py", config="A", weights="random"))
+    assert len(first["data"][0]["y"]) == 5 and first["layout"]["title"]["text"] == "Top predictions"
+    at = page("predict.py", config="A", weights="random")
+    at.slider(key="topk").set_value(3).run()
+    assert chart(at)["data"][0]["y"] == first["data"][0]["y"][-3:]  # the best three, the best on top
+    projected = chart(page("predict.py", config="A", weights="random", present=True))
+    assert projected["layout"]["height"] == round(first["layout"]["height"] * projector.SCALE)
+    assert chart(page("predict.py", config="A", weights="random")) == first
+    monkeypatch.setattr(i18n, "_current", ContextVar("vggviz_language", default="zh"))
+    chinese = chart(page("predict.py", config="A", weights="random"))
+    with i18n.use("zh"):
+        assert chinese["layout"]["title"]["text"] == i18n._("Top predictions") != "Top predictions"
+    assert chinese["data"][0]["x"] == first["data"][0]["x"]

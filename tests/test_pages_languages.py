@@ -170,23 +170,54 @@ def test_the_choice_survives_page_switches_and_is_written_to_the_url():
     assert at.title[0].value == TITLES["zh"] and at.query_params["lang"] == "zh"
 
 
-def test_a_session_makes_its_pages_once_per_language_and_the_links_follow_it(monkeypatch):
-    """The navigation's st.Page objects are made at a session's first run and again only when its language
-    changes (ui/navigation.py keeps them: making them resolves every page's path on disk); the navigation and
-    the home page's links are titled in the language of the moment, and the links point at the pages."""
+def test_sessions_share_pages_made_once_per_language_each_with_copies_of_its_own(monkeypatch):
+    """The navigation's st.Page objects are made once per server and language (making one resolves its page's
+    path on disk: ui/navigation.py keeps them in st.cache_resource); each session gets copies of its own, since
+    st.navigation marks the page it returns as callable once and two sessions sharing one object would clear
+    each other's mark. The navigation and the home page's links are titled in the language of the moment and
+    point at the pages."""
     import streamlit as st
 
+    from ui import navigation
+
+    navigation._prototypes.clear()
     made = []
     real = st.Page
     monkeypatch.setattr(st, "Page", lambda *a, **k: made.append(k["title"]) or real(*a, **k))
     at = run(app(lang="en"))
     assert len(made) == len(PAGES) and "Predict" in made
     run(at.switch_page("pages/architecture.py"))
+    other = run(app(lang="en"))  # a second student
     run(at.switch_page("pages/home.py"))
-    assert len(made) == len(PAGES)  # three runs, one set
+    assert len(made) == len(PAGES)  # two sessions, four runs, one set
+    ours, theirs = at.session_state[navigation._BUILT][1], other.session_state[navigation._BUILT][1]
+    assert ours.keys() == theirs.keys() == {p.path for p in PAGES}
+    for path in ours:
+        assert ours[path] is not theirs[path] and ours[path].url_path == theirs[path].url_path
     at.sidebar.radio(key="lang").set_value("zh")
     run(at)
     assert len(made) == 2 * len(PAGES) and "预测" in made[len(PAGES):]
     links = [e.proto for e in at.main.get("page_link")]
     assert links and all(link.page_script_hash for link in links)
     assert any(link.label.startswith("预测") for link in links)
+
+
+def test_the_page_icon_is_the_app_s_icon_inline_so_streamlit_registers_no_file_at_each_run():
+    """app.py's page icon is vggviz/assets/icon.png as a data URL: Streamlit hands such a URL to the browser as it
+    is (a file it would read, check and register as a media file at every script run), and it is the icon."""
+    import base64
+    import io
+    from pathlib import Path
+
+    from PIL import Image
+    from streamlit.commands.page_config import _get_favicon_string
+
+    import ui
+
+    assert _get_favicon_string(ui.PAGE_ICON) == ui.PAGE_ICON
+    header, data = ui.PAGE_ICON.split(",", 1)
+    assert header == "data:image/png;base64"
+    icon = Image.open(io.BytesIO(base64.b64decode(data)))
+    with Image.open(Path(ui.__file__).parents[1] / "vggviz" / "assets" / "icon.png") as reference:
+        assert icon.format == "PNG" and icon.size == reference.size
+        assert icon.convert("RGBA").tobytes() == reference.convert("RGBA").tobytes()

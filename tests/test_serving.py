@@ -38,6 +38,8 @@ from bench.client import FINISHED, Session
 from deploy import certificate, serve
 from haproxy_class import HAPROXY, Class, loopback_certificate, need_haproxy, served
 from helpers import encode, free_port, photo
+from streamlit.source_util import page_icon_and_name
+from ui.navigation import HOME, PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 COOKIE = "vggviz_replica"  # deploy/haproxy.cfg
@@ -302,12 +304,27 @@ def test_nginx_sends_the_front_end_compressed_at_its_best_as_each_browser_asks(h
     assert encoding == "gzip" and gzip.decompress(body) == shipped
     assert len(body) <= len(gzip.compress(shipped, compresslevel=9)) + 64  # + the header's name and time fields
     assert answers[None] == (None, shipped)
-    # The pages and the pictures still come from the replicas (the sticky cookie), nginx answers nothing else.
-    page, _ = _get(f"{url}/", context=tls)
-    assert COOKIE in page.get("set-cookie", "")
     with pytest.raises(urllib.error.HTTPError) as missing:
         _get(f"{url}/static/js/not-there.js", context=tls)
     assert missing.value.code == 404
+
+
+def test_nginx_sends_the_page_itself_for_every_page_s_path_and_the_replicas_the_rest(https_class):
+    """The page a browser opens first ("/", "/predict?lang=zh", any page's path, as the app's navigation names
+    them) is Streamlit's own index.html, sent by nginx (brotli, never cached by the browser: "no-cache" as
+    Streamlit sends it) without reaching a replica; the health check, the websocket and the pictures still do,
+    and the first of them sets the sticky cookie that keeps the session on its replica."""
+    url, tls = https_class.url, https_class.context
+    shipped = (Path(streamlit.__file__).parent / "static" / "index.html").read_bytes()
+    # The home page's path, then every other page's as Streamlit names it after its file.
+    paths = ["", *(page_icon_and_name(Path(p.path))[1] for p in PAGES if p.path != HOME)]
+    assert len(paths) == len(PAGES) and "feature_maps" in paths
+    for path in paths:
+        headers, body = _get(f"{url}/{path}?lang=zh", {"Accept-Encoding": "gzip, deflate, br"}, context=tls)
+        assert headers.get("content-encoding") == "br" and brotli.decompress(body) == shipped, path
+        assert headers.get("cache-control") == "no-cache" and "set-cookie" not in headers, path
+    health, body = _get(f"{url}/_stcore/health", context=tls)
+    assert body == b"ok" and COOKIE in health.get("set-cookie", "")
 
 
 def test_the_proxy_caches_the_pictures_streamlit_serves(balanced):
@@ -342,8 +359,8 @@ def _serve_py(folder: Path, front_end: Path, port: int, nginx: int) -> subproces
 def test_serve_py_runs_nginx_for_the_front_end_and_stops_everything_on_sigterm(tmp_path, front_end):
     """``python deploy/serve.py`` as a teacher runs it (one replica here): it finds the front end compressed
     (deploy/assets.py's copy, under XDG_CACHE_HOME), starts nginx beside the replica and HAProxy, so the front
-    end arrives in brotli through the class's address and the page from the replica; on SIGTERM no process of
-    it is left (nginx's workers included)."""
+    end and the page arrive in brotli through the class's address, the health check from the replica; on
+    SIGTERM no process of it is left (nginx's workers included)."""
     need_haproxy()
     port, nginx = free_port(), free_port()
     proc = _serve_py(tmp_path, front_end, port, nginx)
@@ -353,17 +370,21 @@ def test_serve_py_runs_nginx_for_the_front_end_and_stops_everything_on_sigterm(t
         path, shipped = _plotly()
         headers, body = _get(url + path, {"Accept-Encoding": "br"})
         assert headers.get("content-encoding") == "br" and brotli.decompress(body) == shipped
-        page, _ = _get(f"{url}/")
-        assert COOKIE in page.get("set-cookie", "")
+        page, _ = _get(f"{url}/predict", {"Accept-Encoding": "br"})
+        assert page.get("content-encoding") == "br" and "set-cookie" not in page
+        health, _ = _get(f"{url}/_stcore/health")
+        assert COOKIE in health.get("set-cookie", "")
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         assert len(children) == 3  # the replica, nginx, HAProxy
-        # nginx stops mid-lesson: HAProxy sends the front end from the replica again (its own gzip), the class
-        # goes on.
+        # nginx stops mid-lesson: HAProxy sends the front end and the page from the replica again (its own gzip),
+        # the class goes on.
         stopped = next(pid for pid in children if b"nginx" in Path(f"/proc/{pid}/cmdline").read_bytes())
         os.kill(int(stopped), signal.SIGTERM)
         headers = _until(lambda: _get(url + path, {"Accept-Encoding": "gzip, br"})[0],
                          lambda h: h.get("content-encoding") == "gzip")
         assert COOKIE in headers.get("set-cookie", "") or headers.get("x-cache-status") == "HIT"
+        page, _ = _get(f"{url}/predict", {"Accept-Encoding": "gzip, br"})
+        assert page.get("content-encoding") == "gzip" and page.get("server") == "uvicorn"
         assert proc.poll() is None
     finally:
         proc.terminate()

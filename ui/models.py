@@ -265,18 +265,19 @@ def model_banner(lm: LoadedModel) -> None:
 def forward(lm: LoadedModel, model_key: tuple, photo_key: str, photo: Image.Image, preprocess: str,
             features: bool = True) -> Result:
     """One forward pass per (model content, photo, preprocessing), shared and never copied: display-only
-    widgets re-render from it without recomputing. Treat the result as read-only. A spinner while it
-    computes (shown after half a second, so a cached result does not flash one). ``features=False``: the
+    widgets re-render from it without recomputing. Treat the result as read-only. ``features=False``: the
     probabilities only (Predict), a few kB per photo instead of every conv map (~25 MB at 224×224 for D),
     so that a class's photos all stay cached (``python -m bench --only server``, server_class_memory)."""
-    with st.spinner(_("Running the photo through the model…")):
-        cached = _forward if features else _prediction
-        return cached(lm, model_key, photo_key, photo, preprocess)
+    cached = _forward if features else _prediction
+    return cached(lm, model_key, photo_key, photo, preprocess)
 
 
 def _run(lm: LoadedModel, photo: Image.Image, preprocess: str, features: bool) -> Result:
+    """The pass itself, on a cache miss only, with a spinner (shown after half a second), as Streamlit's caches
+    show theirs: a spinner around a cached call starts a thread even when the result is there, a thirtieth of a
+    new student's visit to Predict (python -m bench --only first_visit)."""
     try:
-        with tracing.MODULES.shared():
+        with st.spinner(_("Running the photo through the model…")), tracing.MODULES.shared():
             return run(lm, photo, preprocess, features=features)
     finally:  # the pass's freed activations lie between the cached maps: hand them back (predictions: the
         # batcher does it after a burst, not between its passes: a trim locks every malloc arena)
@@ -347,6 +348,17 @@ def seen(_result: Result, result_key: tuple) -> np.ndarray:
 def seen_jpeg(_result: Result, result_key: tuple) -> bytes:
     """``seen`` encoded for Predict, which shows it for every upload: as many entries as predictions."""
     return render.jpeg(seen(_result, result_key))
+
+
+def topk_figure(lm: LoadedModel, result: Result, result_key: tuple, k: int):
+    """Predict's chart of the ``k`` most likely classes (a read-only Plotly figure) in the reader's language: made
+    once per result, k and language, as a class that opens the same photo draws the same chart."""
+    return _topk_figure(lm, result, result_key, k, i18n.language())
+
+
+@st.cache_resource(max_entries=256, ttl=1800, show_spinner=False)
+def _topk_figure(_lm: LoadedModel, _result: Result, result_key: tuple, k: int, lang: str):
+    return charts.topk_chart(_result.top(_lm.classes, k))
 
 
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)

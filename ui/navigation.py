@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import streamlit as st
@@ -56,16 +57,24 @@ PAGES: tuple[PageInfo, ...] = tuple(p for pages in SECTIONS.values() for p in pa
 _BUILT = "_vggviz_pages"  # session state: (language, {path: st.Page})
 
 
+@st.cache_resource(show_spinner=False)
+def _prototypes(lang: str) -> dict[str, st.Page]:
+    """Every page's ``st.Page`` titled in ``lang``, made once per server and language: making one resolves its
+    page's path on disk, a tenth of a new student's home-page run (python -m bench --only first_visit). Never run
+    or handed to ``st.navigation`` themselves: sessions get copies (``_pages``)."""
+    with i18n.use(lang):
+        return {p.path: st.Page(p.path, title=_(p.title), icon=p.icon, default=p.path == HOME) for p in PAGES}
+
+
 def _pages() -> dict[str, st.Page]:
-    """This session's ``st.Page`` for every page, titled in its language: made once per session and language
-    and kept in its state, for ``st.navigation`` and the home page's links alike. Building them resolves each
-    page's path on disk, and a link given a path resolves it again: together a tenth of a new student's
-    home-page run (python -m bench --only first_visit). Never shared between sessions: ``st.navigation`` marks
-    the page it returns as callable once, and two sessions' runs would clear each other's mark."""
+    """This session's ``st.Page`` for every page in its language, for ``st.navigation`` and the home page's links
+    alike: shallow copies of the shared prototypes, made at its first run and again when its language changes,
+    and kept in its state. A session's own copies: ``st.navigation`` marks the page it returns as callable once,
+    and two sessions sharing one object would clear each other's mark."""
     lang = i18n.language()
     built = st.session_state.get(_BUILT)
     if built is None or built[0] != lang:
-        built = lang, {p.path: st.Page(p.path, title=_(p.title), icon=p.icon, default=p.path == HOME) for p in PAGES}
+        built = lang, {path: copy.copy(page) for path, page in _prototypes(lang).items()}
         st.session_state[_BUILT] = built
     return built[1]
 
