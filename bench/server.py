@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench.client import FINISHED, Session
+from bench.cpu import cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SCALES = ("shared across the layer", "per channel")
 # Predict's photo sources as shown, and the user keys of their widgets: a camera_input hands the server its JPEG
 # through the same upload endpoint as a file_uploader (the frontend names it camera-input-<time>.jpg).
@@ -69,9 +69,8 @@ class Server:
         return self.log.read().decode(errors="replace")
 
     def cpu(self) -> float:
-        """Seconds of CPU the server process has used, every thread, user and system."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        """Seconds of CPU the server process has used, every thread, user and system (bench/cpu.py's clock)."""
+        return cpu_seconds([self.proc.pid])
 
     def _status(self, field: str) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
