@@ -24,4 +24,7 @@ page = navigation.navigation()
 # the last run left: the popover opens in a run of its own, and a click on the page closes it.
 sharing.sidebar(page.url_path)
 present.bar(page.url_path)
-page.run()
+try:
+    page.run()
+finally:  # once per server, after a first run that imported what its page needs, whether or not it stopped early
+    serving.settle_heap()

@@ -23,11 +23,11 @@ st.markdown(_(
 config = ui.config_selector()
 side = configs.DEFAULT_INPUT
 t = totals(ui.cached_layer_table(config.name, (side, side)))
-cols = st.columns(4)
-cols[0].metric(_("Weight layers"), t.weight_layers)
-cols[1].metric(_("Parameters"), f"{t.params:,}")
-cols[2].metric(_("Multiply-accumulates at {h}×{w} (MACs)", h=side, w=side), f"{t.macs / 1e9:.2f} G")
-cols[3].metric(_("Receptive field of pool5"), f"{t.final_rf} px")
+with st.container(horizontal=True):  # one block, not a row of four columns: fewer messages per visit
+    st.metric(_("Weight layers"), t.weight_layers)
+    st.metric(_("Parameters"), f"{t.params:,}")
+    st.metric(_("Multiply-accumulates at {h}×{w} (MACs)", h=side, w=side), f"{t.macs / 1e9:.2f} G")
+    st.metric(_("Receptive field of pool5"), f"{t.final_rf} px")
 
 st.subheader(_("Pages"))
 navigation.links()

@@ -5,9 +5,8 @@ import weakref
 import streamlit as st
 
 import ui
-from ui import dependent, language, models, present
-from vggviz import text
-from vggviz.i18n import _, ngettext
+from ui import dependent, language, models
+from vggviz.i18n import _
 from vggviz.photo.inference import LoadedModel
 
 
@@ -35,15 +34,9 @@ def photo_and_predictions(held: weakref.ref | None, preprocess: str | None) -> N
     result_key = (models.model_key(lm), photo_key, preprocess)
     result = models.forward(lm, *result_key[:2], photo, preprocess, features=False)  # no maps kept
     with right:
-        models.model_banner(lm)
-        st.plotly_chart(present.chart(models.topk_figure(lm, result, result_key, k)), key="topk_chart")
-        model, ms = text.markdown(str(lm.describe())), result.seconds * 1000
-        st.caption(_("{model} · forward pass: {ms:.0f} ms", model=model, ms=ms) if result.batch == 1 else
-                   ngettext("{model} · {ms:.0f} ms: computed in one forward pass with {n} other photo",
-                            "{model} · {ms:.0f} ms: computed in one forward pass with {n} other photos",
-                            result.batch - 1, model=model, ms=ms))
+        models.predictions(lm, result, result_key, k)
     with left:
-        st.image(models.seen_jpeg(result, result_key), output_format="JPEG",
+        st.image(models.seen_jpeg_url(result, result_key),
                  caption=_("The photo as the model sees it (after preprocessing)"))
 
 

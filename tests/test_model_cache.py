@@ -207,7 +207,8 @@ def _cases():
         (models.layer_grid, lambda i: (None, ("k", i), "conv1_1", True, False, (0,)), True),
         (models.channel_view, lambda i: (None, ("k", i), "conv1_1", 0, True, 0.5), True),
         (models.seen, lambda i: (None, ("k", i)), True),
-        (models.seen_jpeg, lambda i: (None, ("k", i)), True),
+        (models.seen_jpeg_url, lambda i: (None, ("k", i)), True),
+        (models._predictions, lambda i: (None, None, ("k", i), 5, "en", False, ()), True),
         (models.filters_png, lambda i: (None, ("k", i)), True),
         (models._weight_histogram, lambda i: (None, ("k", i), "fc8", "en"), True),
         (models.attribution, lambda i: (None, None, ("k", i), p), True),
@@ -248,8 +249,8 @@ def test_caches_are_bounded(monkeypatch):
         for i in reversed(range(many)):  # newest first: the entries still held are hits
             fn(*args(i))
         held = 2 * many - len(computed)
-        # Predict's entries (probabilities, a 30 kB JPEG) are small: a class's photos all stay; others ≤ 64.
-        bound = 256 if fn in (models._prediction, models.seen_jpeg) else 64
+        # Predict's entries (probabilities, a 30 kB JPEG, a chart's elements) are small: a class's photos all stay; others ≤ 64.
+        bound = 256 if fn in (models._prediction, models.seen_jpeg_url, models._predictions) else 64
         assert 1 <= held <= bound, (original.__qualname__, held)
         if expires:
             clock[0] += 2 * 3600  # two hours later, within one lesson's server

@@ -84,6 +84,29 @@ def test_predict_with_an_uploaded_photo():
     assert any("bad.png" in plain(e.value) for e in ok(at).error)
 
 
+def test_predict_sends_the_photo_as_the_model_sees_it_inside_its_element():
+    """The picture beside the predictions is a JPEG inside the element (a data URL), not a media file that
+    Streamlit would hash and register at every run; it is torchvision's own resize 256 and centre crop 224 of
+    the sample (ImageNet preprocessing), within JPEG's error."""
+    import base64
+    import io
+
+    from PIL import Image
+    from torchvision import transforms
+
+    import ui
+
+    at = ok(page("predict.py", config="A", weights="random", preprocess="imagenet"))
+    url = at.get("image")[0].proto.imgs[0].url
+    head, data = url.split(",", 1)
+    assert head == "data:image/jpeg;base64"
+    seen = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB"), dtype=float)
+    crop = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224)])
+    expected = np.asarray(crop(ui.sample_photo(at.session_state.sample).convert("RGB")), dtype=float)
+    assert seen.shape == expected.shape == (224, 224, 3)
+    assert np.abs(seen - expected).mean() < 3  # JPEG's loss; a wrong crop or scale differs by tens
+
+
 def test_predict_with_an_uploaded_lecture_checkpoint(tmp_path):
     buf = small_checkpoint(tmp_path / "vgg16Net.pth")
     at = ok(page("predict.py", weights="checkpoint"))
@@ -231,12 +254,16 @@ def test_predicts_photo_is_a_fragment_and_the_choices_survive_the_next_page():
 
 
 def test_the_top_k_chart_follows_k_and_the_language_and_a_projector_enlarges_only_its_own(monkeypatch):
-    """Predict's chart is made once per result, k and language and shared by every session (ui.models.topk_figure):
-    k bars, best on top; titled in the session's language; a projector session's larger chart is a copy, and
-    the next student's is the usual size."""
+    """Predict's chart is made once per result, k, language and projector mode, and every later session gets it
+    replayed (ui.models.predictions): k bars, best on top; titled in the session's language; a projector
+    session's larger chart is its own, and the next student's is the usual size."""
     from contextvars import ContextVar
 
     from vggviz import i18n, projector
+    from vggviz.architecture import charts
+
+    made, real = [], charts.topk_chart
+    monkeypatch.setattr(charts, "topk_chart", lambda *a, **k: made.append(a) or real(*a, **k))
 
     def chart(at: AppTest) -> dict:
         return json.loads(ok(at).get("plotly_chart")[0].proto.spec)
@@ -248,9 +275,11 @@ def test_the_top_k_chart_follows_k_and_the_language_and_a_projector_enlarges_onl
     assert chart(at)["data"][0]["y"] == first["data"][0]["y"][-3:]  # the best three, the best on top
     projected = chart(page("predict.py", config="A", weights="random", present=True))
     assert projected["layout"]["height"] == round(first["layout"]["height"] * projector.SCALE)
+    assert len(made) == 3  # k=5, k=3, the projector's
     assert chart(page("predict.py", config="A", weights="random")) == first
+    assert len(made) == 3  # the next student's chart was replayed, not made again
     monkeypatch.setattr(i18n, "_current", ContextVar("vggviz_language", default="zh"))
     chinese = chart(page("predict.py", config="A", weights="random"))
     with i18n.use("zh"):
         assert chinese["layout"]["title"]["text"] == i18n._("Top predictions") != "Top predictions"
-    assert chinese["data"][0]["x"] == first["data"][0]["x"]
+    assert chinese["data"][0]["x"] == first["data"][0]["x"] and len(made) == 4

@@ -216,6 +216,26 @@ def test_requested_session_is_the_third_protocol_entry():
     assert requested_session(None) is None
 
 
+def test_a_server_freezes_its_startup_heap_and_a_test_process_is_left_alone():
+    """ui.serving.freeze in a fresh process holding what a replica imports: what is alive moves to Python's
+    permanent generation, so a full collection no longer walks torch's objects. settle_heap does it on a real
+    server only: the app under AppTest (a mock runtime) leaves the test process's heap as it was."""
+    code = ("import gc, plotly.graph_objects, torch, torchvision, streamlit; from ui import serving; "
+            "before = len(gc.get_objects()); serving.freeze(); "
+            "print(before, gc.get_freeze_count(), len(gc.get_objects()))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    before, frozen, walked = map(int, out.stdout.split())
+    assert frozen > 100_000 and walked < before / 20, (before, frozen, walked)
+
+    import gc
+
+    from streamlit.testing.v1 import AppTest
+
+    frozen = gc.get_freeze_count()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception and gc.get_freeze_count() == frozen
+
+
 def test_a_colour_scale_change_reruns_only_the_grid_in_the_sessions_language():
     """On the real server, as a browser does it: the feature-maps page's colour scale lives in a fragment, so a
     change reruns the grid alone (the cheap display-only rerun of ``python -m bench --only server``), with a

@@ -6,6 +6,7 @@ dtype), never by object identity, so a model loaded again finds the results it h
 
 from __future__ import annotations
 
+import base64
 import weakref
 from collections.abc import Callable
 
@@ -14,7 +15,7 @@ import streamlit as st
 from PIL import Image
 
 import ui
-from ui import _keep, language, screen
+from ui import _keep, language, present, screen
 from vggviz import i18n, text
 from vggviz.architecture import charts, configs
 from vggviz.explain import attribution_view as view
@@ -22,7 +23,7 @@ from vggviz.explain.attributions import Params, attributor, explain
 from vggviz.explain.attributions import cascade as randomised_cascade
 from vggviz.explain.cams import CamParams
 from vggviz.explain.methods import ALL_METHODS
-from vggviz.i18n import N_, _
+from vggviz.i18n import N_, _, ngettext
 from vggviz.photo import device as devices, lru, memory, model_identity as identity, render
 from vggviz.photo import server_checkpoints, tracing, weights
 from vggviz.photo.checkpoints import CheckpointError
@@ -345,20 +346,32 @@ def seen(_result: Result, result_key: tuple) -> np.ndarray:
 
 
 @st.cache_resource(max_entries=256, ttl=1800, show_spinner=False)
-def seen_jpeg(_result: Result, result_key: tuple) -> bytes:
-    """``seen`` encoded for Predict, which shows it for every upload: as many entries as predictions."""
-    return render.jpeg(seen(_result, result_key))
+def seen_jpeg_url(_result: Result, result_key: tuple) -> str:
+    """``seen`` as Predict shows it for every upload (as many entries as predictions): a JPEG in a data URL,
+    which Streamlit sends as it is, inside the element. Bytes would be hashed and registered as a media file at
+    every run, a 25th of a new student's visit (python -m bench --only first_visit)."""
+    return "data:image/jpeg;base64," + base64.b64encode(render.jpeg(seen(_result, result_key))).decode("ascii")
 
 
-def topk_figure(lm: LoadedModel, result: Result, result_key: tuple, k: int):
-    """Predict's chart of the ``k`` most likely classes (a read-only Plotly figure) in the reader's language: made
-    once per result, k and language, as a class that opens the same photo draws the same chart."""
-    return _topk_figure(lm, result, result_key, k, i18n.language())
+def predictions(lm: LoadedModel, result: Result, result_key: tuple, k: int) -> None:
+    """Predict's results beside the photo: what must be said about the model, the chart of the ``k`` most likely
+    classes and the pass's time. Drawn once per result, k, language, projector mode and the model's notices (a
+    device it fell back from, memory it ran out of); every later session (a class opening the same photo) gets
+    the same elements replayed by Streamlit's cache, without Plotly building, validating and serialising the
+    chart again."""
+    _predictions(lm, result, result_key, k, i18n.language(), present.active(), tuple(map(str, lm.notices)))
 
 
 @st.cache_resource(max_entries=256, ttl=1800, show_spinner=False)
-def _topk_figure(_lm: LoadedModel, _result: Result, result_key: tuple, k: int, lang: str):
-    return charts.topk_chart(_result.top(_lm.classes, k))
+def _predictions(_lm: LoadedModel, _result: Result, result_key: tuple, k: int, lang: str,
+                 projector_mode: bool, notices: tuple[str, ...]) -> None:
+    model_banner(_lm)
+    st.plotly_chart(present.chart(charts.topk_chart(_result.top(_lm.classes, k))), key="topk_chart")
+    model, ms = text.markdown(str(_lm.describe())), _result.seconds * 1000
+    st.caption(_("{model} · forward pass: {ms:.0f} ms", model=model, ms=ms) if _result.batch == 1 else
+               ngettext("{model} · {ms:.0f} ms: computed in one forward pass with {n} other photo",
+                        "{model} · {ms:.0f} ms: computed in one forward pass with {n} other photos",
+                        _result.batch - 1, model=model, ms=ms))
 
 
 @st.cache_resource(max_entries=16, ttl=1800, show_spinner=False)

@@ -50,13 +50,13 @@ def panel(key: str, current_page: str = "", image_width: int | str = "stretch", 
     code.image(sharing.qr_data_url(url), width=image_width, alt=_("QR code of {url}", url=url))
     about.caption(_("Scan the code with a phone's camera, or type the address:"))
     about.markdown(f"### {text.markdown(url)}")
-    left, right = about.columns(2)
+    buttons = about.container(horizontal=True)  # one block, not two columns: fewer messages per visit
     # Made when clicked (Streamlit's deferred download data), not on every run: no media files for a download
     # nobody asked for.
-    left.download_button(_("Download PNG"), lambda: sharing.qr_png(url), file_name="vggviz-join.png",
-                         mime="image/png", on_click="ignore", key=f"{key}_png", icon=":material/download:")
-    right.download_button(_("Download SVG"), lambda: sharing.qr_svg(url), file_name="vggviz-join.svg",
-                          mime="image/svg+xml", on_click="ignore", key=f"{key}_svg", icon=":material/download:")
+    buttons.download_button(_("Download PNG"), lambda: sharing.qr_png(url), file_name="vggviz-join.png",
+                            mime="image/png", on_click="ignore", key=f"{key}_png", icon=":material/download:")
+    buttons.download_button(_("Download SVG"), lambda: sharing.qr_svg(url), file_name="vggviz-join.svg",
+                            mime="image/svg+xml", on_click="ignore", key=f"{key}_svg", icon=":material/download:")
 
 
 def sidebar(current_page: str) -> None:
