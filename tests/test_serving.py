@@ -349,10 +349,11 @@ def test_nginx_sends_the_page_itself_for_every_page_s_path_and_the_replicas_the_
 
 def test_the_proxy_caches_the_pictures_streamlit_serves(balanced):
     """A picture's /media/ address names its content, but Streamlit sends no cache headers: the proxy adds
-    them (so browsers keep it) and serves the class's requests from its cache: Predict's sample photo."""
+    them (so browsers keep it) and serves the class's requests from its cache: the sample photo's feature
+    maps."""
     url, tls = balanced.url, balanced.context
     s = Session(url, query="lang=en", context=tls)
-    run = s.rerun(page="predict")
+    run = s.rerun(page="feature_maps")
     assert run.status == FINISHED
     address = url + next(img.url for element in run.of_type("imgs") for img in element.imgs
                          if img.url.startswith("/media/"))
@@ -363,6 +364,20 @@ def test_the_proxy_caches_the_pictures_streamlit_serves(balanced):
     again, body = _get(address, context=tls)  # another student, no cookie yet
     assert again.get("x-cache-status") == "HIT" and body == picture and "set-cookie" not in again
     s.close()
+
+
+def test_the_proxy_answers_streamlit_s_settings_from_its_cache(balanced):
+    """Every new browser asks for /_stcore/host-config, the server's settings, the same from every replica
+    (Streamlit sends them with "no-cache"): the proxy keeps them a minute, so a new student costs a replica only
+    the health check and the websocket. The answer is the replica's own and sets nobody's cookie."""
+    url, tls = balanced.url, balanced.context
+    replica = balanced.replicas["r2"].args
+    own, expected = _get(f"http://127.0.0.1:{replica[replica.index('--server.port') + 1]}/_stcore/host-config")
+    assert own.get("cache-control") == "no-cache"
+    _get(f"{url}/_stcore/host-config", context=tls)
+    headers, body = _get(f"{url}/_stcore/host-config", context=tls)
+    assert headers.get("x-cache-status") == "HIT" and json.loads(body) == json.loads(expected)
+    assert "max-age=60" in headers.get("cache-control", "") and "set-cookie" not in headers
 
 
 def _serve_py(folder: Path, front_end: Path, port: int, nginx: int) -> subprocess.Popen:
