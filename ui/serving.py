@@ -46,8 +46,9 @@ def settle_heap() -> None:
     as long as the server, yet every full collection walked them: 0.3 s of a replica's CPU, with every student
     on it waiting, about every 300 visits, and about 1 ms a visit on average (python -m bench --only
     first_visit). Collections then walk only what the sessions make. Not under AppTest (a mock runtime): a test
-    process's heap is not a server's."""
-    if _settled.is_set() or type(Runtime.instance()) is not Runtime:
+    process's heap is not a server's; nor in a worker process that spawn started, which runs app.py again as its
+    main module without a runtime."""
+    if _settled.is_set() or not Runtime.exists() or type(Runtime.instance()) is not Runtime:
         return
     _settled.set()
     freeze()
