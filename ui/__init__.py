@@ -7,7 +7,6 @@ holds the model-side glue.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import streamlit as st
 from PIL import Image
 
 from vggviz import text
+from vggviz.data_url import data_url
 from vggviz.architecture import configs
 from vggviz.architecture.layers import Layer, layer_table
 from vggviz.i18n import N_, _
@@ -39,14 +39,10 @@ _use_app_navigation()
 memory.cap_arenas()  # before any session thread allocates
 
 
-def _data_url(path: Path, mime: str) -> str:
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
-
-
 # The page icon, local (a Material-symbol icon would come from a font CDN, which a classroom network may block) and
 # inline: given a file, Streamlit decodes and registers it anew at every script run, a twentieth of a new student's
 # visit (python -m bench --only first_visit); the browser then fetches nothing for it.
-PAGE_ICON = _data_url(Path(__file__).parents[1] / "vggviz" / "assets" / "icon.png", "image/png")
+PAGE_ICON = data_url((Path(__file__).parents[1] / "vggviz" / "assets" / "icon.png").read_bytes(), "image/png")
 
 
 # The sidebar choices every page shares. Streamlit drops a widget's state on a run that does not draw it,

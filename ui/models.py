@@ -6,7 +6,6 @@ dtype), never by object identity, so a model loaded again finds the results it h
 
 from __future__ import annotations
 
-import base64
 import weakref
 from collections.abc import Callable
 
@@ -18,6 +17,7 @@ import ui
 from ui import _keep, language, present, screen
 from vggviz import i18n, text
 from vggviz.architecture import charts, configs
+from vggviz.data_url import data_url
 from vggviz.explain import attribution_view as view
 from vggviz.explain.attributions import Params, attributor, explain
 from vggviz.explain.attributions import cascade as randomised_cascade
@@ -350,7 +350,7 @@ def seen_jpeg_url(_result: Result, result_key: tuple) -> str:
     """``seen`` as Predict shows it for every upload (as many entries as predictions): a JPEG in a data URL,
     which Streamlit sends as it is, inside the element. Bytes would be hashed and registered as a media file at
     every run, a 25th of a new student's visit (python -m bench --only first_visit)."""
-    return "data:image/jpeg;base64," + base64.b64encode(render.jpeg(seen(_result, result_key))).decode("ascii")
+    return data_url(render.jpeg(seen(_result, result_key)), "image/jpeg")
 
 
 def predictions(lm: LoadedModel, result: Result, result_key: tuple, k: int) -> None:

@@ -8,7 +8,6 @@ request, the current page and its query (a lesson step, a channel page's unit). 
 
 from __future__ import annotations
 
-import base64
 import functools
 import io
 import ipaddress
@@ -18,6 +17,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import segno
 
+from .data_url import data_url
 from .i18n import N_, TranslatableError
 
 PUBLIC_URL_ENV = "VGGVIZ_PUBLIC_URL"
@@ -140,9 +140,8 @@ def qr_png(url: str, scale: int = PNG_SCALE) -> bytes:
 
 
 def qr_data_url(url: str) -> str:
-    """The PNG as a ``data:`` URL: shown inline, it is sent with the page itself, so it costs no media file, no
-    second request and no request that can arrive after a rerun has dropped the file."""
-    return "data:image/png;base64," + base64.b64encode(qr_png(url)).decode("ascii")
+    """The PNG inline, sent with the page itself (vggviz.data_url)."""
+    return data_url(qr_png(url), "image/png")
 
 
 @functools.lru_cache(maxsize=64)
