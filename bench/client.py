@@ -78,9 +78,17 @@ class Session:
         """``cookies``: the browser's cookie jar, shared by sessions of one "browser" (a load balancer's
         sticky cookie lives there); ``resume``: the session id to ask for, as the frontend does when it
         reconnects; ``context``: the certificates an https:// server is trusted by (the websocket then goes
-        over TLS too)."""
+        over TLS too; its session tickets are turned off, see below)."""
         self.url, self.query, self.timeout = url.rstrip("/"), query, timeout
         self.cookies = http.cookiejar.CookieJar() if cookies is None else cookies
+        if context is not None:
+            # websockets' sync client reads in a thread of its own while this one writes, on one TLS connection.
+            # The TLS 1.3 session tickets a server sends after the handshake, read there while the handshake's
+            # request is written here, lost that request now and then (OpenSSL's connections are not meant for two
+            # threads at once): HAProxy answered 408 after waiting for it (in CI; here, 5 to 11 handshakes in 300
+            # with two busy cores, tests/test_serving.py). Without tickets, nothing arrives unasked; this client
+            # never resumes a TLS session anyway.
+            context.options |= ssl.OP_NO_TICKET
         self._http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies),
                                                  urllib.request.HTTPSHandler(context=context))
         with self._http.open(self.url + "/_stcore/health", timeout=30) as response:  # sets the XSRF cookie

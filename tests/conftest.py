@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +79,18 @@ def small_head(monkeypatch):
     from vggviz.train import network
 
     monkeypatch.setattr(network, "build_model", partial(build_model, hidden=SMALL_HEAD))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test that used a class behind HAProxy (tests/haproxy_class.py) shows the end of HAProxy's log:
+    each request's replica, timers, status and termination state, the only witness of a proxy failure seen once
+    in CI."""
+    report = yield
+    if report.failed:
+        for name, value in getattr(item, "funcargs", {}).items():
+            log = getattr(value, "log", None)
+            if isinstance(log, Path) and log.exists():
+                tail = log.read_text(errors="replace").splitlines()[-80:]
+                report.sections.append((f"HAProxy log of {name}, last {len(tail)} lines", "\n".join(tail)))
+    return report

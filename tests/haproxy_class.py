@@ -22,6 +22,7 @@ from deploy import certificate, serve
 from helpers import free_port
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+QUIET = "log stdout format raw local0 warning"  # deploy/haproxy.cfg's log line
 
 
 def need_haproxy() -> None:
@@ -55,6 +56,7 @@ class Class:
     plain: str  # plain HTTP: the same as url, or redirected to it under HTTPS
     replicas: dict[str, subprocess.Popen]
     context: ssl.SSLContext | None  # trusts the class's certificate under HTTPS
+    log: Path  # HAProxy's: every request, with its timers and termination state (tests/conftest.py shows it)
 
 
 @contextlib.contextmanager
@@ -90,8 +92,11 @@ def served(folder: Path, names: Sequence[str] = ("r1", "r2"), made: certificate.
         bind = f"127.0.0.1:{free_port()}"
         https = serve.https_environment(made.server, f"127.0.0.1:{free_port()}") if made else None
         config = serve.haproxy_config([(name, f"127.0.0.1:{port}") for name, port in ports.items()])
+        # Every request logged, not only warnings: a failure seen once in CI can then be read, not guessed.
+        assert QUIET in config, "deploy/haproxy.cfg's log line changed: change QUIET with it"
+        config = config.replace(QUIET, QUIET.replace("warning", "info"))
         procs.append(serve.start_balancer(config, bind, str(folder), logs["haproxy"], https=https, assets=nginx))
         url = f"https://{https['VGGVIZ_HTTPS_BIND']}" if https else f"http://{bind}"
         context = trusting(made) if made else None
         serve.wait_healthy(url, context=context)
-        yield Class(url, f"http://{bind}", replicas, context)
+        yield Class(url, f"http://{bind}", replicas, context, folder / "haproxy.log")
