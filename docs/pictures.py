@@ -280,7 +280,7 @@ def train_tiny(page, picture: Picture, expect) -> None:
         expect(page.locator(".js-plotly-plot")).to_have_count(3)  # curves, per class, confusion matrix
         if picture.page == "pages/train.py":
             return
-        page.get_by_role("button", name=_("Open in Evaluate")).click()
+        page.get_by_role("link", name=_("Open in Evaluate")).click()
         expect(page.get_by_role("heading", level=1).first).to_have_text(_("Evaluate a folder"))
         page.locator(".st-key-eval_zip input[type=file]").set_input_files(str(data))
         page.locator(".st-key-eval_run button").click()

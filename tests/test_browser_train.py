@@ -53,8 +53,9 @@ def test_train_on_a_tiny_zip_watch_the_curves_and_open_the_result_in_evaluate(tr
     page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
     s.shot("train_en")
 
-    page.get_by_role("button", name="Open in Evaluate").click()
+    page.get_by_role("link", name="Open in Evaluate").click()
     expect(s.heading()).to_have_text("Evaluate a folder")
+    expect(page).to_have_url(re.compile(r"/evaluate\?.*ckpt=vgg11-tiny\.pth"))  # an address to share or reload
     expect(s.sidebar("ckpt_choice").get_by_role("combobox")).to_have_value("vgg11-tiny.pth")
     s.settle()
     s.close()

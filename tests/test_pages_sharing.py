@@ -96,6 +96,20 @@ def test_the_sidebar_popover_shares_a_channel_pages_unit_under_the_public_url(ru
         "https://vgg.school.example/channel?lang=en&config=vgg11&layer=conv3_1&channel=5"]
 
 
+def test_the_sidebar_popover_shares_the_server_checkpoint_chosen(runtime, monkeypatch, tmp_path):
+    """A teacher who trained a model on the Train page puts its feature maps on the projector: the code opens the page
+    with that checkpoint chosen (?ckpt=)."""
+    import torch
+
+    from vggviz.architecture.model import build_model
+
+    torch.save(build_model("A", hidden=16, num_classes=5, seed=3).state_dict(), tmp_path / "flowers.pth")
+    monkeypatch.setenv("VGGVIZ_CHECKPOINTS", str(tmp_path))
+    at = sidebar_page("pages/feature_maps.py", this_page=True, ckpt="flowers.pth")
+    assert at.sidebar.selectbox(key="ckpt_choice").value == "flowers.pth"
+    assert pictures(at, runtime, at.sidebar) == ["http://192.168.1.20:8501/feature_maps?lang=en&ckpt=flowers.pth"]
+
+
 def test_a_closed_popover_makes_no_code(runtime):
     at = app(lang="en")
     at.context = {"url": "http://192.168.1.20:8501/"}

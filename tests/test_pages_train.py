@@ -5,6 +5,8 @@ off by the teacher."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 import pytest
 import streamlit as st
 
@@ -143,7 +145,13 @@ def test_a_run_from_start_to_the_checkpoint_opened_in_evaluate(server):
     assert any("已将 vgg11-tiny.pth 保存" in plain(s.value) for s in again.success)
     assert "损失" in again.get("plotly_chart")[0].proto.spec and again.get("download_button")
 
-    at.button(key=f"train_open_pages/evaluate.py_{job_id}").click()
+    # Links (a student can open them in a new tab or send them to the class) to four pages with the checkpoint.
+    links = {e.proto.page: parse_qs(e.proto.query_string) for e in at.get("page_link")
+             if "ckpt=" in e.proto.query_string}
+    assert sorted(links) == ["attributions", "channel", "evaluate", "feature_maps"]
+    assert all(query == {"ckpt": ["vgg11-tiny.pth"], "lang": ["en"]} for query in links.values())
+    at.query_params.update({k: v[0] for k, v in links["evaluate"].items()})  # following one, as a browser does
+    at.switch_page("pages/evaluate.py")
     at = run(at)
     assert at.session_state["weights"] == "checkpoint" and at.session_state["ckpt_choice"] == "vgg11-tiny.pth"
     assert at.title[0].value == "Evaluate a folder"

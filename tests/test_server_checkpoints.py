@@ -12,6 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from app_pages import app, run, through_app_py  # noqa: F401 (a fixture)
 from helpers import plain
 
 import torch  # a hard dependency: a broken install fails, never skips
@@ -93,3 +94,44 @@ def test_a_listed_checkpoint_loads_and_its_preprocessing_shows_on_every_photo_pa
         [lm] = [models.MODELS.get(k, None) for k in models.MODELS.keys() if k[0] == "server"]
         assert lm.classes == FLOWERS and lm.weights == "checkpoint:flowers.pth"
         assert at.radio(key="preprocess").value == "lecture", name  # guessed: the lecture's code trained it
+
+
+def _query(at, name: str) -> str | None:
+    value = at.query_params.get(name)
+    return value[0] if isinstance(value, list) else value
+
+
+def _predict(lang: str, ckpt: str) -> AppTest:
+    """A session that had untrained weights chosen on the home page follows a link to Predict at
+    ?lang=LANG&ckpt=CKPT."""
+    at = run(app("app.py", lang=lang))
+    at.query_params["ckpt"] = ckpt
+    at.switch_page("pages/predict.py")
+    return run(at)
+
+
+def test_a_link_chooses_a_server_checkpoint_and_the_address_follows_the_sidebar(lecture_folder, through_app_py):
+    """?ckpt=NAME (the Train page's links, a page shared with the class) chooses that checkpoint once; then the
+    sidebar decides and the address follows it: another file, then weights that are no file at all."""
+    (lecture_folder / "second.pth").write_bytes((lecture_folder / "flowers.pth").read_bytes())
+    at = _predict("en", "second.pth")
+    assert not at.exception and not at.warning
+    assert at.sidebar.radio(key="weights").value == "checkpoint"
+    assert at.sidebar.selectbox(key="ckpt_choice").value == "second.pth" == _query(at, "ckpt")
+    at.sidebar.selectbox(key="ckpt_choice").set_value("flowers.pth")
+    run(at)
+    assert at.sidebar.selectbox(key="ckpt_choice").value == "flowers.pth" == _query(at, "ckpt")
+    at.sidebar.radio(key="weights").set_value("random")
+    run(at)
+    assert at.sidebar.radio(key="weights").value == "random" and _query(at, "ckpt") is None
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_link_to_a_checkpoint_the_folder_lacks_says_so_and_goes_on_with_the_first(lecture_folder, lang,
+                                                                                    through_app_py):
+    at = _predict(lang, "gone.pth")
+    assert not at.exception
+    said = {"en": "gone.pth is not in the server's checkpoint folder.",
+            "zh": "gone.pth 不在服务器的检查点文件夹中。"}
+    assert [plain(w.value) for w in at.warning if "gone.pth" in plain(w.value)] == [said[lang]]
+    assert at.sidebar.selectbox(key="ckpt_choice").value == "flowers.pth" == _query(at, "ckpt")

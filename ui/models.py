@@ -35,6 +35,8 @@ WEIGHT_LABELS = {"imagenet": N_("ImageNet (torchvision)"), "checkpoint": N_("Che
                  "random": N_("Untrained (random)")}
 DEVICE_LABELS = {"auto": N_("auto"), "cpu": "CPU", "cuda": "CUDA", "mps": "Apple MPS"}
 UPLOAD = ""  # the "upload your own" entry among the server's checkpoint names (no file is called "")
+CKPT_PARAM = server_checkpoints.LINK_PARAM  # while a server checkpoint is chosen, the page's address names it
+_LINKED = "ckpt_linked"  # the last ?ckpt= this session followed; the sidebar decides until the URL names another
 
 # The shared models. st.cache_resource bounds a cache by entry count only, and two entries (the old
 # bound) made three students' choices reload ~0.5 GB on every switch: this LRU (vggviz.photo.lru,
@@ -66,6 +68,7 @@ def model_picker(config: configs.Config) -> LoadedModel | None:
     has_imagenet = config.torchvision_name is not None
     options = ["imagenet", "checkpoint", "random"] if has_imagenet else ["random", "checkpoint"]
     _keep("weights", options[0])
+    _follow_checkpoint_link()
     if st.session_state.weights not in options:
         st.session_state.weights = options[0]
     source = st.sidebar.radio(_("Weights"), options, key="weights", format_func=lambda w: _(WEIGHT_LABELS[w]))
@@ -84,6 +87,7 @@ def model_picker(config: configs.Config) -> LoadedModel | None:
 
     if source == "checkpoint":
         return _checkpoint_model(device, half)
+    _show_checkpoint_in_address(None)
     if source == "random":
         return _untrained(config, device, half)
     return _imagenet_model(config, device, half)
@@ -159,16 +163,40 @@ def _untrained(config: configs.Config, device: str, half: bool) -> LoadedModel:
         load_model(config.name, "random", device=device, half=half), identity.UNTRAINED))
 
 
+def _follow_checkpoint_link() -> None:
+    """A link's ?ckpt=NAME chooses the server checkpoint NAME, once per name the address brings: after that the
+    sidebar decides, and the address follows it. A name the folder lacks is said in _checkpoint_model."""
+    linked = st.query_params.get(CKPT_PARAM)
+    if linked and linked != st.session_state.get(_LINKED):
+        st.session_state[_LINKED] = linked
+        st.session_state.weights = "checkpoint"
+        st.session_state.ckpt_choice = linked
+
+
+def _show_checkpoint_in_address(name: str | None) -> None:
+    """The page's address names the server checkpoint chosen (?ckpt=), or none."""
+    if name:
+        st.session_state[_LINKED] = name
+        if st.query_params.get(CKPT_PARAM) != name:
+            st.query_params[CKPT_PARAM] = name
+    elif CKPT_PARAM in st.query_params:
+        del st.query_params[CKPT_PARAM]
+
+
 def _checkpoint_model(device: str, half: bool) -> LoadedModel | None:
     on_server = server_checkpoints.listing()
+    names = [c.name for c in on_server] + [UPLOAD]
+    chosen = st.session_state.get("ckpt_choice")
+    if chosen not in names:  # first visit, a link to a file that is not there, or the file was taken away
+        if chosen and chosen == st.session_state.get(_LINKED):
+            st.warning(_("{file} is not in the server's checkpoint folder.", file=text.markdown(chosen)))
+        st.session_state.ckpt_choice = names[0]
     choice = UPLOAD
     if on_server:
-        names = [c.name for c in on_server] + [UPLOAD]
-        if st.session_state.get("ckpt_choice") not in names:  # first visit, or the file was taken away
-            st.session_state.ckpt_choice = names[0]
         choice = st.sidebar.selectbox(
             _("Checkpoint"), names, key="ckpt_choice", format_func=lambda n: n or _("Upload your own…"),
             help=_("The checkpoints in the server's folder, or one of yours."))
+    _show_checkpoint_in_address(choice)
     if choice != UPLOAD:
         found = server_checkpoints.find(choice)  # listed again: only a file that is there now
         if found is None:

@@ -9,11 +9,13 @@ import streamlit as st
 from vggviz import i18n, sharing, text
 from vggviz.i18n import _
 from vggviz.learned import link
+from vggviz.photo import server_checkpoints
 
 POPOVER = "share_popover"  # the sidebar's popover, open or closed (session state)
-# What of the current page's query a student's address carries: the lesson's step and the channel page's unit.
-# Not the lesson's seed: each student draws exercises of their own unless the teacher hands out ?seed=.
-PAGE_QUERY = ("step", *link.PARAMS)
+# What of the current page's query a student's address carries: the lesson's step, the channel page's unit and the
+# server checkpoint chosen as the weights. Not the lesson's seed: each student draws exercises of their own unless
+# the teacher hands out ?seed=.
+PAGE_QUERY = ("step", *link.PARAMS, server_checkpoints.LINK_PARAM)
 
 
 def _current_query() -> dict[str, str]:
@@ -42,7 +44,8 @@ def panel(key: str, current_page: str = "", image_width: int | str = "stretch", 
     choice); ``key`` keeps the widgets of two panels on one page apart; ``beside``: the address beside the code
     (a wide page), else below it."""
     this_page = bool(current_page) and st.checkbox(
-        _("This page: students open the page shown here, at the same step or channel"), key=f"{key}_this_page")
+        _("This page: students open the page shown here, at the same step or channel, with the same checkpoint"),
+        key=f"{key}_this_page")
     url = _address(current_page, this_page)
     if url is None:
         return

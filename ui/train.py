@@ -17,7 +17,7 @@ import streamlit as st
 import ui
 from ui import dependent, language, present
 from ui import evaluate as ev_ui
-from vggviz import text
+from vggviz import i18n, text
 from vggviz.architecture import configs
 from vggviz.evaluate import charts as ev_charts
 from vggviz.evaluate.errors import EvaluationError
@@ -442,7 +442,7 @@ def _ended(job: Job, about: jobs_training.About) -> None:
     st.success(text.markdown(_("Saved {file} in the server's checkpoint folder: epoch {epoch}, the best by val "
                                "accuracy ({acc}).", file=_file_name(result.out), epoch=result.best_epoch, acc=best)))
     if result.out:
-        links(_file_name(result.out), job.id)
+        links(_file_name(result.out))
 
 
 def _file_name(path: str | None) -> str:
@@ -455,19 +455,14 @@ LINKS = (("pages/evaluate.py", N_("Open in Evaluate"), ":material/fact_check:"),
          ("pages/channel.py", N_("What each channel looks for"), ":material/visibility:"))
 
 
-def links(name: str, job_id: str) -> None:
-    """Buttons that open another page with this checkpoint chosen in the sidebar."""
+def links(name: str) -> None:
+    """Links that open another page with this checkpoint chosen in the sidebar (?ckpt=): a student can also open
+    them in a new tab or send them to the class."""
     st.caption(_("Look at what it learned, with {file} chosen as the weights:", file=text.markdown(name)))
-    for col, (page, label, icon) in zip(st.columns(len(LINKS)), LINKS):
-        if col.button(_(label), key=f"train_open_{page}_{job_id}", icon=icon):
-            select_checkpoint(name)
-            st.switch_page(page)
-
-
-def select_checkpoint(name: str) -> None:
-    """The sidebar's weights set to the server checkpoint ``name`` (ui.models reads these keys)."""
-    st.session_state.weights = "checkpoint"
-    st.session_state.ckpt_choice = name
+    query = {server_checkpoints.LINK_PARAM: name, "lang": i18n.language()}
+    with st.container(horizontal=True):
+        for page, label, icon in LINKS:
+            st.page_link(page, label=_(label), icon=icon, query_params=query)
 
 
 def _charts(q: JobQueue, job: Job, about: jobs_training.About) -> None:

@@ -18,6 +18,9 @@ ENV = "VGGVIZ_CHECKPOINTS"
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "checkpoints"  # beside app.py
 SUFFIXES = (".pth", ".pt")
 CLASSES_FILE = "class_indices.json"
+# A page's address names the server checkpoint chosen as the weights by ``?ckpt=NAME`` (the Train page's links, a
+# reload, a page shared with the class).
+LINK_PARAM = "ckpt"
 
 
 @dataclass(frozen=True)
