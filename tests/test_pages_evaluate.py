@@ -11,10 +11,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import planted
+from app_pages import through_app_py  # noqa: F401 (a fixture)
 from vggviz import i18n
 from helpers import plain
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.usefixtures("through_app_py")  # app.py's navigation, and so its language
 
 WORDS = {
     "en": {"title": "Evaluate a folder", "accuracy": "Accuracy (top-1)", "why": "Why tulips and not roses?",
@@ -38,21 +40,6 @@ def fresh():
     st.cache_resource.clear()
     yield
     st.cache_resource.clear()
-
-
-@pytest.fixture(autouse=True)
-def navigation(monkeypatch):
-    """Run app.py's st.navigation (and so its language) in every AppTest. AppTest resets Streamlit's
-    "legacy pages/ folder" flag before each run; the app clears it once, when ``ui`` is first imported,
-    so any AppTest after the first would run the page file alone. Clear it after each reset."""
-    import streamlit.testing.v1.app_test as app_test
-    from streamlit.runtime.pages_manager import PagesManager
-
-    class Navigated(PagesManager):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
-    monkeypatch.setattr(app_test, "PagesManager", Navigated)
 
 
 def page(lang: str) -> AppTest:
