@@ -78,17 +78,18 @@ class Session:
         """``cookies``: the browser's cookie jar, shared by sessions of one "browser" (a load balancer's
         sticky cookie lives there); ``resume``: the session id to ask for, as the frontend does when it
         reconnects; ``context``: the certificates an https:// server is trusted by (the websocket then goes
-        over TLS too; its session tickets are turned off, see below)."""
+        over TLS 1.2, see below)."""
         self.url, self.query, self.timeout = url.rstrip("/"), query, timeout
         self.cookies = http.cookiejar.CookieJar() if cookies is None else cookies
         if context is not None:
-            # websockets' sync client reads in a thread of its own while this one writes, on one TLS connection.
-            # The TLS 1.3 session tickets a server sends after the handshake, read there while the handshake's
-            # request is written here, lost that request now and then (OpenSSL's connections are not meant for two
-            # threads at once): HAProxy answered 408 after waiting for it (in CI; here, 5 to 11 handshakes in 300
-            # with two busy cores, tests/test_serving.py). Without tickets, nothing arrives unasked; this client
-            # never resumes a TLS session anyway.
-            context.options |= ssl.OP_NO_TICKET
+            # websockets' sync client reads in a thread of its own while this one writes, on one TLS connection,
+            # which OpenSSL does not support. Under TLS 1.3 the server sends its session tickets after the
+            # handshake; read there while the handshake's request was written here, they lost that request now
+            # and then: HAProxy answered 408 after waiting for it (5 to 11 handshakes in 300 with busy cores,
+            # tests/test_serving.py; turning tickets off made it rarer, not rare enough for CI). TLS 1.2 sends
+            # nothing after its handshake: none in 1500 the same way. A browser is not affected (it does not share a
+            # TLS connection between threads) and speaks TLS 1.3 to the class.
+            context.maximum_version = ssl.TLSVersion.TLSv1_2
         self._http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies),
                                                  urllib.request.HTTPSHandler(context=context))
         with self._http.open(self.url + "/_stcore/health", timeout=30) as response:  # sets the XSRF cookie

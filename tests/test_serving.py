@@ -146,16 +146,16 @@ def test_plain_http_is_redirected_to_https_with_the_same_path_and_query(https_cl
 
 
 @pytest.mark.slow
-def test_every_websocket_over_tls_1_3_is_answered_while_the_cores_are_busy(https_class):
-    """The protocol client of these tests and of the bench (bench/client.py) opens 300 websockets over TLS 1.3
-    through HAProxy while two other processes keep both cores busy, and every handshake is answered. With the
-    TLS session tickets it no longer asks for, 5 to 11 in 300 lost their request here (HAProxy: 408 after its
-    30 s), a race between websockets' reading thread and the thread that writes."""
+def test_every_websocket_over_tls_is_answered_while_the_cores_are_busy(https_class):
+    """The protocol client of these tests and of the bench (bench/client.py) opens 300 websockets over TLS through
+    HAProxy while two other processes keep both cores busy, and every handshake is answered. Over TLS 1.3, 5 to 11
+    in 300 lost their request here (HAProxy: 408 after its 30 s): a race between websockets' reading thread and
+    the thread that writes, over the session tickets TLS 1.3 sends after its handshake."""
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
     try:
         for _ in range(300):
             s = Session(https_class.url, context=https_class.context)
-            assert s.ws.socket.version() == "TLSv1.3"
+            assert s.ws.socket.version() == "TLSv1.2"
             s.close()
     finally:
         for proc in busy:
