@@ -88,7 +88,7 @@ class Session:
             # and then: HAProxy answered 408 after waiting for it (5 to 11 handshakes in 300 with busy cores,
             # tests/test_serving.py; turning tickets off made it rarer, not rare enough for CI). TLS 1.2 sends
             # nothing after its handshake: none in 1500 the same way. A browser is not affected (it does not share a
-            # TLS connection between threads) and speaks TLS 1.3 to the class.
+            # TLS connection between threads) and speaks TLS 1.3 to the class (tests/test_browser_camera.py).
             context.maximum_version = ssl.TLSVersion.TLSv1_2
         self._http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies),
                                                  urllib.request.HTTPSHandler(context=context))

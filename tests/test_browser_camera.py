@@ -53,6 +53,8 @@ def test_take_a_photo_on_predict_and_see_its_predictions(served_by, request, cam
     # A secure context (the camera needs one), over TLS where the class is served so.
     assert s.page.evaluate("() => [window.isSecureContext, location.protocol]") == [
         True, "https:" if served_by == "https_server" else "http:"]
+    if served_by == "https_server":  # as a class's browsers speak it (bench/client.py, a test client, speaks 1.2)
+        assert s.page.reload().security_details()["protocol"] == "TLS 1.3"
     s.context.grant_permissions(["camera"])
     s.use_configuration_a()
     s.open("pages/predict.py")
