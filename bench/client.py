@@ -78,7 +78,7 @@ class Session:
         """``cookies``: the browser's cookie jar, shared by sessions of one "browser" (a load balancer's
         sticky cookie lives there); ``resume``: the session id to ask for, as the frontend does when it
         reconnects; ``context``: the certificates an https:// server is trusted by (the websocket then goes
-        over TLS 1.2, see below)."""
+        over TLS 1.2: this sets ``context`` to TLS 1.2 at most, see below)."""
         self.url, self.query, self.timeout = url.rstrip("/"), query, timeout
         self.cookies = http.cookiejar.CookieJar() if cookies is None else cookies
         if context is not None:
@@ -87,7 +87,9 @@ class Session:
             # handshake; read there while the handshake's request was written here, they lost that request now
             # and then: HAProxy answered 408 after waiting for it (5 to 11 handshakes in 300 with busy cores,
             # tests/test_serving.py; turning tickets off made it rarer, not rare enough for CI). TLS 1.2 sends
-            # nothing after its handshake: none in 1500 the same way. A browser is not affected (it does not share a
+            # nothing after its handshake: none in 1500 the same way. A workaround, not a cure: the two threads
+            # still share the connection (no failure after a handshake seen in any run). The caller's context is
+            # changed, so its other connections speak TLS 1.2 too. A browser is not affected (it does not share a
             # TLS connection between threads) and speaks TLS 1.3 to the class (tests/test_browser_camera.py).
             context.maximum_version = ssl.TLSVersion.TLSv1_2
         self._http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies),

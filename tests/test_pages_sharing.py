@@ -105,9 +105,14 @@ def test_the_sidebar_popover_shares_the_server_checkpoint_chosen(runtime, monkey
 
     torch.save(build_model("A", hidden=16, num_classes=5, seed=3).state_dict(), tmp_path / "flowers.pth")
     monkeypatch.setenv("VGGVIZ_CHECKPOINTS", str(tmp_path))
-    at = sidebar_page("pages/feature_maps.py", this_page=True, ckpt="flowers.pth")
+    at = sidebar_page("pages/feature_maps.py", this_page=True, state={"weights": "checkpoint"})
     assert at.sidebar.selectbox(key="ckpt_choice").value == "flowers.pth"
+    # The page writes its choice into the address; the panel, drawn before the page, reads it at the next run.
+    run(at)
     assert pictures(at, runtime, at.sidebar) == ["http://192.168.1.20:8501/feature_maps?lang=en&ckpt=flowers.pth"]
+    at.sidebar.radio(key="weights").set_value("random")
+    run(run(at))
+    assert pictures(at, runtime, at.sidebar) == ["http://192.168.1.20:8501/feature_maps?lang=en"]
 
 
 def test_a_closed_popover_makes_no_code(runtime):

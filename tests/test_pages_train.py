@@ -144,6 +144,8 @@ def test_a_run_from_start_to_the_checkpoint_opened_in_evaluate(server):
     again = page("zh", job=job_id)  # in Chinese, for a reader of the other language
     assert any("已将 vgg11-tiny.pth 保存" in plain(s.value) for s in again.success)
     assert "损失" in again.get("plotly_chart")[0].proto.spec and again.get("download_button")
+    in_zh = [parse_qs(e.proto.query_string) for e in again.get("page_link") if "ckpt=" in e.proto.query_string]
+    assert len(in_zh) == 4 and all(query["lang"] == ["zh"] for query in in_zh)  # its links open the pages in Chinese
 
     # Links (a student can open them in a new tab or send them to the class) to four pages with the checkpoint.
     links = {e.proto.page: parse_qs(e.proto.query_string) for e in at.get("page_link")

@@ -65,6 +65,11 @@ def keep_shared_choices() -> None:
             _keep(key, None)
 
 
+def choose(key: str, value: object) -> None:
+    """Make ``value`` the shared choice ``key`` (what a link chooses), kept as a widget's own choice is."""
+    st.session_state[key] = st.session_state.setdefault(_KEPT, {})[key] = value
+
+
 def _keep(key: str, default: object) -> None:
     # A widget's state is dropped on a run that does not draw it (another page); re-assigning it
     # first makes the choice survive page switches.

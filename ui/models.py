@@ -36,7 +36,8 @@ WEIGHT_LABELS = {"imagenet": N_("ImageNet (torchvision)"), "checkpoint": N_("Che
 DEVICE_LABELS = {"auto": N_("auto"), "cpu": "CPU", "cuda": "CUDA", "mps": "Apple MPS"}
 UPLOAD = ""  # the "upload your own" entry among the server's checkpoint names (no file is called "")
 CKPT_PARAM = server_checkpoints.LINK_PARAM  # while a server checkpoint is chosen, the page's address names it
-_LINKED = "ckpt_linked"  # the last ?ckpt= this session followed; the sidebar decides until the URL names another
+# The ?ckpt= this session's address holds as far as the app knows (written or followed): another name there is a link.
+_LINKED = "ckpt_linked"
 
 # The shared models. st.cache_resource bounds a cache by entry count only, and two entries (the old
 # bound) made three students' choices reload ~0.5 GB on every switch: this LRU (vggviz.photo.lru,
@@ -67,8 +68,8 @@ def model_picker(config: configs.Config) -> LoadedModel | None:
     """Sidebar choice of weights, device and precision; returns the shared model, or None with a message."""
     has_imagenet = config.torchvision_name is not None
     options = ["imagenet", "checkpoint", "random"] if has_imagenet else ["random", "checkpoint"]
-    _keep("weights", options[0])
     _follow_checkpoint_link()
+    _keep("weights", options[0])
     if st.session_state.weights not in options:
         st.session_state.weights = options[0]
     source = st.sidebar.radio(_("Weights"), options, key="weights", format_func=lambda w: _(WEIGHT_LABELS[w]))
@@ -164,13 +165,19 @@ def _untrained(config: configs.Config, device: str, half: bool) -> LoadedModel:
 
 
 def _follow_checkpoint_link() -> None:
-    """A link's ?ckpt=NAME chooses the server checkpoint NAME, once per name the address brings: after that the
-    sidebar decides, and the address follows it. A name the folder lacks is said in _checkpoint_model."""
+    """A link's ?ckpt=NAME (the Train page's, a reload, a QR code) chooses the server checkpoint NAME, when the address
+    names another checkpoint than the one this session wrote there or followed: a widget's rerun still carries the
+    old address, which must not undo the student's new choice. A name the folder lacks is said, and its first
+    checkpoint chosen."""
     linked = st.query_params.get(CKPT_PARAM)
-    if linked and linked != st.session_state.get(_LINKED):
-        st.session_state[_LINKED] = linked
-        st.session_state.weights = "checkpoint"
-        st.session_state.ckpt_choice = linked
+    if not linked or linked == st.session_state.get(_LINKED):
+        return
+    st.session_state[_LINKED] = linked
+    names = [c.name for c in server_checkpoints.listing()]
+    if linked not in names:
+        st.warning(_("{file} is not in the server's checkpoint folder.", file=text.markdown(linked)))
+    ui.choose("weights", "checkpoint")
+    ui.choose("ckpt_choice", linked if linked in names else [*names, UPLOAD][0])
 
 
 def _show_checkpoint_in_address(name: str | None) -> None:
@@ -179,17 +186,16 @@ def _show_checkpoint_in_address(name: str | None) -> None:
         st.session_state[_LINKED] = name
         if st.query_params.get(CKPT_PARAM) != name:
             st.query_params[CKPT_PARAM] = name
-    elif CKPT_PARAM in st.query_params:
-        del st.query_params[CKPT_PARAM]
+    else:
+        st.session_state.pop(_LINKED, None)
+        if CKPT_PARAM in st.query_params:
+            del st.query_params[CKPT_PARAM]
 
 
 def _checkpoint_model(device: str, half: bool) -> LoadedModel | None:
     on_server = server_checkpoints.listing()
     names = [c.name for c in on_server] + [UPLOAD]
-    chosen = st.session_state.get("ckpt_choice")
-    if chosen not in names:  # first visit, a link to a file that is not there, or the file was taken away
-        if chosen and chosen == st.session_state.get(_LINKED):
-            st.warning(_("{file} is not in the server's checkpoint folder.", file=text.markdown(chosen)))
+    if st.session_state.get("ckpt_choice") not in names:  # first visit, or the file was taken away
         st.session_state.ckpt_choice = names[0]
     choice = UPLOAD
     if on_server:

@@ -19,7 +19,7 @@ PAGE_QUERY = ("step", *link.PARAMS, server_checkpoints.LINK_PARAM)
 
 
 def _current_query() -> dict[str, str]:
-    """The current page's step or unit, as its URL holds them."""
+    """The current page's step, unit or server checkpoint, as its URL holds them."""
     return {k: v for k, v in st.query_params.to_dict().items() if k in PAGE_QUERY}
 
 
