@@ -35,6 +35,12 @@ def ok(at: AppTest) -> AppTest:
     return at
 
 
+def query_param(at: AppTest, name: str) -> str | None:
+    """The value of ``?name=`` in ``at``'s address (AppTest gives a list once the app has written it)."""
+    value = at.query_params.get(name)
+    return value[0] if isinstance(value, list) else value
+
+
 def run(at: AppTest) -> AppTest:
     """Run ``at`` (checked with ``ok``) in the language its last run spoke. AppTest reads the widgets' state
     in this thread through their ``format_func``, which translates: it must give the options as shown."""

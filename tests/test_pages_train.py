@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 
 import tiny_training
-from app_pages import app, run, through_app_py  # noqa: F401 (a fixture)
+from app_pages import app, query_param, run, through_app_py  # noqa: F401 (a fixture)
 from helpers import plain
 from tests import job_functions as fns
 from tests.test_jobs import TIMEOUT, wait_for
@@ -128,7 +128,7 @@ def test_a_run_from_start_to_the_checkpoint_opened_in_evaluate(server):
     assert at.text_input(key="train_name_vgg11-tiny.pth").value == "vgg11-tiny.pth"
     at.button(key="train_start").click()
     at = run(at)
-    job_id = at.query_params["job"][0] if isinstance(at.query_params["job"], list) else at.query_params["job"]
+    job_id = query_param(at, "job")
     q = jobs_queue.shared()
     job = q.wait(job_id, TIMEOUT)
     assert job.state == "done", job.error
@@ -160,7 +160,7 @@ def test_a_run_from_start_to_the_checkpoint_opened_in_evaluate(server):
     at.switch_page("pages/train.py")  # back from another page: the URL lost ?job=, the session kept it
     at = run(at)
     assert any("vgg11-tiny.pth" in plain(s.value) for s in at.success)
-    assert at.query_params["job"] in (job_id, [job_id])
+    assert query_param(at, "job") == job_id
 
 
 def test_a_job_waiting_its_turn_shows_its_place_and_can_be_cancelled(server):

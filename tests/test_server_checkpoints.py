@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from app_pages import app, run, through_app_py  # noqa: F401 (a fixture)
+from app_pages import app, query_param, run, through_app_py  # noqa: F401 (a fixture)
 from helpers import plain
 
 import torch  # a hard dependency: a broken install fails, never skips
@@ -96,11 +96,6 @@ def test_a_listed_checkpoint_loads_and_its_preprocessing_shows_on_every_photo_pa
         assert at.radio(key="preprocess").value == "lecture", name  # guessed: the lecture's code trained it
 
 
-def _query(at, name: str) -> str | None:
-    value = at.query_params.get(name)
-    return value[0] if isinstance(value, list) else value
-
-
 def _predict(lang: str, ckpt: str) -> AppTest:
     """A session that had untrained weights chosen on the home page follows a link to Predict at
     ?lang=LANG&ckpt=CKPT."""
@@ -120,28 +115,28 @@ def test_a_link_chooses_a_server_checkpoint_and_the_address_follows_the_sidebar(
     at = _predict("en", "second.pth")
     assert not at.exception and not at.warning
     assert at.sidebar.radio(key="weights").value == "checkpoint"
-    assert at.sidebar.selectbox(key="ckpt_choice").value == "second.pth" == _query(at, "ckpt")
+    assert at.sidebar.selectbox(key="ckpt_choice").value == "second.pth" == query_param(at, "ckpt")
     # Kept as the sidebar's own choices are, for a run where Streamlit drops the widgets' state.
     assert {k: at.session_state["_kept_choices"][k] for k in ("weights", "ckpt_choice")} == {
         "weights": "checkpoint", "ckpt_choice": "second.pth"}
     at.sidebar.selectbox(key="ckpt_choice").set_value("flowers.pth")  # the rerun still carries ckpt=second.pth
     run(at)
-    assert at.sidebar.selectbox(key="ckpt_choice").value == "flowers.pth" == _query(at, "ckpt")
+    assert at.sidebar.selectbox(key="ckpt_choice").value == "flowers.pth" == query_param(at, "ckpt")
     del at.query_params["ckpt"]  # a browser's page switch clears the address
     at.switch_page("pages/feature_maps.py")
     run(at)
-    assert at.sidebar.selectbox(key="ckpt_choice").value == "flowers.pth" == _query(at, "ckpt")
+    assert at.sidebar.selectbox(key="ckpt_choice").value == "flowers.pth" == query_param(at, "ckpt")
     for weights, choice in (("random", None), ("checkpoint", models.UPLOAD)):
         at.sidebar.radio(key="weights").set_value(weights)
         if choice is not None:
             run(at)
             at.sidebar.selectbox(key="ckpt_choice").set_value(choice)
         run(at)
-        assert at.sidebar.radio(key="weights").value == weights and _query(at, "ckpt") is None
+        assert at.sidebar.radio(key="weights").value == weights and query_param(at, "ckpt") is None
     at.query_params["ckpt"] = "flowers.pth"  # a link to the checkpoint the address last named, followed
     run(at)
     assert at.sidebar.radio(key="weights").value == "checkpoint"
-    assert at.sidebar.selectbox(key="ckpt_choice").value == "flowers.pth" == _query(at, "ckpt")
+    assert at.sidebar.selectbox(key="ckpt_choice").value == "flowers.pth" == query_param(at, "ckpt")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -152,4 +147,4 @@ def test_a_link_to_a_checkpoint_the_folder_lacks_says_so_and_goes_on_with_the_fi
     said = {"en": "gone.pth is not in the server's checkpoint folder.",
             "zh": "gone.pth 不在服务器的检查点文件夹中。"}
     assert [plain(w.value) for w in at.warning if "gone.pth" in plain(w.value)] == [said[lang]]
-    assert at.sidebar.selectbox(key="ckpt_choice").value == "flowers.pth" == _query(at, "ckpt")
+    assert at.sidebar.selectbox(key="ckpt_choice").value == "flowers.pth" == query_param(at, "ckpt")

@@ -35,8 +35,8 @@ WEIGHT_LABELS = {"imagenet": N_("ImageNet (torchvision)"), "checkpoint": N_("Che
                  "random": N_("Untrained (random)")}
 DEVICE_LABELS = {"auto": N_("auto"), "cpu": "CPU", "cuda": "CUDA", "mps": "Apple MPS"}
 UPLOAD = ""  # the "upload your own" entry among the server's checkpoint names (no file is called "")
-CKPT_PARAM = server_checkpoints.LINK_PARAM  # while a server checkpoint is chosen, the page's address names it
-# The ?ckpt= this session's address holds as far as the app knows (written or followed): another name there is a link.
+# The ?ckpt= (server_checkpoints.LINK_PARAM) this session's address holds as far as the app knows (written or
+# followed): another name there is a link.
 _LINKED = "ckpt_linked"
 
 # The shared models. st.cache_resource bounds a cache by entry count only, and two entries (the old
@@ -169,7 +169,7 @@ def _follow_checkpoint_link() -> None:
     names another checkpoint than the one this session wrote there or followed: a widget's rerun still carries the
     old address, which must not undo the student's new choice. A name the folder lacks is said, and its first
     checkpoint chosen."""
-    linked = st.query_params.get(CKPT_PARAM)
+    linked = st.query_params.get(server_checkpoints.LINK_PARAM)
     if not linked or linked == st.session_state.get(_LINKED):
         return
     st.session_state[_LINKED] = linked
@@ -184,12 +184,12 @@ def _show_checkpoint_in_address(name: str | None) -> None:
     """The page's address names the server checkpoint chosen (?ckpt=), or none."""
     if name:
         st.session_state[_LINKED] = name
-        if st.query_params.get(CKPT_PARAM) != name:
-            st.query_params[CKPT_PARAM] = name
+        if st.query_params.get(server_checkpoints.LINK_PARAM) != name:
+            st.query_params[server_checkpoints.LINK_PARAM] = name
     else:
         st.session_state.pop(_LINKED, None)
-        if CKPT_PARAM in st.query_params:
-            del st.query_params[CKPT_PARAM]
+        if server_checkpoints.LINK_PARAM in st.query_params:
+            del st.query_params[server_checkpoints.LINK_PARAM]
 
 
 def _checkpoint_model(device: str, half: bool) -> LoadedModel | None:
